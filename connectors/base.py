@@ -1,0 +1,320 @@
+"""The connector contract: what every connector (Constant Contact, Files, ...) provides.
+
+The designer and the run engine only ever talk to connectors through these types, so a new
+connector is a new package plus one line in ``connectors.registry``. Nothing here imports
+Django: connectors are plain Python, tested against real services (the sandbox).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+# --------------------------------------------------------------------------------------------
+# Fields: connection forms and step 1 of the activity wizard are built from these.
+# --------------------------------------------------------------------------------------------
+
+
+class FieldKind(enum.StrEnum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    SECRET = "secret"  # stored encrypted, never rendered back, never logged
+    URL = "url"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    LIST = "list"  # free list of strings (comma separated in forms)
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = False
+    help: str = ""
+    default: Any = None
+    choices: tuple[tuple[str, str], ...] = ()
+    advanced: bool = False  # shown under an "Advanced" disclosure
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
+
+    @property
+    def secret(self) -> bool:
+        return self.kind is FieldKind.SECRET
+
+
+# --------------------------------------------------------------------------------------------
+# Errors and results
+# --------------------------------------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """A failure talking to a system.
+
+    ``permanent`` says whether retrying can help: bad credentials or a validation error are
+    permanent; throttling, 5xx and network errors are not.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        key: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.key = key
+        self.status = status
+
+
+class NeedsReconnect(ConnectorError):
+    """The stored authorisation is no longer valid (e.g. OAuth2 ``invalid_grant``)."""
+
+    def __init__(self, message: str, *, key: str = "invalid_grant") -> None:
+        super().__init__(message, permanent=True, key=key)
+
+
+class TestOutcome(enum.StrEnum):
+    CONNECTED = "connected"
+    BAD_CREDENTIALS = "bad_credentials"
+    MISSING_SCOPE = "missing_scope"
+    RATE_LIMITED = "rate_limited"
+    UNREACHABLE = "unreachable"
+    UNEXPECTED = "unexpected"
+    INVALID_CONFIG = "invalid_config"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__: ClassVar[bool] = False  # not a pytest test class
+
+    outcome: TestOutcome
+    message: str  # one line for the user, e.g. "Connected to Acme Inc."
+    detail: str = ""  # the remote system's own error text, verbatim
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is TestOutcome.CONNECTED
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a target did with one input record. Targets return exactly one per input."""
+
+    ok: bool
+    key: str = ""  # how a person recognises the record: an email, an id
+    external_id: str = ""  # the id in the target system, e.g. a contact_id
+    action: str = ""  # created / updated / deleted / skipped / written
+    error_key: str = ""
+    error_message: str = ""
+
+    @classmethod
+    def done(cls, *, key: str = "", external_id: str = "", action: str = "") -> RecordResult:
+        return cls(ok=True, key=key, external_id=external_id, action=action)
+
+    @classmethod
+    def failed(cls, *, key: str = "", error_key: str, error_message: str) -> RecordResult:
+        return cls(ok=False, key=key, error_key=error_key, error_message=error_message)
+
+
+@dataclass(frozen=True)
+class HttpExchange:
+    """One HTTP call, as reported to the operation log (bodies only in debug mode, redacted)."""
+
+    method: str
+    url: str
+    status: int | None
+    duration_ms: float
+    attempt: int = 1
+    request_body: Any = None
+    response_body: Any = None
+    error: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# What the app hands to a connector
+# --------------------------------------------------------------------------------------------
+
+
+class ConnectionContext(Protocol):
+    """A configured connection as a connector sees it.
+
+    The app implements it over its database row: ``update_secrets`` runs under a row lock so
+    two workers refreshing a rotating OAuth2 token at once cannot lose the new one.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """Non-secret field values."""
+        ...
+
+    @property
+    def extras(self) -> Mapping[str, Any]:
+        """App-provided facts a connector may need (e.g. the Files connector's folder)."""
+        ...
+
+    def secrets(self) -> dict[str, Any]:
+        """The current decrypted secret values (re-read from storage)."""
+        ...
+
+    def update_secrets(self, mutate: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict:
+        """Atomically read-modify-write the secrets; ``mutate`` may return None to keep them."""
+        ...
+
+    def mark_needs_reconnect(self, message: str) -> None: ...
+
+
+@dataclass
+class MemoryConnection:
+    """An in-memory ConnectionContext, for tests, benchmarks and one-off scripts."""
+
+    name: str = "test"
+    config: dict[str, Any] = field(default_factory=dict)
+    stored_secrets: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    reconnect_message: str = ""
+
+    def secrets(self) -> dict[str, Any]:
+        return dict(self.stored_secrets)
+
+    def update_secrets(self, mutate: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict:
+        new = mutate(dict(self.stored_secrets))
+        if new is not None:
+            self.stored_secrets = dict(new)
+        return dict(self.stored_secrets)
+
+    def mark_needs_reconnect(self, message: str) -> None:
+        self.reconnect_message = message
+
+
+def _never_cancelled() -> bool:
+    return False
+
+
+def _discard_log(level: str, message: str) -> None:
+    return None
+
+
+@dataclass
+class RunContext:
+    """Everything an activity needs while it runs."""
+
+    connection: ConnectionContext
+    log: Callable[[str, str], None] = _discard_log  # (level, message) -> operation log
+    debug: bool = False  # keep redacted request/response samples
+    is_cancelled: Callable[[], bool] = _never_cancelled
+    on_http: Callable[[HttpExchange], None] | None = None
+    # Activity state kept between runs (e.g. the "updated since last run" watermark). A source
+    # may update ``new_state``; the engine saves it only after a successful run.
+    state: Mapping[str, Any] = field(default_factory=dict)
+    new_state: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""
+    started_at: str = ""  # ISO 8601, for file name templates
+
+
+# --------------------------------------------------------------------------------------------
+# Connectors and activity types
+# --------------------------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    SOURCE = "source"
+    TARGET = "target"
+
+
+class ActivityType:
+    key: ClassVar[str]
+    name: ClassVar[str]
+    role: ClassVar[Role]
+    description: ClassVar[str] = ""
+    config_fields: ClassVar[Sequence[Field]] = ()
+
+    def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
+        """Field name -> error message, beyond what the fields' own types check."""
+        return {}
+
+    def request_schema(self, config: Mapping[str, Any]) -> dict | None:
+        """JSON Schema of one record a target consumes (None for sources)."""
+        return None
+
+    def response_schema(self, config: Mapping[str, Any]) -> dict | None:
+        """JSON Schema of one record a source yields (or of a target's per-record result)."""
+        return None
+
+    def record_key(self, record: Mapping[str, Any]) -> str:
+        """How a person recognises a record in the log (an email, an id)."""
+        for name in ("email_address", "email", "contact_id", "id"):
+            value = record.get(name)
+            if isinstance(value, Mapping):
+                value = value.get("address")
+            if value:
+                return str(value)
+        return ""
+
+    def estimate_total(self, context: RunContext, config: Mapping[str, Any]) -> int | None:
+        """Sources may say how many records to expect, for progress bars."""
+        return None
+
+    def read(self, context: RunContext, config: Mapping[str, Any]) -> Iterator[list[dict]]:
+        """Sources: yield batches of records; memory must stay flat however many there are."""
+        raise NotImplementedError(f"{self.name} is not a source")
+
+    def write(
+        self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
+    ) -> list[RecordResult]:
+        """Targets: exactly one RecordResult per input record, in input order."""
+        raise NotImplementedError(f"{self.name} is not a target")
+
+
+class Connector:
+    key: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[str] = "1.0.0"
+    description: ClassVar[str] = ""
+    icon: ClassVar[str] = ""  # a static file path
+    connection_fields: ClassVar[Sequence[Field]] = ()
+    activity_types: ClassVar[Mapping[str, ActivityType]] = {}
+    supports_oauth: ClassVar[bool] = False
+
+    def validate_connection(self, config: Mapping[str, Any]) -> dict[str, str]:
+        """Field name -> error message (e.g. a base URL that is not on the allow-list)."""
+        return {}
+
+    def test(self, connection: ConnectionContext) -> TestResult:
+        """Make a real call and report exactly one outcome; never report success falsely."""
+        raise NotImplementedError
+
+    # OAuth2 authorization code flow, for connectors with ``supports_oauth``.
+    def authorization_url(
+        self, connection: ConnectionContext, *, redirect_uri: str, state: str, code_challenge: str
+    ) -> str:
+        raise NotImplementedError
+
+    def complete_authorization(
+        self, connection: ConnectionContext, *, code: str, redirect_uri: str, code_verifier: str
+    ) -> None:
+        """Exchange the code and store the tokens through ``connection.update_secrets``."""
+        raise NotImplementedError
+
+    def activity_type(self, key: str) -> ActivityType:
+        try:
+            return self.activity_types[key]
+        except KeyError:
+            raise KeyError(f"{self.name} has no activity type {key!r}") from None
+
+    @property
+    def secret_field_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.connection_fields if f.secret)
