@@ -1,0 +1,1 @@
+"""The management console has no models of its own yet."""

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class DesignConfig(AppConfig):
+    name = "designer.design"
+    label = "design"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from connectors.config import configure
+
+        # Connectors are plain Python; hand them the deployment's settings once.
+        configure(
+            redis_url=settings.CONNECTOR_RATE_LIMIT_REDIS_URL,
+            url_allow_list=tuple(settings.CONNECTOR_URL_ALLOW_LIST),
+            http_timeout=settings.CONNECTOR_HTTP_TIMEOUT,
+        )

@@ -1,0 +1,1 @@
+"""Operation runs: models, the engine, Celery tasks, schedules and agents."""
