@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "designer.projects",
     "designer.design",
+    "designer.transformations",
     "designer.runs",
     "designer.console",
 ]
@@ -133,6 +134,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve from the app's folders too, collectstatic optional
 
 # --- Caches (login throttling, shared state) ------------------------------------------------
@@ -165,6 +167,9 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_DEFAULT_QUEUE", "default")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Files endpoints' storage: one folder per connection, managed by the app.
+FILES_ROOT = Path(env("FILES_ROOT", str(VAR_DIR / "files")))
 
 # --- Connectors -----------------------------------------------------------------------------
 # Extra base URLs (scheme://host[:port]) a connection may use besides each connector's own

@@ -9,5 +9,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("projects/", include("designer.projects.urls")),
     path("projects/", include("designer.design.urls")),
+    path("projects/", include("designer.transformations.urls")),
+    path("projects/", include("designer.runs.urls")),
+    path("console/", include("designer.console.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -84,6 +84,8 @@ def project_view(need: Capability) -> Callable[[ProjectView], ProjectView]:
             access = get_project_access(request.user, project_id, need)
             return view(request, access, *args, **kwargs)
 
+        # Read by the access tests, which check every project URL against its declared need.
+        wrapper.required_capability = need  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -50,8 +50,8 @@ def project_settings(request: HttpRequest, access: ProjectAccess) -> HttpRespons
     )
 
 
-@require_POST
 @project_view(Capability.MANAGE)
+@require_POST
 def project_rename(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     form = RenameProjectForm(request.POST, instance=access.project)
     if form.is_valid():
@@ -75,8 +75,8 @@ def project_rename(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     )
 
 
-@require_POST
 @project_view(Capability.MANAGE)
+@require_POST
 def project_delete(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     name = access.project.name
     services.project_delete(project=access.project)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TransformationsConfig(AppConfig):
+    name = "designer.transformations"
+    label = "transformations"
