@@ -13,7 +13,9 @@ from django.test import Client
 from designer.projects.models import Role
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.sandbox",
+]
 
 PERSONAS = ("admin", "editor", "operator", "viewer", "outsider")
 MEMBER_ROLES = {

@@ -1,0 +1,334 @@
+"""Bulk activities: JSON import and contact delete, processed asynchronously.
+
+An activity is created `initialized`; it moves to `processing` when first polled and
+completes once `activity_seconds` have passed or it was polled `activity_polls` times,
+whichever comes first. Its effect on the contacts lands when it completes, so a caller
+that does not wait for completion does not see the result - as with Constant Contact.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import iso
+from .contacts import ContactService, is_email, new_contact, phone_resource
+from .errors import ApiError
+from .knobs import Knobs
+from .store import Store
+
+MAX_IMPORT_ROWS = 40_000
+MAX_IMPORT_BYTES = 4 * 1024 * 1024
+MAX_DELETE_IDS = 500
+SCALAR_COLUMNS = (
+    "first_name",
+    "last_name",
+    "job_title",
+    "company_name",
+    "birthday_month",
+    "birthday_day",
+    "anniversary",
+)
+PHONE_COLUMNS = {
+    "phone": "other",
+    "home_phone": "home",
+    "work_phone": "work",
+    "mobile_phone": "mobile",
+    "other_phone": "other",
+}
+ADDRESS_PREFIXES = {"": "home", "home_": "home", "work_": "work", "other_": "other"}
+
+
+@dataclass
+class Activity:
+    activity_id: str
+    kind: str  # "add_contacts" (JSON import) or "contact_delete"
+    payload: dict[str, Any]
+    created: float
+    polls: int = 0
+    state: str = "initialized"
+    started: float | None = None
+    completed: float | None = None
+    updated: float = 0.0
+    percent_done: int = 0
+    errors: list[str] = field(default_factory=list)
+    status: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "activity_id": self.activity_id,
+            "state": self.state,
+            "created_at": iso(self.created),
+            "updated_at": iso(self.updated or self.created),
+            "percent_done": self.percent_done,
+            "activity_errors": list(self.errors),
+            "status": dict(self.status),
+            "_links": {"self": {"href": f"/v3/activities/{self.activity_id}"}},
+        }
+        if self.started is not None:
+            body["started_at"] = iso(self.started)
+        if self.completed is not None:
+            body["completed_at"] = iso(self.completed)
+        return body
+
+
+class BulkActivities:
+    def __init__(self, store: Store, contacts: ContactService, knobs: Knobs) -> None:
+        self.store = store
+        self.contacts = contacts
+        self.knobs = knobs
+
+    # ------------------------------------------------------------------ creation
+
+    def create_import(self, body: Mapping[str, Any], body_size: int) -> dict[str, Any]:
+        rows = body.get("import_data") or []
+        list_ids = body.get("list_ids") or []
+        problems = []
+        if body_size >= MAX_IMPORT_BYTES:
+            problems.append("the request body must be smaller than 4 MB")
+        if not rows:
+            problems.append("import_data must contain at least one contact")
+        if len(rows) > MAX_IMPORT_ROWS:
+            problems.append(f"import_data may contain at most {MAX_IMPORT_ROWS} contacts")
+        if not 1 <= len(list_ids) <= 50:
+            problems.append("list_ids must contain 1 to 50 list ids")
+        for list_id in list_ids:
+            if list_id not in self.store.lists:
+                problems.append(f"list_ids: list {list_id} does not exist")
+        if problems:
+            raise ApiError.validation(problems)
+        activity = self._new("add_contacts", {"rows": rows, "list_ids": list(list_ids)})
+        activity.status = {
+            "items_total_count": len(rows),
+            "person_count": 0,
+            "error_count": 0,
+            "correctable_count": 0,
+            "cannot_add_to_list_count": 0,
+        }
+        return activity.as_json()
+
+    def create_delete(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        contact_ids = body.get("contact_ids") or []
+        list_ids = body.get("list_ids") or []
+        if bool(contact_ids) == bool(list_ids):
+            raise ApiError.validation(
+                ["send either contact_ids or list_ids (one of them, not empty)"]
+            )
+        if len(contact_ids) > MAX_DELETE_IDS:
+            raise ApiError.validation([f"contact_ids may contain at most {MAX_DELETE_IDS} ids"])
+        if len(list_ids) > 50:
+            raise ApiError.validation(["list_ids may contain at most 50 ids"])
+        activity = self._new(
+            "contact_delete", {"contact_ids": list(contact_ids), "list_ids": list(list_ids)}
+        )
+        activity.status = {"items_total_count": len(contact_ids), "items_completed_count": 0}
+        if list_ids:
+            activity.status["list_count"] = len(list_ids)
+        return activity.as_json()
+
+    def _new(self, kind: str, payload: dict[str, Any]) -> Activity:
+        now = time.time()
+        activity = Activity(str(uuid.uuid4()), kind, payload, created=now, updated=now)
+        self.store.activities[activity.activity_id] = activity
+        return activity
+
+    # ------------------------------------------------------------------ progress
+
+    def poll(self, activity_id: str) -> dict[str, Any]:
+        activity = self.store.activities.get(activity_id)
+        if activity is None:
+            raise ApiError.of(404, f"Activity {activity_id} not found.", "activity.not.found")
+        if activity.state not in ("completed", "failed"):
+            activity.polls += 1
+            self._advance(activity, time.time())
+        return activity.as_json()
+
+    def collection(self, query: Mapping[str, str]) -> dict[str, Any]:
+        now = time.time()
+        for activity in list(self.store.activities.values()):
+            self._advance(activity, now)
+        activities = sorted(self.store.activities.values(), key=lambda a: a.created, reverse=True)
+        if query.get("state"):
+            activities = [a for a in activities if a.state == query["state"]]
+        limit = int(query.get("limit") or 50)
+        return {"activities": [a.as_json() for a in activities[:limit]]}
+
+    def advance_due(self) -> None:
+        """Complete activities whose time has come, even if nobody polls them."""
+        now = time.time()
+        for activity in list(self.store.activities.values()):
+            if (
+                activity.state in ("initialized", "processing")
+                and now - activity.created >= self.knobs.activity_seconds
+            ):
+                self._advance(activity, now)
+
+    def _advance(self, activity: Activity, now: float) -> None:
+        if activity.state in ("completed", "failed"):
+            return
+        elapsed = now - activity.created
+        by_time = elapsed >= self.knobs.activity_seconds
+        by_polls = self.knobs.activity_polls > 0 and activity.polls >= self.knobs.activity_polls
+        if activity.started is None:
+            activity.started = now
+        if by_time or by_polls:
+            self._complete(activity, now)
+            return
+        activity.state = "processing"
+        time_share = elapsed / self.knobs.activity_seconds if self.knobs.activity_seconds else 0
+        poll_share = activity.polls / self.knobs.activity_polls if self.knobs.activity_polls else 0
+        activity.percent_done = min(99, max(1, int(100 * max(time_share, poll_share))))
+        activity.updated = now
+
+    def _complete(self, activity: Activity, now: float) -> None:
+        if activity.kind == "add_contacts":
+            self._run_import(activity, now)
+        else:
+            self._run_delete(activity, now)
+        activity.state = "completed"
+        activity.percent_done = 100
+        activity.completed = activity.updated = now
+        activity.payload = {}  # the rows are no longer needed; free them
+
+    # ------------------------------------------------------------------ effects
+
+    def _field_ids_by_column(self) -> dict[str, str]:
+        columns = {}
+        for custom_field in self.store.custom_fields.values():
+            columns["cf:" + custom_field["name"].lower()] = custom_field["custom_field_id"]
+            columns["cf:" + custom_field["label"].lower()] = custom_field["custom_field_id"]
+        return columns
+
+    def _run_import(self, activity: Activity, now: float) -> None:
+        list_ids = activity.payload["list_ids"]
+        fields_by_column = self._field_ids_by_column()
+        imported = errors = 0
+        for line, row in enumerate(activity.payload["rows"], start=1):
+            problem = self._row_problem(row, fields_by_column)
+            if problem:
+                errors += 1
+                activity.errors.append(f"Line {line}: {problem}")
+                continue
+            self._import_row(row, list_ids, fields_by_column, now)
+            imported += 1
+        activity.status.update(person_count=imported, error_count=errors)
+
+    def _row_problem(self, row: Mapping[str, Any], fields_by_column: dict[str, str]) -> str | None:
+        if not isinstance(row, Mapping):
+            return "each contact must be a JSON object"
+        email = row.get("email")
+        if email is None and not row.get("sms_number"):
+            return "email or sms_number is required"
+        if email is not None and not is_email(email):
+            return f"invalid email address {email!r}"
+        unknown = [
+            k for k in row if k.lower().startswith("cf:") and k.lower() not in fields_by_column
+        ]
+        if unknown:
+            return f"unknown custom field {', '.join(unknown)}"
+        custom = [k for k in row if k.lower().startswith("cf:")]
+        if len(custom) > 25:
+            return "at most 25 custom fields per contact"
+        return None
+
+    def _import_row(
+        self,
+        row: Mapping[str, Any],
+        list_ids: list[str],
+        fields_by_column: dict[str, str],
+        now: float,
+    ) -> None:
+        email = row.get("email")
+        contact = self.store.contact_by_email(email) if email else None
+        if contact is None:
+            contact = new_contact(now, create_source="Account")
+            if email:
+                contact["email_address"] = {
+                    "address": email,
+                    "permission_to_send": "implicit",
+                    "created_at": iso(now),
+                    "updated_at": iso(now),
+                    "opt_in_source": "Account",
+                    "opt_in_date": iso(now),
+                    "confirm_status": "off",
+                }
+            self.store.add_contact(contact)
+        elif contact["_deleted"]:
+            contact["_deleted"], contact["deleted_at"] = False, None
+        for key in SCALAR_COLUMNS:  # an import updates only the properties it carries
+            if key in row:
+                contact[key] = row[key]
+        phones = [
+            phone_resource(row[c], kind, now, "Account")
+            for c, kind in PHONE_COLUMNS.items()
+            if row.get(c)
+        ]
+        if phones:
+            contact["phone_numbers"] = phones[:3]
+        addresses = []
+        for prefix, kind in ADDRESS_PREFIXES.items():
+            parts = {
+                k: row.get(prefix + c)
+                for k, c in (
+                    ("street", "street"),
+                    ("city", "city"),
+                    ("state", "state"),
+                    ("postal_code", "zip"),
+                    ("country", "country"),
+                )
+            }
+            if prefix == "home_" and row.get("home country"):  # the contract spells it with a space
+                parts["country"] = row["home country"]
+            if any(parts.values()):
+                addresses.append(
+                    {
+                        "street_address_id": str(uuid.uuid4()),
+                        "kind": kind,
+                        **{k: v for k, v in parts.items() if v},
+                        "created_at": iso(now),
+                        "updated_at": iso(now),
+                    }
+                )
+        if addresses:
+            contact["street_addresses"] = addresses[:3]
+        merged = {f["custom_field_id"]: f for f in contact["custom_fields"]}
+        for key, value in row.items():
+            if key.lower().startswith("cf:"):
+                field_id = fields_by_column[key.lower()]
+                merged[field_id] = {
+                    "custom_field_id": field_id,
+                    "value": "" if value is None else str(value),
+                }
+        contact["custom_fields"] = list(merged.values())
+        for list_id in list_ids:
+            if list_id not in contact["list_memberships"]:
+                contact["list_memberships"].append(list_id)
+        contact["update_source"] = "Account"
+        contact["updated_at"], contact["_updated"] = iso(now), now
+
+    def _run_delete(self, activity: Activity, now: float) -> None:
+        targets: list[dict[str, Any]] = []
+        for contact_id in activity.payload["contact_ids"]:
+            contact = self.store.contacts.get(contact_id)
+            if contact is None:
+                activity.errors.append(f"Contact {contact_id} not found")
+            else:
+                targets.append(contact)
+        list_ids = set(activity.payload["list_ids"])
+        for list_id in list_ids - set(self.store.lists):
+            activity.errors.append(f"List {list_id} not found")
+        if list_ids:
+            targets.extend(
+                c
+                for c in self.store.live_contacts()
+                if not list_ids.isdisjoint(c["list_memberships"])
+            )
+        for contact in targets:
+            self.contacts.mark_deleted(contact, now)
+        activity.status["items_total_count"] = len(targets) + (
+            len(activity.payload["contact_ids"]) - len(targets) if not list_ids else 0
+        )
+        activity.status["items_completed_count"] = len(targets)

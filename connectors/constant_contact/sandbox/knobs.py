@@ -1,0 +1,53 @@
+"""Tunable behaviour of the sandbox: the same knobs over Python, HTTP and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class Knobs:
+    # Requests per second per API key (client_id); also the bucket's burst size.
+    # Constant Contact allows 4/s. 0 turns rate limiting off.
+    rate_limit: float = 4.0
+    # Requests per UTC day per API key; 0 turns the quota off.
+    daily_quota: int = 10_000
+    # Fraction of API calls answered 500/503 at random (seeded RNG).
+    error_rate: float = 0.0
+    # Seconds added to each API call.
+    latency: float = 0.0
+    # Access-token lifetime in seconds (Constant Contact: 24 hours).
+    token_lifetime: int = 86_400
+    # Refresh tokens are single use (Constant Contact's "rotating" setting).
+    rotating_refresh_tokens: bool = True
+    # A bulk activity completes after this many seconds or this many status polls,
+    # whichever comes first (0 polls = time only).
+    activity_seconds: float = 0.5
+    activity_polls: int = 2
+    # Request log length kept in memory.
+    request_log_size: int = 100_000
+
+    def update(self, **changes: Any) -> None:
+        known = {f.name: f.type for f in fields(self)}
+        unknown = set(changes) - set(known)
+        if unknown:
+            raise ValueError(f"unknown knob(s): {', '.join(sorted(unknown))}")
+        for name, value in changes.items():
+            current = getattr(self, name)
+            if isinstance(current, bool):
+                value = (
+                    value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+                )
+            elif isinstance(current, int):
+                value = int(value)
+            elif isinstance(current, float):
+                value = float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"knob {name} must not be negative")
+            if name == "error_rate" and value > 1:
+                raise ValueError("error_rate is a fraction between 0 and 1")
+            setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

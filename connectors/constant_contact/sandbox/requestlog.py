@@ -1,0 +1,45 @@
+"""What the sandbox was asked and what it answered, for tests to count and re-validate."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    seq: int
+    timestamp: float  # time.time() when the request arrived
+    method: str
+    path: str  # without the query string
+    query: dict[str, list[str]]
+    status: int
+    client_id: str | None
+    content_type: str | None
+    json: Any  # the decoded JSON body, or None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RequestLog:
+    def __init__(self, size: int = 100_000) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=size)
+        self._seq = 0
+
+    def add(self, **fields: Any) -> LoggedRequest:
+        self._seq += 1
+        entry = LoggedRequest(seq=self._seq, **fields)
+        self._entries.append(entry)
+        return entry
+
+    def entries(self, since: int = 0) -> list[LoggedRequest]:
+        return [e for e in self._entries if e.seq > since]
+
+    def resize(self, size: int) -> None:
+        if size != self._entries.maxlen:
+            self._entries = deque(self._entries, maxlen=size)
+
+    def clear(self) -> None:
+        self._entries.clear()

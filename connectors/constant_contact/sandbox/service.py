@@ -1,0 +1,435 @@
+"""The sandbox's brain: one request in, one response out, independent of the HTTP server.
+
+Everything stateful (store, tokens, rate limiter, faults, request log) lives here behind
+one re-entrant lock. Waits (latency, injected delays) happen outside the lock so a slow
+call never stalls the others.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from connectors.constant_contact import contract
+
+from . import api
+from .activities import BulkActivities
+from .catalog import Catalog
+from .contacts import SUBRESOURCES, ContactService, shape
+from .errors import ApiError, OAuthError
+from .faults import FaultInjector
+from .knobs import Knobs
+from .oauth import DEFAULT_SCOPES, OAuthServer
+from .ratelimit import RateLimiter
+from .requestlog import LoggedRequest, RequestLog
+from .seed import seed_contacts
+from .store import Store
+
+AUTHORIZE_PATH = "/oauth2/default/v1/authorize"
+TOKEN_PATH = "/oauth2/default/v1/token"
+JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None  # JSON-able, or None for no body
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
+
+
+def _media_type(content_type: str | None) -> str | None:
+    return content_type.split(";", 1)[0].strip().lower() if content_type else None
+
+
+class SandboxService:
+    def __init__(
+        self, seed: int = 0, rng_seed: int = 1, apps: Iterable[tuple[str, str]] = (), **knobs: Any
+    ) -> None:
+        self.lock = threading.RLock()
+        self.initial_seed = seed
+        self.initial_apps = list(apps)
+        self.initial_knobs = Knobs()
+        self.initial_knobs.update(**knobs)
+        self.rng_seed = rng_seed
+        self.knobs = Knobs()
+        self.store = Store()
+        self.oauth = OAuthServer()
+        self.limiter = RateLimiter()
+        self.faults = FaultInjector()
+        self.log = RequestLog()
+        self.reset()
+
+    # ================================================================== controls
+
+    def reset(self) -> None:
+        """Back to the state right after construction: data, tokens, apps, knobs, log."""
+        with self.lock:
+            self.knobs = Knobs(**self.initial_knobs.as_dict())
+            self.rng = random.Random(self.rng_seed)
+            self.store.clear()
+            self.catalog = Catalog(self.store)
+            self.contacts = ContactService(self.store)
+            self.activities = BulkActivities(self.store, self.contacts, self.knobs)
+            self.catalog.seed_structure()
+            self.oauth.reset()
+            self.limiter.reset()
+            self.faults.clear()
+            self.log = RequestLog(self.knobs.request_log_size)
+            for client_id, secret in self.initial_apps:
+                self.oauth.register_app(client_id, secret)
+            if self.initial_seed:
+                seed_contacts(self.store, self.initial_seed)
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        with self.lock:
+            self.knobs.update(**changes)
+            self.log.resize(self.knobs.request_log_size)
+            return self.knobs.as_dict()
+
+    def register_app(
+        self, client_id: str, client_secret: str, redirect_uris: list[str] | None = None
+    ) -> None:
+        with self.lock:
+            self.oauth.register_app(client_id, client_secret, redirect_uris)
+
+    def issue_tokens(
+        self, client_id: str, scopes: Iterable[str] = DEFAULT_SCOPES
+    ) -> dict[str, Any]:
+        with self.lock:
+            return self.oauth.issue_tokens(client_id, tuple(scopes), self.knobs.token_lifetime)
+
+    def inject(
+        self, status: int, count: int = 1, path_prefix: str | None = None, delay: float = 0
+    ) -> None:
+        with self.lock:
+            self.faults.add(status, count, path_prefix, delay)
+
+    def expire_access_tokens(self) -> int:
+        with self.lock:
+            return self.oauth.expire_access_tokens()
+
+    def revoke_refresh_token(
+        self, refresh_token: str | None = None, client_id: str | None = None
+    ) -> int:
+        with self.lock:
+            return self.oauth.revoke_refresh_token(refresh_token, client_id)
+
+    def rotate_refresh_token(self, old: str) -> str:
+        with self.lock:
+            return self.oauth.rotate_refresh_token(old)
+
+    def seed_contacts(self, count: int, lists: Iterable[str] | None = None) -> int:
+        """Add `count` seed contacts over `lists` (names or ids; default: the seeded lists)."""
+        with self.lock:
+            list_ids = None
+            if lists is not None:
+                list_ids = []
+                for ref in lists:
+                    if ref in self.store.lists:
+                        list_ids.append(ref)
+                    else:
+                        found = self.store.list_by_name(ref) or self.catalog.add_list(ref)
+                        list_ids.append(found["list_id"])
+            return len(seed_contacts(self.store, count, list_ids))
+
+    def requests(self, since: int = 0) -> list[LoggedRequest]:
+        with self.lock:
+            return self.log.entries(since)
+
+    def contact(self, contact_id: str) -> dict[str, Any] | None:
+        """A copy of one contact with every sub-resource (deleted ones too), for assertions."""
+        with self.lock:
+            found = self.store.contacts.get(contact_id)
+            return shape(found, set(SUBRESOURCES)) if found else None
+
+    def contact_by_email(self, address: str) -> dict[str, Any] | None:
+        with self.lock:
+            found = self.store.contact_by_email(address)
+            return shape(found, set(SUBRESOURCES)) if found else None
+
+    def all_contacts(self, include_deleted: bool = False) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                shape(self.store.contacts[cid], set(SUBRESOURCES))
+                for cid in self.store.order
+                if include_deleted or not self.store.contacts[cid]["_deleted"]
+            ]
+
+    def lists(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {k: v for k, v in x.items() if not k.startswith("_")}
+                for x in self.store.lists.values()
+            ]
+
+    def custom_fields(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {k: v for k, v in x.items() if not k.startswith("_")}
+                for x in self.store.custom_fields.values()
+            ]
+
+    def tags(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {k: v for k, v in x.items() if not k.startswith("_")}
+                for x in self.store.tags.values()
+            ]
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            entries = self.log.entries()
+            live = sum(1 for c in self.store.contacts.values() if not c["_deleted"])
+            return {
+                "contacts": {
+                    "total": len(self.store.contacts),
+                    "live": live,
+                    "deleted": len(self.store.contacts) - live,
+                },
+                "lists": len(self.store.lists),
+                "custom_fields": len(self.store.custom_fields),
+                "tags": len(self.store.tags),
+                "activities": dict(Counter(a.state for a in self.store.activities.values())),
+                "requests": len(entries),
+                "statuses": {
+                    str(k): v for k, v in sorted(Counter(e.status for e in entries).items())
+                },
+                "apps": sorted(self.oauth.apps),
+                "knobs": self.knobs.as_dict(),
+                "faults": self.faults.pending(),
+            }
+
+    # ================================================================== requests
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes
+    ) -> Response:
+        """Answer one HTTP request (anything but /_sandbox/, which the server routes itself)."""
+        arrived = time.time()
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        query = parse_qs(parts.query, keep_blank_values=True)
+        content_type = headers.get("Content-Type")
+        logged_body: Any = None
+        client_id: str | None = None
+        try:
+            if path in (AUTHORIZE_PATH, TOKEN_PATH):
+                response, logged_body = self._oauth(method, path, query, headers, raw_body)
+            elif path == "/v3" or path.startswith("/v3/"):
+                response, logged_body, client_id = self._api(method, path, query, headers, raw_body)
+            else:
+                response = Response(
+                    404, [{"error_key": "not_found", "error_message": f"No such endpoint {path}"}]
+                )
+        except ApiError as error:
+            response = Response(error.status, error.errors, dict(error.headers))
+        with self.lock:
+            self.log.add(
+                timestamp=arrived,
+                method=method,
+                path=path,
+                query=query,
+                status=response.status,
+                client_id=client_id,
+                content_type=content_type,
+                json=logged_body,
+            )
+        return response
+
+    # ------------------------------------------------------------------ faults
+
+    def _injected(self, path: str) -> Response | None:
+        with self.lock:
+            fault = self.faults.take(path)
+        if fault is None:
+            return None
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.status in (0, 200):
+            return None
+        error = ApiError.of(fault.status)
+        return Response(fault.status, error.errors)
+
+    # ------------------------------------------------------------------ OAuth2
+
+    def _oauth(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        raw_body: bytes,
+    ) -> tuple[Response, Any]:
+        injected = self._injected(path)  # only faults whose path_prefix names /oauth2 match
+        if injected is not None:
+            return Response(
+                injected.status, {"error": "server_error", "error_description": "Injected fault."}
+            ), None
+        if path == AUTHORIZE_PATH:
+            params = {k: v[-1] for k, v in query.items()}
+            if method not in ("GET", "POST"):
+                return Response(
+                    405, {"error": "invalid_request", "error_description": "Use GET."}
+                ), params
+            try:
+                with self.lock:
+                    location = self.oauth.authorize(params)
+            except OAuthError as error:
+                return Response(error.status, error.body()), params
+            return Response(302, None, {"Location": location}), params
+
+        form = {
+            k: v[-1]
+            for k, v in parse_qs(
+                raw_body.decode("utf-8", "replace"), keep_blank_values=True
+            ).items()
+        }
+        if method != "POST":
+            return Response(
+                405, {"error": "invalid_request", "error_description": "Use POST."}
+            ), form
+        if _media_type(headers.get("Content-Type")) != "application/x-www-form-urlencoded":
+            return Response(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Send application/x-www-form-urlencoded.",
+                },
+            ), form
+        try:
+            with self.lock:
+                answer = self.oauth.token(
+                    form,
+                    headers.get("Authorization"),
+                    self.knobs.token_lifetime,
+                    self.knobs.rotating_refresh_tokens,
+                )
+        except OAuthError as error:
+            extra = {"WWW-Authenticate": 'Basic realm="sandbox"'} if error.status == 401 else {}
+            return Response(error.status, error.body(), extra), form
+        return Response(200, answer, {"Cache-Control": "no-store", "Pragma": "no-cache"}), form
+
+    # ------------------------------------------------------------------ the V3 API
+
+    def _api(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        raw_body: bytes,
+    ) -> tuple[Response, Any, str | None]:
+        body: Any = None
+        content_type = headers.get("Content-Type")
+        media_type = _media_type(content_type)
+        body_error: str | None = None
+        looks_json = (
+            media_type is None or media_type == "application/json" or media_type.endswith("+json")
+        )
+        if raw_body and looks_json:
+            try:
+                body = json.loads(raw_body)
+            except ValueError:
+                body_error = "The request body is not valid JSON."
+
+        if self.knobs.latency:
+            time.sleep(self.knobs.latency)
+        injected = self._injected(path)
+        if injected is not None:
+            return injected, body, None
+
+        with self.lock:
+            if self.knobs.error_rate and self.rng.random() < self.knobs.error_rate:
+                status = self.rng.choice((500, 503))
+                return Response(status, ApiError.of(status).errors), body, None
+            token = self.oauth.authenticate(headers.get("Authorization"))
+            client_id = token.client_id
+            try:
+                return (
+                    self._authorized(
+                        method, path, query, raw_body, body, body_error, media_type, token
+                    ),
+                    body,
+                    client_id,
+                )
+            except ApiError as error:
+                return Response(error.status, error.errors, dict(error.headers)), body, client_id
+
+    def _authorized(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        raw_body: bytes,
+        body: Any,
+        body_error: str | None,
+        media_type: str | None,
+        token: Any,
+    ) -> Response:
+        if not self.limiter.allow(token.client_id, self.knobs.rate_limit):
+            raise ApiError.of(
+                429,
+                "Too many requests. You exceeded the rate limit of "
+                f"{self.knobs.rate_limit:g} requests per second.",
+                "throttled",
+            )
+        if not self.limiter.within_quota(token.client_id, self.knobs.daily_quota):
+            raise ApiError.of(
+                429,
+                f"You exceeded your daily quota of {self.knobs.daily_quota} requests.",
+                "quota_exceeded",
+            )
+        found = contract.find_operation(method, path)
+        if found is None:
+            if contract.find_path_template(path) is None:
+                raise ApiError.of(404, f"No such endpoint: {contract.strip_base_path(path)}")
+            raise ApiError.of(
+                405, f"{method} is not supported on {contract.strip_base_path(path)}."
+            )
+        template, operation = found
+        missing = contract.required_scopes(operation) - token.scopes
+        if missing:
+            raise ApiError.of(
+                403,
+                f"The access token lacks the scope(s): {', '.join(sorted(missing))}.",
+                "forbidden",
+            )
+        takes_body = any(
+            p["in"] == "body" for p in contract.operation_parameters(template, operation)
+        )
+        if method in JSON_BODY_METHODS and takes_body and (raw_body or media_type):
+            if media_type != "application/json" and not (media_type or "").endswith("+json"):
+                raise ApiError.of(415)
+            if body_error:
+                raise ApiError.validation([body_error])
+        problems = contract.validate_request(
+            method, path, query, body, "application/json" if body is not None else None
+        )
+        if problems:
+            raise ApiError.validation(problems)
+        handler = api.ROUTES.get((method, template))
+        if handler is None:
+            raise ApiError.of(501, f"The sandbox does not implement {method} {template}.")
+        self.activities.advance_due()
+        request = api.ApiRequest(
+            method=method,
+            path=path,
+            template=template,
+            path_params=contract.path_params(template, path),
+            query={k: v[-1] for k, v in query.items()},
+            body=body,
+            body_size=len(raw_body),
+            client_id=token.client_id,
+        )
+        status, answer = handler(self, request)
+        return Response(status, answer)
