@@ -241,6 +241,13 @@ class ActivityType:
     role: ClassVar[Role]
     description: ClassVar[str] = ""
     config_fields: ClassVar[Sequence[Field]] = ()
+    # How many records a target would like per write() call; the engine may pass fewer.
+    # Bulk APIs want far more than per-record ones, and it may depend on the configuration.
+    preferred_batch_size: ClassVar[int] = 500
+
+    def batch_size(self, config: Mapping[str, Any]) -> int:
+        """The batch size the engine should use for this configuration."""
+        return self.preferred_batch_size
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
         """Field name -> error message, beyond what the fields' own types check."""

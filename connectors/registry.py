@@ -10,7 +10,9 @@ from importlib import import_module
 
 from connectors.base import Connector
 
-CONNECTORS: dict[str, str] = {}
+CONNECTORS: dict[str, str] = {
+    "constant_contact": "connectors.constant_contact.connector.ConstantContactConnector",
+}
 
 
 @cache

@@ -1,0 +1,291 @@
+"""Create: new contacts, one request each, create-or-update, or bulk import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.base import (
+    ActivityType,
+    ConnectorError,
+    Field,
+    FieldKind,
+    RecordResult,
+    Role,
+    RunContext,
+)
+from connectors.constant_contact.activities.bulk import (
+    MAX_IMPORT_ROWS,
+    RowRef,
+    activity_results,
+    chunk_rows,
+    unmatched_errors,
+)
+from connectors.constant_contact.activities.common import (
+    SOURCES,
+    failure_from,
+    is_connection_level,
+    update_source_field,
+    write_each,
+)
+from connectors.constant_contact.activities.query import as_list
+from connectors.constant_contact.api import ContactsApi, conflicting_contact_id, merged_put_body
+from connectors.constant_contact.client import ConstantContactClient
+from connectors.constant_contact.errors import ApiError
+from connectors.constant_contact.records import RecordChecker, clean, email_of
+from connectors.constant_contact.schemas import (
+    bulk_import_row_schema,
+    create_contact_schema,
+    record_result_schema,
+    sign_up_form_schema,
+)
+
+SINGLE, UPSERT, BULK = "single", "upsert", "bulk"
+FAIL, SKIP, UPDATE = "fail", "skip", "update"
+CONFLICT_KEY = "contacts.api.conflict"
+DEFAULT_POLL_TIMEOUT = 1800
+
+
+class CreateContacts(ActivityType):
+    key = "create"
+    name = "Create contacts"
+    role = Role.TARGET
+    description = "Adds contacts: one request each, create-or-update, or a bulk import."
+    config_fields = (
+        Field(
+            "mode",
+            "How",
+            FieldKind.CHOICE,
+            required=True,
+            default=SINGLE,
+            choices=(
+                (SINGLE, "One request per contact (POST /contacts)"),
+                (UPSERT, "Create or update by email (sign-up form)"),
+                (BULK, "Bulk import (fastest; no contact ids returned)"),
+            ),
+        ),
+        Field(
+            "create_source",
+            "Create source",
+            FieldKind.CHOICE,
+            required=True,
+            default="Account",
+            choices=SOURCES,
+            help="Who is adding the contact, as Constant Contact requires for compliance.",
+        ),
+        Field(
+            "on_duplicate",
+            "When the email address already exists",
+            FieldKind.CHOICE,
+            default=FAIL,
+            choices=(
+                (FAIL, "Fail the record"),
+                (SKIP, "Skip it"),
+                (UPDATE, "Update that contact"),
+            ),
+            help="Only for one request per contact.",
+        ),
+        update_source_field(),
+        Field(
+            "list_ids",
+            "List IDs",
+            FieldKind.LIST,
+            help="Lists to add the contacts to: required for bulk import and create-or-"
+            "update (1 to 50).",
+        ),
+        Field(
+            "poll_timeout",
+            "Bulk import time limit (seconds)",
+            FieldKind.INTEGER,
+            default=DEFAULT_POLL_TIMEOUT,
+            min_value=10,
+            advanced=True,
+        ),
+    )
+
+    # ---------------------------------------------------------------- configuration
+
+    def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        mode = config.get("mode") or SINGLE
+        if mode not in (SINGLE, UPSERT, BULK):
+            errors["mode"] = "Choose how to create contacts."
+        if (config.get("create_source") or "Account") not in dict(SOURCES):
+            errors["create_source"] = "Account or Contact."
+        if (config.get("on_duplicate") or FAIL) not in (FAIL, SKIP, UPDATE):
+            errors["on_duplicate"] = "Fail, skip or update."
+        list_ids = as_list(config.get("list_ids"))
+        if mode == BULK and not 1 <= len(list_ids) <= 50:
+            errors["list_ids"] = "A bulk import needs 1 to 50 list IDs."
+        elif len(list_ids) > 50:
+            errors["list_ids"] = "At most 50 list IDs."
+        return errors
+
+    def batch_size(self, config: Mapping[str, Any]) -> int:
+        # One bulk request carries up to 40,000 contacts; per-record modes gain nothing
+        # from large batches and report progress more often with small ones.
+        return MAX_IMPORT_ROWS if config.get("mode") == BULK else self.preferred_batch_size
+
+    def request_schema(self, config: Mapping[str, Any]) -> dict:
+        mode = config.get("mode") or SINGLE
+        if mode == BULK:
+            return bulk_import_row_schema()
+        if mode == UPSERT:
+            return sign_up_form_schema()
+        return create_contact_schema()
+
+    def response_schema(self, config: Mapping[str, Any]) -> dict:
+        return record_result_schema()
+
+    def record_key(self, record: Mapping[str, Any]) -> str:
+        return email_of(record)
+
+    # ---------------------------------------------------------------- running
+
+    def write(
+        self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
+    ) -> list[RecordResult]:
+        problems = self.validate_config(config)
+        if problems:
+            raise ConnectorError("; ".join(problems.values()), permanent=True, key="config")
+        mode = config.get("mode") or SINGLE
+        checker = RecordChecker(self.request_schema(config))
+        with ConstantContactClient.for_run(context) as client:
+            api = ContactsApi(client)
+            if mode == BULK:
+                return self._bulk(context, config, api, checker, batch)
+            handle = self._single if mode == SINGLE else self._upsert
+
+            def one(record: Mapping[str, Any], key: str) -> RecordResult:
+                body = clean(record, email_object=mode == SINGLE)
+                if mode == UPSERT and not body.get("list_memberships"):
+                    # The sign-up form needs lists; the configured ones are the default.
+                    body["list_memberships"] = as_list(config.get("list_ids"))
+                return checker.failure(body, key) or handle(api, config, body, key)
+
+            return write_each(context, batch, self.record_key, one)
+
+    def _single(
+        self, api: ContactsApi, config: Mapping[str, Any], body: dict[str, Any], key: str
+    ) -> RecordResult:
+        payload = {**body, "create_source": config.get("create_source") or "Account"}
+        try:
+            created = api.create(payload)
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return self._duplicate(api, config, body, key, exc)
+        return RecordResult.done(
+            key=key, external_id=str(created.get("contact_id", "")), action="created"
+        )
+
+    def _duplicate(
+        self,
+        api: ContactsApi,
+        config: Mapping[str, Any],
+        body: dict[str, Any],
+        key: str,
+        exc: ApiError,
+    ) -> RecordResult:
+        policy = config.get("on_duplicate") or FAIL
+        if policy == FAIL:
+            return failure_from(exc, key)
+        contact_id = conflicting_contact_id(exc.error_message)
+        existing = None
+        if not contact_id:  # the message changed shape: find the contact by its email
+            existing = api.find_by_email(email_of(body))
+            contact_id = str((existing or {}).get("contact_id", ""))
+        if not contact_id:
+            return failure_from(exc, key)
+        if policy == SKIP:
+            return RecordResult.done(key=key, external_id=contact_id, action="skipped")
+        existing = existing or api.get(contact_id)
+        put = merged_put_body(
+            existing, body, update_source=config.get("update_source") or "Account"
+        )
+        api.put(contact_id, put)
+        return RecordResult.done(key=key, external_id=contact_id, action="updated")
+
+    def _upsert(
+        self, api: ContactsApi, config: Mapping[str, Any], body: dict[str, Any], key: str
+    ) -> RecordResult:
+        answer = api.sign_up(body)
+        return RecordResult.done(
+            key=key,
+            external_id=str(answer.get("contact_id", "")),
+            action=str(answer.get("action") or "created"),
+        )
+
+    # ---------------------------------------------------------------- bulk import
+
+    def _bulk(
+        self,
+        context: RunContext,
+        config: Mapping[str, Any],
+        api: ContactsApi,
+        checker: RecordChecker,
+        batch: Sequence[Mapping[str, Any]],
+    ) -> list[RecordResult]:
+        list_ids = as_list(config.get("list_ids"))
+        timeout = float(config.get("poll_timeout") or DEFAULT_POLL_TIMEOUT)
+        results: list[RecordResult | None] = [None] * len(batch)
+        rows: list[dict[str, Any]] = []
+        positions: list[int] = []  # rows[i] is batch[positions[i]]
+        for position, record in enumerate(batch):
+            row = {k: v for k, v in record.items() if v not in (None, "")}
+            if isinstance(row.get("email"), str):
+                row["email"] = row["email"].strip()
+            failure = checker.failure(row, email_of(row))
+            if failure:
+                results[position] = failure
+            else:
+                rows.append(row)
+                positions.append(position)
+
+        for chunk in chunk_rows(rows, list_ids=list_ids):
+            refs = [RowRef(key=email_of(rows[i]), email=email_of(rows[i])) for i in chunk]
+            if context.is_cancelled():
+                outcome = [
+                    RecordResult.failed(
+                        key=r.key,
+                        error_key="cancelled",
+                        error_message="The run was cancelled before this record.",
+                    )
+                    for r in refs
+                ]
+            else:
+                outcome = self._import_chunk(
+                    context, api, [rows[i] for i in chunk], refs, list_ids, timeout
+                )
+            for i, result in zip(chunk, outcome, strict=True):
+                results[positions[i]] = result
+        return [r for r in results if r is not None]
+
+    def _import_chunk(
+        self,
+        context: RunContext,
+        api: ContactsApi,
+        rows: list[dict[str, Any]],
+        refs: list[RowRef],
+        list_ids: list[str],
+        timeout: float,
+    ) -> list[RecordResult]:
+        try:
+            activity = api.import_json({"import_data": rows, "list_ids": list_ids})
+            final = api.wait_for_activity(
+                activity, timeout=timeout, is_cancelled=context.is_cancelled
+            )
+        except ConnectorError as exc:
+            if is_connection_level(exc):
+                raise
+            return [failure_from(exc, r.key) for r in refs]
+        for message in unmatched_errors(final.get("activity_errors") or [], refs)[:20]:
+            context.log("warning", f"Bulk import {final.get('activity_id')}: {message}")
+        status = final.get("status") or {}
+        context.log(
+            "info",
+            f"Bulk import {final.get('activity_id')} {final.get('state')}: "
+            f"{status.get('person_count', '?')} imported, "
+            f"{status.get('error_count', '?')} errors.",
+        )
+        return activity_results(final, refs, action="imported", error_key="import_error")

@@ -1,0 +1,186 @@
+"""Delete: remove contacts by contact id or email, one by one or in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.base import (
+    ActivityType,
+    ConnectorError,
+    Field,
+    FieldKind,
+    RecordResult,
+    Role,
+    RunContext,
+)
+from connectors.constant_contact.activities.bulk import (
+    MAX_DELETE_IDS,
+    RowRef,
+    activity_results,
+    chunk_ids,
+    unmatched_errors,
+)
+from connectors.constant_contact.activities.common import (
+    cancelled,
+    failure_from,
+    is_connection_level,
+    write_each,
+)
+from connectors.constant_contact.activities.update import (
+    BY_EMAIL,
+    BY_ID,
+    MATCH_FIELD,
+    find_contact,
+    match_problem,
+    not_found,
+)
+from connectors.constant_contact.api import ContactsApi
+from connectors.constant_contact.client import ConstantContactClient
+from connectors.constant_contact.errors import ApiError
+from connectors.constant_contact.schemas import delete_contact_schema, record_result_schema
+
+SINGLE, BULK = "single", "bulk"
+DEFAULT_POLL_TIMEOUT = 1800
+
+
+class DeleteContacts(ActivityType):
+    key = "delete"
+    name = "Delete contacts"
+    role = Role.TARGET
+    description = "Deletes contacts (Constant Contact keeps them as deleted; they can return)."
+    config_fields = (
+        MATCH_FIELD,
+        Field(
+            "mode",
+            "How",
+            FieldKind.CHOICE,
+            required=True,
+            default=SINGLE,
+            choices=(
+                (SINGLE, "One request per contact"),
+                (BULK, "Bulk delete (up to 500 contacts per request)"),
+            ),
+        ),
+        Field(
+            "poll_timeout",
+            "Bulk delete time limit (seconds)",
+            FieldKind.INTEGER,
+            default=DEFAULT_POLL_TIMEOUT,
+            min_value=10,
+            advanced=True,
+        ),
+    )
+
+    def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
+        errors = {}
+        if (config.get("match_by") or BY_ID) not in (BY_ID, BY_EMAIL):
+            errors["match_by"] = "Contact ID or email address."
+        if (config.get("mode") or SINGLE) not in (SINGLE, BULK):
+            errors["mode"] = "One by one or bulk."
+        return errors
+
+    def batch_size(self, config: Mapping[str, Any]) -> int:
+        return MAX_DELETE_IDS
+
+    def request_schema(self, config: Mapping[str, Any]) -> dict:
+        schema = delete_contact_schema()
+        by_id = (config.get("match_by") or BY_ID) == BY_ID
+        schema["required"] = ["contact_id"] if by_id else ["email_address"]
+        return schema
+
+    def response_schema(self, config: Mapping[str, Any]) -> dict:
+        return record_result_schema()
+
+    def write(
+        self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
+    ) -> list[RecordResult]:
+        problems = self.validate_config(config)
+        if problems:
+            raise ConnectorError("; ".join(problems.values()), permanent=True, key="config")
+        match_by = config.get("match_by") or BY_ID
+        how = "contact ID" if match_by == BY_ID else "email address"
+        with ConstantContactClient.for_run(context) as client:
+            api = ContactsApi(client)
+            if (config.get("mode") or SINGLE) == BULK:
+                return self._bulk(context, config, api, batch)
+
+            def one(record: Mapping[str, Any], key: str) -> RecordResult:
+                problem = match_problem(record, match_by)
+                if problem:
+                    return RecordResult.failed(
+                        key=key, error_key="validation", error_message=problem
+                    )
+                contact_id = str(record.get("contact_id") or "").strip()
+                if match_by == BY_EMAIL:
+                    found = find_contact(api, record, match_by)
+                    if found is None:
+                        return not_found(key, how)
+                    contact_id = str(found["contact_id"])
+                try:
+                    api.delete(contact_id)
+                except ApiError as exc:
+                    if exc.status == 404:
+                        return not_found(key, how)
+                    raise
+                return RecordResult.done(key=key, external_id=contact_id, action="deleted")
+
+            return write_each(context, batch, self.record_key, one)
+
+    def _bulk(
+        self,
+        context: RunContext,
+        config: Mapping[str, Any],
+        api: ContactsApi,
+        batch: Sequence[Mapping[str, Any]],
+    ) -> list[RecordResult]:
+        match_by = config.get("match_by") or BY_ID
+        timeout = float(config.get("poll_timeout") or DEFAULT_POLL_TIMEOUT)
+        results: list[RecordResult | None] = [None] * len(batch)
+        refs: list[RowRef] = []
+        positions: list[int] = []
+
+        # Resolve every record to a contact id first (by-email needs one lookup each).
+        def resolve(record: Mapping[str, Any], key: str) -> RecordResult:
+            problem = match_problem(record, match_by)
+            if problem:
+                return RecordResult.failed(key=key, error_key="validation", error_message=problem)
+            if match_by == BY_ID:
+                return RecordResult.done(key=key, external_id=str(record["contact_id"]).strip())
+            found = find_contact(api, record, match_by)
+            if found is None:
+                return not_found(key, "email address")
+            return RecordResult.done(key=key, external_id=str(found["contact_id"]))
+
+        for position, resolved in enumerate(write_each(context, batch, self.record_key, resolve)):
+            if resolved.ok:
+                refs.append(RowRef(key=resolved.key, contact_id=resolved.external_id))
+                positions.append(position)
+            else:
+                results[position] = resolved
+
+        for chunk in chunk_ids(len(refs)):
+            chunk_refs = [refs[i] for i in chunk]
+            if context.is_cancelled():
+                outcome = [cancelled(r.key) for r in chunk_refs]
+            else:
+                outcome = self._delete_chunk(context, api, chunk_refs, timeout)
+            for i, result in zip(chunk, outcome, strict=True):
+                results[positions[i]] = result
+        return [r for r in results if r is not None]
+
+    def _delete_chunk(
+        self, context: RunContext, api: ContactsApi, refs: list[RowRef], timeout: float
+    ) -> list[RecordResult]:
+        try:
+            activity = api.delete_bulk([r.contact_id for r in refs])
+            final = api.wait_for_activity(
+                activity, timeout=timeout, is_cancelled=context.is_cancelled
+            )
+        except ConnectorError as exc:
+            if is_connection_level(exc):
+                raise
+            return [failure_from(exc, r.key) for r in refs]
+        for message in unmatched_errors(final.get("activity_errors") or [], refs)[:20]:
+            context.log("warning", f"Bulk delete {final.get('activity_id')}: {message}")
+        return activity_results(final, refs, action="deleted", error_key="delete_error")

@@ -1,0 +1,256 @@
+"""Query: contacts from GET /contacts, one batch per page, memory flat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import ActivityType, Field, FieldKind, Role, RunContext
+from connectors.constant_contact.client import ConstantContactClient
+from connectors.constant_contact.contract import parse_datetime
+from connectors.constant_contact.schemas import contact_resource_schema
+
+STATUSES = (
+    "all",
+    "active",
+    "deleted",
+    "not_set",
+    "pending_confirmation",
+    "temp_hold",
+    "unsubscribed",
+)
+SMS_STATUSES = ("all", "explicit", "unsubscribed", "pending_confirmation", "not_set")
+INCLUDES = (
+    "custom_fields",
+    "list_memberships",
+    "phone_numbers",
+    "street_addresses",
+    "taggings",
+    "notes",
+)
+DATE_FILTERS = (
+    "created_after",
+    "created_before",
+    "updated_after",
+    "updated_before",
+    "optout_after",
+    "optout_before",
+)
+MAX_PAGE_SIZE = 500
+WATERMARK = "watermark"
+
+
+def _choices(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((v, v.replace("_", " ").capitalize()) for v in values)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and Z, as Constant Contact writes dates."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def as_iso(value: Any) -> str | None:
+    """A config date value (datetime or ISO text) as ISO UTC; None if blank or invalid."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    parsed = parse_datetime(str(value))
+    return iso_utc(parsed) if parsed else None
+
+
+def as_list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+class QueryContacts(ActivityType):
+    key = "query"
+    name = "Query contacts"
+    role = Role.SOURCE
+    description = "Reads contacts, page by page, with Constant Contact's own filters."
+    config_fields = (
+        Field(
+            "status",
+            "Status",
+            FieldKind.MULTI_CHOICE,
+            choices=_choices(STATUSES),
+            help="Blank = every contact that is not deleted.",
+        ),
+        Field("email", "Email address", max_length=80, help="Only the contact with this email."),
+        Field("lists", "List IDs", FieldKind.LIST, help="Members of any of these lists (<= 25)."),
+        Field("tags", "Tag IDs", FieldKind.LIST, help="Contacts with any of these tags (<= 50)."),
+        Field(
+            "segment_id",
+            "Segment ID",
+            help="Contacts in this segment; cannot be combined with other filters.",
+        ),
+        Field(
+            "sms_status",
+            "SMS status",
+            FieldKind.MULTI_CHOICE,
+            choices=_choices(SMS_STATUSES),
+            advanced=True,
+        ),
+        *(
+            Field(name, name.replace("_", " ").capitalize(), FieldKind.DATETIME)
+            for name in DATE_FILTERS
+        ),
+        Field(
+            "include",
+            "Include",
+            FieldKind.MULTI_CHOICE,
+            choices=_choices(INCLUDES),
+            help="Sub-resources to read with each contact.",
+        ),
+        Field(
+            "page_size",
+            "Page size",
+            FieldKind.INTEGER,
+            default=MAX_PAGE_SIZE,
+            min_value=1,
+            max_value=MAX_PAGE_SIZE,
+            advanced=True,
+            help="Contacts per request; the largest is the fastest.",
+        ),
+        Field(
+            "max_records", "Maximum records", FieldKind.INTEGER, min_value=1, help="Blank = all."
+        ),
+        Field(
+            "incremental",
+            "Only contacts updated since the last successful run",
+            FieldKind.BOOLEAN,
+            default=False,
+        ),
+    )
+
+    # ---------------------------------------------------------------- configuration
+
+    def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        for name in DATE_FILTERS:
+            if config.get(name) not in (None, "") and as_iso(config.get(name)) is None:
+                errors[name] = "Enter an ISO 8601 date and time, e.g. 2026-01-31T08:00:00Z."
+        if len(as_list(config.get("lists"))) > 25:
+            errors["lists"] = "At most 25 lists."
+        if len(as_list(config.get("tags"))) > 50:
+            errors["tags"] = "At most 50 tags."
+        for name, allowed in (
+            ("status", STATUSES),
+            ("sms_status", SMS_STATUSES),
+            ("include", INCLUDES),
+        ):
+            unknown = set(as_list(config.get(name))) - set(allowed)
+            if unknown:
+                errors[name] = f"Unknown value(s): {', '.join(sorted(unknown))}."
+        page_size = config.get("page_size")
+        if page_size not in (None, "") and not 1 <= int(page_size) <= MAX_PAGE_SIZE:
+            errors["page_size"] = f"Between 1 and {MAX_PAGE_SIZE}."
+        if config.get("segment_id"):
+            others = [n for n in self._filter_names(config) if n != "segment_id"]
+            if others or config.get("incremental"):
+                errors["segment_id"] = (
+                    "Constant Contact does not combine a segment with other filters "
+                    "(or with 'only contacts updated since the last run')."
+                )
+        return errors
+
+    @staticmethod
+    def _filter_names(config: Mapping[str, Any]) -> list[str]:
+        names = (
+            "status",
+            "email",
+            "lists",
+            "tags",
+            "segment_id",
+            "sms_status",
+            "include",
+            *DATE_FILTERS,
+        )
+        return [n for n in names if config.get(n) not in (None, "", [], ())]
+
+    def response_schema(self, config: Mapping[str, Any]) -> dict:
+        schema = contact_resource_schema()
+        wanted = set(as_list(config.get("include")))
+        for name in INCLUDES:  # sub-resources not asked for never appear
+            if name not in wanted:
+                schema["properties"].pop(name, None)
+        return schema
+
+    def params(self, config: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, str]:
+        """The GET /contacts query string for this configuration (and saved state)."""
+        page_size = int(config.get("page_size") or MAX_PAGE_SIZE)
+        max_records = int(config.get("max_records") or 0)
+        if max_records:
+            page_size = min(page_size, max_records)  # don't fetch a page we'll throw away
+        params: dict[str, str] = {"limit": str(page_size)}
+        if config.get("segment_id"):
+            params["segment_id"] = str(config["segment_id"]).strip()
+            return params
+        for name in ("status", "lists", "tags", "sms_status", "include"):
+            values = as_list(config.get(name))
+            if values:
+                params[name] = ",".join(values)
+        if config.get("email"):
+            params["email"] = str(config["email"]).strip()
+        for name in DATE_FILTERS:
+            value = as_iso(config.get(name))
+            if value:
+                params[name] = value
+        watermark = as_iso(state.get(WATERMARK)) if config.get("incremental") else None
+        if watermark and watermark > params.get("updated_after", ""):
+            # Both in the same ISO UTC form, so text order is time order.
+            params["updated_after"] = watermark
+        return params
+
+    # ---------------------------------------------------------------- running
+
+    def estimate_total(self, context: RunContext, config: Mapping[str, Any]) -> int | None:
+        if config.get("segment_id"):
+            return None  # segments don't take include_count
+        params = {**self.params(config, context.state), "limit": "1", "include_count": "true"}
+        params.pop("include", None)
+        with ConstantContactClient.for_run(context) as client:
+            page = client.get_json("/contacts", params=params)
+        count = page.get("contacts_count") if isinstance(page, dict) else None
+        if not isinstance(count, int):
+            return None
+        max_records = int(config.get("max_records") or 0)
+        return min(count, max_records) if max_records else count
+
+    def read(self, context: RunContext, config: Mapping[str, Any]) -> Iterator[list[dict]]:
+        # The run's start is the next watermark: anything updated from now on is picked up
+        # next time (at least once). Taken before the first request, so nothing slips by.
+        started = iso_utc(datetime.now(UTC))
+        max_records = int(config.get("max_records") or 0)
+        seen = 0
+        complete = True
+        with ConstantContactClient.for_run(context) as client:
+            pages = client.paginate(
+                "/contacts", self.params(config, context.state), items_key="contacts"
+            )
+            for page in pages:
+                contacts = page.get("contacts") or []
+                if max_records and seen + len(contacts) >= max_records:
+                    contacts = contacts[: max_records - seen]
+                    more = bool((page.get("_links") or {}).get("next"))
+                    complete = not more and seen + len(page.get("contacts") or []) <= max_records
+                    seen += len(contacts)
+                    if contacts:
+                        yield contacts
+                    break
+                seen += len(contacts)
+                if contacts:
+                    yield contacts
+                if context.is_cancelled():
+                    complete = False
+                    break
+        context.log("info", f"Read {seen} contacts.")
+        if config.get("incremental") and complete:
+            context.new_state[WATERMARK] = started

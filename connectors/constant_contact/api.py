@@ -1,0 +1,149 @@
+"""The handful of V3 endpoints the activities use, as small typed calls."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from connectors.base import ConnectorError
+from connectors.constant_contact.client import ConstantContactClient
+
+# Scalar properties of a contact that PUT overwrites with null when they are omitted.
+# (Sub-resources - lists, phones, addresses, custom fields, tags, notes - are left alone
+# when omitted, as the contract's PUT description says.)
+CONTACT_SCALARS = (
+    "first_name",
+    "last_name",
+    "job_title",
+    "company_name",
+    "birthday_month",
+    "birthday_day",
+    "anniversary",
+)
+# EmailAddressPut's writable properties.
+EMAIL_WRITABLE = ("address", "permission_to_send", "opt_out_reason")
+ACTIVITY_DONE_STATES = frozenset({"completed", "failed", "cancelled", "timed_out"})
+_CONFLICT_ID = re.compile(r"contact\s+([0-9a-fA-F-]{32,36})")
+
+
+def conflicting_contact_id(message: str) -> str:
+    """The id in "Email already exists for contact <id>" (409 contacts.api.conflict)."""
+    match = _CONFLICT_ID.search(message)
+    return match.group(1) if match else ""
+
+
+class ContactsApi:
+    def __init__(self, client: ConstantContactClient) -> None:
+        self.client = client
+
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.client.send_json("POST", "/contacts", body)
+
+    def sign_up(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.client.send_json("POST", "/contacts/sign_up_form", body)
+
+    def get(self, contact_id: str, include: tuple[str, ...] = ()) -> dict[str, Any]:
+        params = {"include": ",".join(include)} if include else None
+        return self.client.get_json(f"/contacts/{contact_id}", params=params)
+
+    def find_by_email(self, email: str) -> dict[str, Any] | None:
+        page = self.client.get_json("/contacts", params={"email": email, "limit": 1})
+        contacts = page.get("contacts") if isinstance(page, dict) else None
+        return contacts[0] if contacts else None
+
+    def put(self, contact_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.client.send_json("PUT", f"/contacts/{contact_id}", body)
+
+    def delete(self, contact_id: str) -> None:
+        self.client.request("DELETE", f"/contacts/{contact_id}")
+
+    def import_json(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.client.send_json("POST", "/activities/contacts_json_import", body)
+
+    def delete_bulk(self, contact_ids: list[str]) -> dict[str, Any]:
+        return self.client.send_json(
+            "POST", "/activities/contact_delete", {"contact_ids": contact_ids}
+        )
+
+    def wait_for_activity(
+        self,
+        activity: Mapping[str, Any],
+        *,
+        timeout: float,
+        is_cancelled: Callable[[], bool],
+        first_delay: float = 0.5,
+        max_delay: float = 5.0,
+    ) -> dict[str, Any]:
+        """Poll GET /activities/{id} with a growing delay until the activity ends.
+
+        Raises ConnectorError(permanent=False, key="activity_timeout" / "cancelled") when it
+        does not end in time or the run is cancelled meanwhile.
+        """
+        activity_id = str(activity.get("activity_id") or "")
+        if not activity_id:
+            raise ConnectorError(
+                "Constant Contact did not return an activity id.",
+                permanent=False,
+                key="invalid_response",
+            )
+        state = dict(activity)
+        deadline = time.monotonic() + timeout
+        delay = first_delay
+        while state.get("state") not in ACTIVITY_DONE_STATES:
+            if is_cancelled():
+                raise ConnectorError(
+                    f"The run was cancelled while activity {activity_id} was running; its "
+                    "outcome is unknown.",
+                    permanent=False,
+                    key="cancelled",
+                )
+            if time.monotonic() + delay > deadline:
+                raise ConnectorError(
+                    f"Activity {activity_id} did not finish within {timeout:g} s "
+                    f"(state {state.get('state')!r}).",
+                    permanent=False,
+                    key="activity_timeout",
+                )
+            time.sleep(delay)
+            delay = min(max_delay, delay * 2)
+            state = self.client.get_json(f"/activities/{activity_id}")
+        return state
+
+
+def merged_put_body(
+    existing: Mapping[str, Any], changes: Mapping[str, Any], *, update_source: str
+) -> dict[str, Any]:
+    """The PUT body that changes only ``changes`` on ``existing`` (a ContactResource).
+
+    PUT nulls every scalar it is not sent, so the contact's current scalars and email go
+    along; sub-resources are only sent when mapped (omitted ones stay untouched).
+    """
+    body: dict[str, Any] = {k: existing[k] for k in CONTACT_SCALARS if existing.get(k) is not None}
+    email = existing.get("email_address")
+    if isinstance(email, Mapping):
+        body["email_address"] = {k: email[k] for k in EMAIL_WRITABLE if email.get(k) is not None}
+    for key, value in changes.items():
+        if key == "email_address" and isinstance(value, Mapping):
+            body["email_address"] = {**body.get("email_address", {}), **value}
+        else:
+            body[key] = value
+    body["update_source"] = update_source
+    return body
+
+
+def replace_put_body(
+    existing: Mapping[str, Any], changes: Mapping[str, Any], *, update_source: str
+) -> dict[str, Any]:
+    """The PUT body that replaces the contact with the mapped fields only.
+
+    The email address is kept when not mapped: Constant Contact requires one in every PUT
+    of a contact without an SMS channel, and "replace" must not mean "lose the address".
+    """
+    body = dict(changes)
+    email = existing.get("email_address")
+    if "email_address" not in body and isinstance(email, Mapping) and email.get("address"):
+        body["email_address"] = {"address": email["address"]}
+    body["update_source"] = update_source
+    return body

@@ -1,0 +1,79 @@
+"""A connection's settings as the connector reads them, with Constant Contact's defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.config import connector_settings
+from connectors.http import url_allowed
+
+DEFAULT_API_BASE_URL = "https://api.cc.email/v3"
+DEFAULT_AUTHORIZE_URL = "https://authz.constantcontact.com/oauth2/default/v1/authorize"
+DEFAULT_TOKEN_URL = "https://authz.constantcontact.com/oauth2/default/v1/token"
+# offline_access is what earns a refresh token; account_read only feeds the Test message.
+SCOPES = ("contact_data", "account_read", "offline_access")
+
+# 4 requests per second per API key (documented); we aim a little lower so that timing
+# jitter between our clock and theirs never puts 5 requests in one of their seconds.
+RATE_LIMIT_PER_SECOND = 4.0
+RATE_SAFETY = 0.96
+# Refresh the access token this long before it expires, so no call goes out with a token
+# that dies in flight.
+REFRESH_MARGIN_SECONDS = 300
+
+AUTH_OAUTH = "oauth"
+AUTH_TOKEN = "token"
+URL_FIELDS = ("api_base_url", "authorize_url", "token_url")
+_DEFAULTS = {
+    "api_base_url": DEFAULT_API_BASE_URL,
+    "authorize_url": DEFAULT_AUTHORIZE_URL,
+    "token_url": DEFAULT_TOKEN_URL,
+}
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    client_id: str
+    auth_method: str
+    api_base_url: str
+    authorize_url: str
+    token_url: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ConnectionSettings:
+        def text(name: str, default: str = "") -> str:
+            value = config.get(name)
+            return str(value).strip() if value not in (None, "") else default
+
+        return cls(
+            client_id=text("client_id"),
+            auth_method=text("auth_method", AUTH_OAUTH),
+            api_base_url=text("api_base_url", DEFAULT_API_BASE_URL).rstrip("/"),
+            authorize_url=text("authorize_url", DEFAULT_AUTHORIZE_URL),
+            token_url=text("token_url", DEFAULT_TOKEN_URL),
+        )
+
+
+def allowed_origins() -> tuple[str, ...]:
+    return (*_DEFAULTS.values(), *connector_settings().url_allow_list)
+
+
+def config_errors(config: Mapping[str, Any]) -> dict[str, str]:
+    """Field name -> problem; {} when the connection settings are usable."""
+    settings = ConnectionSettings.from_config(config)
+    errors: dict[str, str] = {}
+    if not settings.client_id:
+        errors["client_id"] = "Enter the API key (client id) of your Constant Contact app."
+    if settings.auth_method not in (AUTH_OAUTH, AUTH_TOKEN):
+        errors["auth_method"] = "Choose how to authenticate."
+    origins = allowed_origins()
+    for name in URL_FIELDS:
+        url = getattr(settings, name)
+        if not url_allowed(url, origins):
+            errors[name] = (
+                "This address is not allowed: use the Constant Contact default or a host your "
+                "administrator put on the allow-list."
+            )
+    return errors
