@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "designer.transformations",
     "designer.runs",
     "designer.console",
+    "designer.audit",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,81 @@
+"""The audit log: who created, changed, deleted, ran or cancelled what in a project, and when."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from designer.projects.models import Project
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    DELETE = "delete", "Deleted"
+    RESTORE = "restore", "Restored"
+    RUN = "run", "Ran"
+    CANCEL = "cancel", "Cancelled"
+    TEST = "test", "Tested"
+    IMPORT = "import", "Imported"
+    EXPORT = "export", "Exported"
+    MEMBER_ADD = "member_add", "Added member"
+    MEMBER_ROLE = "member_role", "Changed role of"
+    MEMBER_REMOVE = "member_remove", "Removed member"
+
+
+class AuditEntry(models.Model):
+    # SET_NULL with the name kept: the entry for deleting a project outlives the project.
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    project_name = models.CharField(max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)  # "system" for schedules, workers
+    # Not limited to AuditAction at the database level: other apps may record their own verbs.
+    action = models.CharField(max_length=30, choices=AuditAction.choices, db_index=True)
+    component_kind = models.CharField(max_length=50, blank=True)  # "connection", "operation", ...
+    component_id = models.BigIntegerField(null=True, blank=True)
+    component_name = models.CharField(max_length=200, blank=True)
+    # Secrets are removed before these are stored (designer.audit.redact).
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set on a delete entry once the component has been restored from it.
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["project", "-at"], name="audit_project_at"),
+            models.Index(fields=["component_kind", "component_id"], name="audit_component"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_name or "system"
+        return f"{who} {self.action} {self.component_kind} {self.component_name}"
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action.replace("_", " ")
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for the fields that differ; all fields of one side otherwise."""
+        before = self.before if isinstance(self.before, dict) else {}
+        after = self.after if isinstance(self.after, dict) else {}
+        keys = sorted(set(before) | set(after))
+        return [
+            (key, before.get(key), after.get(key))
+            for key in keys
+            if before.get(key) != after.get(key) or not (before and after)
+        ]

@@ -1,0 +1,211 @@
+"""Writing the audit log and restoring deleted components from it.
+
+Other apps call ``audit_record`` after a write, in the same transaction:
+
+    audit_record(project=p, actor=request.user, action="update", obj=connection,
+                 before=before_snapshot, after=audit_snapshot(connection))
+
+Secrets are removed here, whatever the caller passes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from designer.audit.models import AuditAction, AuditEntry
+from designer.audit.redact import redact
+from designer.projects.models import Project
+
+# Fields that are bookkeeping, not configuration: left out of snapshots.
+_SKIP_FIELDS = {"created_at", "updated_at", "updated_by", "secrets_encrypted", "state"}
+
+
+class RestoreError(Exception):
+    """A deleted component can't be restored; the message says why."""
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def audit_snapshot(obj: models.Model) -> dict[str, Any]:
+    """The configuration of a component as plain JSON (FKs as ``<name>_id``), secrets removed.
+
+    A connection's snapshot carries its activities, so restoring a deleted endpoint brings
+    back what the delete cascaded away.
+    """
+    data: dict[str, Any] = {"id": obj.pk}
+    for field in obj._meta.concrete_fields:
+        if field.primary_key or field.name in _SKIP_FIELDS:
+            continue
+        data[field.attname] = getattr(obj, field.attname)
+    kind = obj._meta.model_name
+    if kind == "connection":
+        data["activities"] = [audit_snapshot(a) for a in obj.activities.all()]  # type: ignore[attr-defined]
+    return _strip_secrets(kind, _jsonable(data))
+
+
+def _connector_secret_names(connector_key: str | None) -> frozenset[str]:
+    if not connector_key:
+        return frozenset()
+    try:
+        from connectors.registry import get_connector
+
+        return get_connector(connector_key).secret_field_names
+    except Exception:  # an unknown or broken connector must not stop the audit
+        return frozenset()
+
+
+def _strip_secrets(kind: str, value: Any) -> Any:
+    if not isinstance(value, dict):
+        return redact(value) if value is not None else None
+    extra = _connector_secret_names(value.get("connector_key")) if kind == "connection" else ()
+    cleaned = redact(value, extra_keys=extra)
+    if kind == "variable" and value.get("is_secret"):
+        cleaned.pop("value", None)
+    return cleaned
+
+
+def audit_record(
+    *,
+    project: Project | None,
+    actor: Any = None,
+    action: str,
+    obj: models.Model | None = None,
+    kind: str = "",
+    name: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record one action. ``obj`` fills kind/id/name; a delete without ``before`` snapshots
+    ``obj`` (call it before deleting), a create or update without ``after`` snapshots it too."""
+    component_id = None
+    if obj is not None:
+        kind = kind or obj._meta.model_name
+        name = name or str(getattr(obj, "name", "") or obj)
+        component_id = obj.pk
+        if action == AuditAction.DELETE and before is None and obj.pk is not None:
+            before = audit_snapshot(obj)
+        if action in (AuditAction.CREATE, AuditAction.UPDATE) and after is None:
+            after = audit_snapshot(obj)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEntry.objects.create(
+        project=project,
+        project_name=project.name if project is not None else "",
+        actor=actor if is_user else None,
+        actor_name=actor.get_username() if is_user else "system",
+        action=str(action),
+        component_kind=kind,
+        component_id=component_id,
+        component_name=name[:200],
+        before=_strip_secrets(kind, _jsonable(before)) if before is not None else None,
+        after=_strip_secrets(kind, _jsonable(after)) if after is not None else None,
+    )
+
+
+RESTORABLE = ("connection", "activity", "transformation", "operation", "variable")
+
+
+def _model_for(kind: str) -> type[models.Model]:
+    from designer.design import models as design_models
+    from designer.projects import models as project_models
+
+    table = {
+        "connection": design_models.Connection,
+        "activity": design_models.Activity,
+        "transformation": design_models.Transformation,
+        "operation": design_models.Operation,
+        "variable": getattr(project_models, "Variable", None),
+    }
+    model = table.get(kind)
+    if model is None:
+        raise RestoreError(f"A {kind or 'component'} can't be restored from the history.")
+    return model
+
+
+def _free_name(model: type[models.Model], scope: dict[str, Any], name: str) -> str:
+    candidate, n = name, 1
+    while model._default_manager.filter(name=candidate, **scope).exists():
+        n += 1
+        candidate = f"{name} (restored{'' if n == 2 else f' {n - 1}'})"
+    return candidate
+
+
+def _recreate(
+    model: type[models.Model], snapshot: dict[str, Any], *, project: Project, actor: Any
+) -> models.Model:
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    values: dict[str, Any] = {}
+    for key, value in snapshot.items():
+        field = fields.get(key)
+        if field is None or field.primary_key or key in _SKIP_FIELDS:
+            continue
+        if isinstance(field, models.ForeignKey) and value is not None:
+            target = field.related_model
+            if key == "project_id":
+                value = project.pk
+            elif not target._default_manager.filter(pk=value).exists():
+                if not field.null:
+                    raise RestoreError(
+                        f"Restore the {target._meta.verbose_name} it belongs to first."
+                    )
+                value = None  # e.g. an operation's deleted source: left empty, not refused
+        elif isinstance(field, models.DateTimeField) and isinstance(value, str):
+            value = models.DateTimeField().to_python(value)
+        values[key] = value
+    values["project_id"] = project.pk
+    scope = {"project_id": project.pk}
+    if model._meta.model_name == "activity":
+        scope = {"connection_id": values.get("connection_id")}
+    values["name"] = _free_name(model, scope, values.get("name", "Restored"))
+    if "version" in fields:
+        values["version"] = int(snapshot.get("version") or 0) + 1
+    if "updated_by_id" in fields:
+        values["updated_by_id"] = actor.pk if actor is not None else None
+    if model._meta.model_name == "connection":
+        values["secrets_encrypted"] = ""  # never kept in the history: asked for again
+        values["status"] = "needs_reconnect"
+        values["status_message"] = "Restored from the history: enter the credentials again."
+    pk = snapshot.get("id")
+    if pk is not None and not model._default_manager.filter(pk=pk).exists():
+        values["id"] = pk  # same id, so links and the history still point at it
+    obj = model(**values)
+    obj.full_clean(validate_unique=False, validate_constraints=False)
+    obj.save(force_insert=True)
+    return obj
+
+
+@transaction.atomic
+def component_restore(*, entry: AuditEntry, actor: Any) -> models.Model:
+    """Recreate the component a delete entry recorded, and record the restore."""
+    entry = AuditEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.action != AuditAction.DELETE:
+        raise RestoreError("Only a deleted component can be restored.")
+    if entry.restored_at is not None:
+        raise RestoreError("This component has already been restored.")
+    if entry.project is None:
+        raise RestoreError("The project it belonged to no longer exists.")
+    if not isinstance(entry.before, dict):
+        raise RestoreError("The history has no copy of this component to restore.")
+    model = _model_for(entry.component_kind)
+    snapshot = dict(entry.before)
+    children = snapshot.pop("activities", []) if entry.component_kind == "connection" else []
+    obj = _recreate(model, snapshot, project=entry.project, actor=actor)
+    if children:
+        activity_model = _model_for("activity")
+        for child in children:
+            _recreate(
+                activity_model,
+                {**child, "connection_id": obj.pk},
+                project=entry.project,
+                actor=actor,
+            )
+    entry.restored_at = timezone.now()
+    entry.save(update_fields=["restored_at"])
+    audit_record(project=entry.project, actor=actor, action=AuditAction.RESTORE, obj=obj)
+    return obj

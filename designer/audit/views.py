@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from designer.audit import selectors, services
+from designer.audit.models import AuditAction, AuditEntry
+from designer.projects.access import Capability, ProjectAccess, project_view
+
+
+@project_view(Capability.VIEW)
+def project_history(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
+    action = request.GET.get("action", "")
+    kind = request.GET.get("kind", "")
+    entries = selectors.audit_entries(project_id=access.project.pk, action=action, kind=kind)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/history.html",
+        {
+            "access": access,
+            "project": access.project,
+            "page": page,
+            "action": action,
+            "kind": kind,
+            "actions": AuditAction.choices,
+            "kinds": selectors.audit_kinds(),
+            "restorable": services.RESTORABLE,
+        },
+    )
+
+
+@project_view(Capability.DESIGN)
+@require_POST
+def component_restore(request: HttpRequest, access: ProjectAccess, entry_id: int) -> HttpResponse:
+    entry = AuditEntry.objects.filter(pk=entry_id, project=access.project).first()
+    if entry is None:
+        raise Http404("No such history entry")
+    try:
+        obj = services.component_restore(entry=entry, actor=request.user)
+    except services.RestoreError as error:
+        messages.error(request, f"Couldn't restore “{entry.component_name}”: {error}")
+    else:
+        messages.success(request, f"Restored {entry.component_kind} “{obj}”.")
+    return redirect("audit:history", project_id=access.project.pk)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from designer.audit.models import AuditEntry
+from designer.audit.redact import redact
+from designer.audit.services import audit_record, audit_snapshot
+from tests.factories import ActivityFactory, ConnectionFactory
+
+
+def test_redact_drops_secret_named_keys_at_any_depth_and_keeps_flags():
+    value = {
+        "base_url": "https://api.cc.email",
+        "client_secret": "s3cr3t",
+        "nested": {"access_token": "abc", "refresh_token": "def", "keep": 1},
+        "list": [{"password": "pw", "name": "x"}],
+        "is_secret": True,
+        "secrets_encrypted": "gAAAA",
+    }
+    assert redact(value) == {
+        "base_url": "https://api.cc.email",
+        "nested": {"keep": 1},
+        "list": [{"name": "x"}],
+        "is_secret": True,
+    }
+
+
+def test_record_strips_secrets_whatever_the_caller_passes(project, personas):
+    entry = audit_record(
+        project=project,
+        actor=personas["editor"],
+        action="update",
+        kind="connection",
+        name="CC",
+        before={"config": {"client_id": "a", "client_secret": "old"}},
+        after={"config": {"client_id": "b", "client_secret": "new"}, "token": "t"},
+    )
+    entry.refresh_from_db()
+    assert entry.before == {"config": {"client_id": "a"}}
+    assert entry.after == {"config": {"client_id": "b"}}
+    assert entry.actor_name == "editor"
+    assert entry.project_name == "Acme sync"
+    assert entry.changes() == [("config", {"client_id": "a"}, {"client_id": "b"})]
+    assert "new" not in str(AuditEntry.objects.values_list("after", flat=True)[0])
+
+
+def test_delete_snapshots_the_object_with_its_activities(project, personas):
+    connection = ConnectionFactory(project=project, name="CC", config={"base_url": "u"})
+    connection.secrets_encrypted = "gAAAA-encrypted"
+    connection.save()
+    ActivityFactory(connection=connection, name="Query contacts", config={"limit": 5})
+    entry = audit_record(project=project, actor=personas["admin"], action="delete", obj=connection)
+    assert entry.component_kind == "connection"
+    assert entry.component_id == connection.pk
+    assert entry.component_name == "CC"
+    assert entry.before["config"] == {"base_url": "u"}
+    assert "secrets_encrypted" not in entry.before
+    assert [a["name"] for a in entry.before["activities"]] == ["Query contacts"]
+
+
+def test_system_actor_is_named_system(project):
+    entry = audit_record(project=project, actor=None, action="run", kind="operation", name="Sync")
+    assert entry.actor is None and entry.actor_name == "system"
+
+
+def test_snapshot_is_plain_json(project):
+    connection = ConnectionFactory(project=project)
+    snap = audit_snapshot(connection)
+    assert snap["project_id"] == project.pk
+    assert isinstance(snap["last_tested_at"], type(None))
