@@ -1,0 +1,65 @@
+"""Throttling per API key: 4 requests/s with a burst of 4, and the daily quota."""
+
+from __future__ import annotations
+
+import time
+
+from connectors.constant_contact.sandbox import Sandbox
+from tests.fixtures.sandbox import CC_CLIENT_ID
+from tests.sandbox.helpers import Api, error_keys
+
+
+def test_a_burst_above_4_per_second_is_throttled(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(rate_limit=4)
+    statuses = [api.get("/account/summary").status_code for _ in range(10)]
+    assert statuses[:4] == [200] * 4
+    assert 429 in statuses[4:]
+    throttled = api.get("/account/summary")
+    assert throttled.status_code == 429
+    assert error_keys(throttled) == ["throttled"]
+
+
+def test_4_per_second_evenly_spaced_is_never_throttled(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(rate_limit=4)
+    started = time.monotonic()
+    statuses = []
+    for i in range(12):
+        # Wait for the next quarter-second slot, measured from the start (no drift).
+        delay = started + i * 0.25 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        statuses.append(api.get("/account/summary").status_code)
+    assert statuses == [200] * 12
+
+
+def test_the_bucket_refills(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(rate_limit=4)
+    while api.get("/account/summary").status_code != 429:
+        pass
+    time.sleep(0.3)  # one token back after 0.25 s
+    assert api.get("/account/summary").status_code == 200
+
+
+def test_limits_are_per_api_key(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(rate_limit=4)
+    cc_sandbox.register_app("other-client", "other-secret")
+    other = Api(cc_sandbox, cc_sandbox.issue_tokens("other-client")["access_token"])
+    while api.get("/account/summary").status_code != 429:
+        pass
+    assert other.get("/account/summary").status_code == 200
+    # A second token of the same app shares the first one's bucket.
+    same_app = Api(cc_sandbox, cc_sandbox.issue_tokens(CC_CLIENT_ID)["access_token"])
+    assert same_app.get("/account/summary").status_code == 429
+
+
+def test_daily_quota_answers_quota_exceeded(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(daily_quota=3)
+    assert [api.get("/account/summary").status_code for _ in range(3)] == [200] * 3
+    exhausted = api.get("/account/summary")
+    assert exhausted.status_code == 429
+    assert error_keys(exhausted) == ["quota_exceeded"]
+
+
+def test_rate_limit_zero_disables_throttling(cc_sandbox: Sandbox, api: Api) -> None:
+    assert cc_sandbox.knobs["rate_limit"] == 0  # the fixture's default
+    assert all(api.get("/account/summary").status_code == 200 for _ in range(20))
