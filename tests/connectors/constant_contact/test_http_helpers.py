@@ -1,0 +1,249 @@
+"""Pure helpers: redaction, backoff, status mapping, URL checks, chunking, pacing."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from connectors import config as connector_config
+from connectors.constant_contact.activities.bulk import (
+    RowRef,
+    activity_results,
+    chunk_ids,
+    chunk_rows,
+    import_envelope_size,
+    match_errors,
+)
+from connectors.constant_contact.api import conflicting_contact_id, merged_put_body
+from connectors.http import (
+    REDACTED,
+    ResponseAction,
+    RetryPolicy,
+    origin,
+    redact,
+    resolve_status,
+    url_allowed,
+)
+from connectors.ratelimit import LocalTokenBucket, RedisTokenBucket, shared_limiter
+
+
+def test_redact_masks_secret_names_at_any_depth_and_known_values_in_text() -> None:
+    body = {
+        "access_token": "at-123456",
+        "Authorization": "Bearer at-123456",
+        "nested": [{"client_secret": "s3cr3t", "refresh_token": "rt-999999"}],
+        "password": "hunter2",
+        "note": "echo of at-123456 in text",
+        "email_address": {"address": "a@example.com"},
+        "code_verifier": "v" * 43,
+    }
+    safe = redact(body, ("at-123456",))
+    assert safe["access_token"] == REDACTED
+    assert safe["Authorization"] == REDACTED
+    assert safe["nested"][0] == {"client_secret": REDACTED, "refresh_token": REDACTED}
+    assert safe["password"] == REDACTED
+    assert safe["note"] == f"echo of {REDACTED} in text"
+    assert safe["email_address"] == {"address": "a@example.com"}
+    assert safe["code_verifier"] == REDACTED
+    assert body["access_token"] == "at-123456"  # the original is untouched
+
+
+def test_backoff_grows_exponentially_with_jitter_and_respects_both_limits() -> None:
+    policy = RetryPolicy(max_tries=6, base_delay=1.0, max_delay=8.0, max_total_wait=100.0)
+    waits = policy.schedule(random.Random(7))
+    assert len(waits) == 5  # tries - 1
+    for retry, wait in enumerate(waits, start=1):
+        step = min(8.0, 2 ** (retry - 1))
+        assert step / 2 <= wait <= step
+    assert len({round(w, 6) for w in policy.schedule(random.Random(8))} - set(waits)) > 0
+    short = RetryPolicy(max_tries=10, base_delay=1.0, max_delay=8.0, max_total_wait=5.0)
+    assert sum(short.schedule(random.Random(1))) <= 5.0
+    assert len(short.schedule(random.Random(1))) < 9
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "permanent"),
+    [
+        (200, ResponseAction.SUCCESS, False),
+        (401, ResponseAction.REFRESH_AND_RETRY, True),
+        (400, ResponseAction.FAIL, True),
+        (404, ResponseAction.FAIL, True),
+        (409, ResponseAction.FAIL, True),
+        (429, ResponseAction.RETRY, False),
+        (500, ResponseAction.RETRY, False),
+        (503, ResponseAction.RETRY, False),
+        (599, ResponseAction.RETRY, False),
+        (418, ResponseAction.FAIL, True),
+    ],
+)
+def test_status_mapping(status: int, action: ResponseAction, permanent: bool) -> None:
+    resolution = resolve_status(status)
+    assert resolution.action is action
+    assert resolution.permanent is permanent
+
+
+def test_origins_and_allow_list() -> None:
+    assert origin("HTTPS://Api.CC.email:443/v3/contacts") == "https://api.cc.email"
+    assert origin("http://127.0.0.1:8123/v3") == "http://127.0.0.1:8123"
+    assert origin("ftp://example.com") == ""
+    assert origin("https://user:pw@api.cc.email/v3") == ""  # credentials smuggling
+    allowed = ("https://api.cc.email", "http://127.0.0.1:8123/")
+    assert url_allowed("https://api.cc.email/v3", allowed)
+    assert url_allowed("http://127.0.0.1:8123/anything", allowed)
+    assert not url_allowed("http://127.0.0.1:8124/v3", allowed)
+    assert not url_allowed("https://api.cc.email.evil.test/v3", allowed)
+    assert not url_allowed("http://api.cc.email/v3", allowed)  # scheme matters
+    assert not url_allowed("http://169.254.169.254/latest/meta-data", allowed)
+
+
+def test_chunk_rows_splits_by_size_and_by_count() -> None:
+    rows = [{"email": f"person{i}@example.com", "first_name": "x" * 40} for i in range(100)]
+    list_ids = ["07936f78-662a-11eb-af0a-fa163e56c9b0"]
+    row_size = len(json.dumps(rows[0]))
+    limit = import_envelope_size(list_ids) + 10 * (row_size + 2)
+    chunks = list(chunk_rows(rows, list_ids=list_ids, max_bytes=limit))
+    assert [i for c in chunks for i in c] == list(range(100))  # all, in order, once
+    for chunk in chunks:
+        body = {"import_data": [rows[i] for i in chunk], "list_ids": list_ids}
+        assert len(json.dumps(body)) < limit  # the exact bytes that will be sent
+        if chunk.stop < 100:  # and as full as the limit allows
+            body["import_data"].append(rows[chunk.stop])
+            assert len(json.dumps(body)) >= limit
+    assert [len(c) for c in chunk_rows(rows, list_ids=list_ids, max_rows=40)] == [40, 40, 20]
+    # A row too big on its own gets its own chunk rather than being dropped.
+    huge = [{"email": "a@example.com"}, {"email": "b@example.com", "notes": "y" * 500}]
+    assert [len(c) for c in chunk_rows(huge, list_ids=list_ids, max_bytes=200)] == [1, 1]
+    assert [len(c) for c in chunk_ids(1201)] == [500, 500, 201]
+
+
+def test_activity_errors_are_matched_to_rows_by_line_email_or_id() -> None:
+    rows = [
+        RowRef(key="a@example.com", email="a@example.com"),
+        RowRef(key="b@example.com", email="b@example.com"),
+        RowRef(key="c@example.com", email="c@example.com"),
+        RowRef(key="id-4", contact_id="1618ae62-4752-11e9-9c8a-fa163e6b01c1"),
+    ]
+    errors = [
+        "Line 2: invalid email address 'b@example'",
+        "C@example.com could not be added",
+        "Contact 1618ae62-4752-11e9-9c8a-fa163e6b01c1 not found",
+        "Something about nobody",
+    ]
+    assert match_errors(errors, rows) == {1: errors[0], 2: errors[1], 3: errors[2]}
+    results = activity_results(
+        {"state": "completed", "activity_errors": errors},
+        rows,
+        action="imported",
+        error_key="import_error",
+    )
+    assert [r.ok for r in results] == [True, False, False, False]
+    failed = activity_results(
+        {"state": "failed", "activity_id": "x"}, rows, action="imported", error_key="import_error"
+    )
+    assert all(not r.ok and r.error_key == "activity_failed" for r in failed)
+
+
+def test_conflict_message_and_merge_body() -> None:
+    cid = "1618ae62-4752-11e9-9c8a-fa163e6b01c1"
+    assert conflicting_contact_id(f"Email already exists for contact {cid}") == cid
+    assert conflicting_contact_id("Conflict") == ""
+    existing = {
+        "contact_id": cid,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "created_at": "2020-01-01T00:00:00Z",
+        "email_address": {
+            "address": "ada@example.com",
+            "permission_to_send": "implicit",
+            "opt_in_source": "Account",
+            "created_at": "2020-01-01T00:00:00Z",
+        },
+    }
+    body = merged_put_body(existing, {"last_name": "King"}, update_source="Account")
+    assert body == {
+        "first_name": "Ada",
+        "last_name": "King",
+        "email_address": {"address": "ada@example.com", "permission_to_send": "implicit"},
+        "update_source": "Account",
+    }
+
+
+def test_local_bucket_paces_evenly_across_threads() -> None:
+    bucket = LocalTokenBucket(rate=50)  # one slot every 20 ms
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(5):
+            delay = bucket.acquire()
+            time.sleep(delay)
+            with lock:
+                starts.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    starts.sort()
+    assert len(starts) == 20
+    assert starts[-1] - began >= 19 / 50 - 0.01  # 20 slots, the first immediate
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) > 0.012  # never a burst
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=5)
+
+
+def test_redis_bucket_is_shared_between_limiters(redis_url: str) -> None:
+    connector_config.configure(redis_url=redis_url)
+    try:
+        first = shared_limiter("test", "api-key-1", rate=20)
+        second = shared_limiter("test", "api-key-1", rate=20)
+        other_key = shared_limiter("test", "api-key-2", rate=20)
+        assert isinstance(first, RedisTokenBucket)
+        waits = [first.acquire(), second.acquire(), first.acquire(), second.acquire()]
+        # One bucket: each reservation is 50 ms after the previous one.
+        assert waits[0] == 0
+        assert waits[1:] == pytest.approx([0.05, 0.10, 0.15], abs=0.02)
+        assert other_key.acquire() == 0  # keyed by API key
+        assert "api-key-1" not in first.key  # the API key never appears in Redis
+    finally:
+        connector_config.configure(redis_url="")
