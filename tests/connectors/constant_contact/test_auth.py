@@ -160,7 +160,7 @@ def test_racing_refreshes_refresh_once_and_keep_the_rotated_token(
             with ConstantContactClient(connection) as client:
                 barrier.wait()
                 client.get_json("/contacts", params={"limit": 1})
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:  # collected, asserted below
             failures.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(6)]

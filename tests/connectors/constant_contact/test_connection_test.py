@@ -1,0 +1,151 @@
+"""The Test button: every outcome, each from a real exchange with the sandbox."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from connectors import config as connector_config
+from connectors.base import TestOutcome as Outcome
+from connectors.constant_contact.connector import ConstantContactConnector
+from connectors.constant_contact.sandbox import Sandbox
+from tests.connectors.constant_contact.conftest import LockedConnection, make_connection
+from tests.fixtures.sandbox import CC_CLIENT_ID
+
+CONNECTOR = ConstantContactConnector()
+
+
+def test_connected_names_the_organisation(
+    connection: LockedConnection, cc_sandbox: Sandbox
+) -> None:
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.CONNECTED and result.ok
+    assert result.message == "Connected to Constant Contact Sandbox."
+    assert [r.path for r in cc_sandbox.api_requests()] == ["/v3/account/summary"]
+
+
+def test_without_account_read_falls_back_to_contacts(cc_sandbox: Sandbox) -> None:
+    tokens = cc_sandbox.issue_tokens(CC_CLIENT_ID, scopes=("contact_data", "offline_access"))
+    result = CONNECTOR.test(make_connection(cc_sandbox, tokens))
+    assert result.outcome is Outcome.CONNECTED
+    assert "account_read" in result.message
+    assert [(r.path, r.status) for r in cc_sandbox.api_requests()] == [
+        ("/v3/account/summary", 403),
+        ("/v3/contacts", 200),
+    ]
+
+
+def test_missing_contact_scope(cc_sandbox: Sandbox) -> None:
+    tokens = cc_sandbox.issue_tokens(CC_CLIENT_ID, scopes=("account_read", "offline_access"))
+    cc_sandbox.inject(403, count=1, path_prefix="/account")
+    result = CONNECTOR.test(make_connection(cc_sandbox, tokens))
+    assert result.outcome is Outcome.MISSING_SCOPE
+    assert "contact_data" in result.detail  # Constant Contact's own words
+
+
+def test_bad_credentials_when_the_token_is_refused(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
+    connection = make_connection(cc_sandbox, cc_tokens, auth_method="token")
+    connection.stored_secrets.update(access_token="not-a-token", refresh_token="")
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.BAD_CREDENTIALS
+    assert result.detail.startswith("unauthorized")
+    assert len(cc_sandbox.api_requests()) == 1  # no retries
+
+
+def test_bad_credentials_on_invalid_grant(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
+    connection = make_connection(cc_sandbox, cc_tokens)
+    cc_sandbox.expire_access_tokens()
+    cc_sandbox.revoke_refresh_token(cc_tokens["refresh_token"])
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.BAD_CREDENTIALS
+    assert connection.reconnect_message
+
+
+def test_bad_credentials_without_any_token(cc_sandbox: Sandbox) -> None:
+    result = CONNECTOR.test(make_connection(cc_sandbox, None))
+    assert result.outcome is Outcome.BAD_CREDENTIALS
+    assert cc_sandbox.api_requests() == []
+
+
+def test_rate_limited(connection: LockedConnection, cc_sandbox: Sandbox) -> None:
+    cc_sandbox.inject(429, count=1)
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.RATE_LIMITED
+    assert "throttled" in result.detail
+    assert len(cc_sandbox.api_requests()) == 1
+
+
+def test_unexpected_on_server_error(connection: LockedConnection, cc_sandbox: Sandbox) -> None:
+    cc_sandbox.inject(500, count=1)
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.UNEXPECTED
+    assert "internal service" in result.detail
+    assert len(cc_sandbox.api_requests()) == 1  # the Test makes no retries
+
+
+@pytest.fixture
+def html_server() -> Iterator[str]:
+    """A real HTTP server that answers 200 with a web page to everything (a captive
+    portal, a misconfigured proxy): what a Test must not call a success."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html><body>Welcome!</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_unexpected_when_200_is_not_the_documented_json(
+    cc_sandbox: Sandbox, cc_tokens: dict[str, Any], html_server: str
+) -> None:
+    connector_config.configure(url_allow_list=(cc_sandbox.url, html_server))
+    connection = make_connection(cc_sandbox, cc_tokens, api_base_url=html_server + "/v3")
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.UNEXPECTED
+    assert "without JSON" in result.detail
+
+
+def test_unreachable(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = f"http://127.0.0.1:{port}"
+    connector_config.configure(url_allow_list=(cc_sandbox.url, dead))
+    result = CONNECTOR.test(make_connection(cc_sandbox, cc_tokens, api_base_url=dead + "/v3"))
+    assert result.outcome is Outcome.UNREACHABLE
+    assert "ConnectionError" in result.detail
+
+
+def test_unreachable_on_dns_failure(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
+    nowhere = "http://no-such-host.invalid"
+    connector_config.configure(url_allow_list=(cc_sandbox.url, nowhere))
+    result = CONNECTOR.test(make_connection(cc_sandbox, cc_tokens, api_base_url=nowhere + "/v3"))
+    assert result.outcome is Outcome.UNREACHABLE
+
+
+def test_invalid_config(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
+    result = CONNECTOR.test(
+        make_connection(cc_sandbox, cc_tokens, api_base_url="http://169.254.169.254/v3")
+    )
+    assert result.outcome is Outcome.INVALID_CONFIG and "api_base_url" in result.detail
+    missing = make_connection(cc_sandbox, cc_tokens, client_id="")
+    assert CONNECTOR.test(missing).outcome is Outcome.INVALID_CONFIG
+    assert cc_sandbox.api_requests() == []
