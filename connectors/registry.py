@@ -12,6 +12,7 @@ from connectors.base import Connector
 
 CONNECTORS: dict[str, str] = {
     "constant_contact": "connectors.constant_contact.connector.ConstantContactConnector",
+    "files": "connectors.files.connector.FilesConnector",
 }
 
 
