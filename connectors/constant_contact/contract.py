@@ -56,6 +56,7 @@ def _write_cache(target: Path, contract: dict) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
             json.dump(contract, fh, separators=(",", ":"))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; other local processes read it too
         os.replace(tmp, target)
     except OSError:
         pass

@@ -1,0 +1,113 @@
+"""Fault injection, random errors and latency: what a resilient connector must survive."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import requests
+
+from connectors.constant_contact.sandbox import Sandbox
+from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
+from tests.sandbox.helpers import Api, error_keys
+
+
+def test_injected_status_answers_the_next_n_calls_then_stops(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(503, count=2)
+    first, second, third = (api.get("/account/summary") for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (503, 503, 200)
+    assert error_keys(first) == ["service_unavailable"]
+
+
+def test_injection_can_target_a_path_prefix(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(500, count=1, path_prefix="/contacts")
+    assert api.get("/account/summary").status_code == 200  # not under the prefix
+    assert api.get("/contacts").status_code == 500
+    assert api.get("/contacts").status_code == 200
+
+
+def test_injected_429_looks_like_throttling(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(429, count=1)
+    response = api.get("/contacts")
+    assert response.status_code == 429
+    assert error_keys(response) == ["throttled"]
+
+
+def test_injected_delay_slows_the_call_but_answers_normally(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(0, count=1, delay=0.3)
+    started = time.perf_counter()
+    response = api.get("/account/summary")
+    assert response.status_code == 200
+    assert time.perf_counter() - started >= 0.3
+    started = time.perf_counter()
+    api.get("/account/summary")
+    assert time.perf_counter() - started < 0.2
+
+
+def test_delay_lets_a_client_timeout_fire(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(0, count=1, delay=0.5)
+    try:
+        api.session.get(cc_sandbox.api_base_url + "/contacts", timeout=0.1)
+    except requests.Timeout:
+        pass
+    else:
+        raise AssertionError("the delayed call should have timed out")
+
+
+def test_faults_can_hit_the_token_endpoint(cc_sandbox: Sandbox) -> None:
+    refresh_token = cc_sandbox.issue_tokens(CC_CLIENT_ID)["refresh_token"]
+    cc_sandbox.inject(503, count=1, path_prefix="/oauth2/default/v1/token")
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    auth = (CC_CLIENT_ID, CC_CLIENT_SECRET)
+    failed = requests.post(cc_sandbox.token_url, data=form, auth=auth, timeout=5)
+    assert failed.status_code == 503
+    # The refresh token was not consumed by the failed attempt.
+    assert requests.post(cc_sandbox.token_url, data=form, auth=auth, timeout=5).status_code == 200
+
+
+def test_api_faults_do_not_hit_oauth_by_default(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(500, count=1)
+    refresh_token = cc_sandbox.issue_tokens(CC_CLIENT_ID)["refresh_token"]
+    response = requests.post(
+        cc_sandbox.token_url,
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(CC_CLIENT_ID, CC_CLIENT_SECRET),
+        timeout=5,
+    )
+    assert response.status_code == 200
+    assert api.get("/contacts").status_code == 500
+
+
+def test_error_rate_is_random_but_reproducible(cc_sandbox: Sandbox, api: Api) -> None:
+    def run() -> list[int]:
+        cc_sandbox.reset()  # reseeds the RNG
+        cc_sandbox.configure(rate_limit=0, error_rate=0.3)
+        cc_sandbox.register_app(CC_CLIENT_ID, CC_CLIENT_SECRET)
+        session = Api(cc_sandbox, cc_sandbox.issue_tokens(CC_CLIENT_ID)["access_token"])
+        return [session.get("/account/summary").status_code for _ in range(60)]
+
+    first, second = run(), run()
+    assert first == second
+    failures = [s for s in first if s != 200]
+    assert set(failures) <= {500, 503}
+    assert 6 <= len(failures) <= 36  # 30% of 60, give or take
+
+
+def test_latency_knob_adds_to_every_api_call(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(latency=0.15)
+    started = time.perf_counter()
+    api.get("/account/summary")
+    api.get("/contacts")
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_slow_calls_do_not_block_other_clients(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(0, count=1, path_prefix="/contacts", delay=1.0)
+    slow = threading.Thread(target=api.session.get, args=(cc_sandbox.api_base_url + "/contacts",))
+    slow.start()
+    time.sleep(0.05)
+    other = Api(cc_sandbox, cc_sandbox.issue_tokens(CC_CLIENT_ID)["access_token"])
+    started = time.perf_counter()
+    assert other.get("/account/summary").status_code == 200
+    assert time.perf_counter() - started < 0.5
+    slow.join()
