@@ -52,19 +52,27 @@ def is_email(value: object) -> bool:
 # ---------------------------------------------------------------------- shaping
 
 
+def _copy_without_nulls(value: Any) -> Any:
+    """A deep copy that leaves out nulls: Constant Contact omits unset properties."""
+    if isinstance(value, dict):
+        return {k: _copy_without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_copy_without_nulls(v) for v in value]
+    return value
+
+
 def shape(contact: dict[str, Any], include: set[str]) -> dict[str, Any]:
-    """The contact as the API returns it: sub-resources only when asked for."""
+    """The contact as the API returns it: sub-resources only when asked for.
+
+    Always a copy, so the caller may serialise it after the sandbox lock is released.
+    """
     out: dict[str, Any] = {}
     for key, value in contact.items():
         if key.startswith("_") or value is None:
             continue
         if key in SUBRESOURCES and key not in include:
             continue
-        if isinstance(value, dict):
-            value = dict(value)
-        elif isinstance(value, list):
-            value = [dict(v) if isinstance(v, dict) else v for v in value]
-        out[key] = value
+        out[key] = _copy_without_nulls(value)
     for key in include:
         if key in SUBRESOURCES and key not in out and key != "sms_channel":
             out[key] = []
