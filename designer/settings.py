@@ -124,6 +124,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
+LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 10)
+LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -203,3 +205,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+
+# --- Runs -----------------------------------------------------------------------------------
+# Workers (agents) send a heartbeat every RUNS_HEARTBEAT_SECONDS; a run whose agent has been
+# silent for RUNS_AGENT_LOST_SECONDS is ended as Error or re-queued (Operation.on_agent_lost).
+RUNS_HEARTBEAT_SECONDS = float(env("RUNS_HEARTBEAT_SECONDS", "10"))
+RUNS_AGENT_LOST_SECONDS = float(env("RUNS_AGENT_LOST_SECONDS", "60"))
+RUNS_MAX_REQUEUES = envint("RUNS_MAX_REQUEUES", 3)
+# Run rows, log lines, failures and debug samples older than this are pruned daily.
+RUNS_RETENTION_DAYS = envint("RUNS_RETENTION_DAYS", 30)
+# Extra connectors to register, "key=dotted.path.Class" comma separated (tests, plug-ins).
+RUNS_EXTRA_CONNECTORS = envlist("EXTRA_CONNECTORS")
+CELERY_BEAT_SCHEDULE = {
+    "runs-reap-lost": {"task": "runs.reap_lost", "schedule": 30.0},
+    "runs-prune": {"task": "runs.prune", "schedule": 24 * 60 * 60.0},
+}
+# --- end Runs -------------------------------------------------------------------------------

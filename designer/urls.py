@@ -3,9 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from designer.login_throttle import login_view
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list"), name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("projects/", include("designer.projects.urls")),
     path("projects/", include("designer.design.urls")),
