@@ -67,6 +67,8 @@ def _requests_follow_the_contract(cc_sandbox: Sandbox) -> Iterator[None]:
     yield
     problems = []
     for logged in cc_sandbox.api_requests():
+        if logged.status == 401 and logged.json is None:
+            continue  # the sandbox logs no body for calls it refuses at authentication
         for problem in validate_request(
             logged.method, logged.path, logged.query, logged.json, logged.content_type
         ):
