@@ -94,7 +94,7 @@ def test_create_or_update_through_the_sign_up_form(
         {"email_address": {"address": "fresh@example.com"}, "first_name": "Fresh"},
         {
             "email_address": "fresh2@example.com",
-            "list_memberships": [cc_sandbox.list_id("VIP") if False else events],
+            "list_memberships": [events],
         },
     ]
     results = CREATE.write(context, {"mode": "upsert", "list_ids": [events]}, batch)
@@ -190,7 +190,6 @@ def test_invalid_config_raises() -> None:
 
 
 def test_cancel_fails_the_rest(connection: LockedConnection, cc_sandbox: Sandbox) -> None:
-    sent = []
     context = RunContext(
         connection=connection, is_cancelled=lambda: len(cc_sandbox.api_requests()) >= 2
     )
