@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import iso
-from .contacts import ContactService, is_email, new_contact, phone_resource
+from .contact_model import is_email, new_contact, phone_resource
+from .contacts import ContactService
 from .errors import ApiError
 from .knobs import Knobs
 from .store import Store

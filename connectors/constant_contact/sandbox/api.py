@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .contacts import _csv, query_contacts, shape
+from .contact_model import shape
+from .contact_query import query_contacts, split_csv
 
 if TYPE_CHECKING:
     from .service import SandboxService
@@ -67,7 +68,7 @@ COMPANY_LOGO = {"url": "https://files.example.com/logo.png", "internal_id": "ACC
 @route("GET", "/account/summary")
 def account_summary(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
     body: dict[str, Any] = dict(ACCOUNT)
-    extra = set(_csv(request.query.get("extra_fields")))
+    extra = set(split_csv(request.query.get("extra_fields")))
     if "physical_address" in extra:
         body["physical_address"] = dict(PHYSICAL_ADDRESS)
     if "company_logo" in extra:
@@ -92,7 +93,7 @@ def create_contact(service: SandboxService, request: ApiRequest) -> tuple[int, A
 @route("GET", "/contacts/{contact_id}")
 def get_contact(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
     contact = service.contacts.get(request.path_params["contact_id"])
-    return 200, shape(contact, set(_csv(request.query.get("include"))))
+    return 200, shape(contact, set(split_csv(request.query.get("include"))))
 
 
 @route("PUT", "/contacts/{contact_id}")

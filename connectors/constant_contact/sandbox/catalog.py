@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .clock import iso
-from .contacts import decode_cursor, encode_cursor
+from .cursors import decode_cursor, encode_cursor
 from .errors import ApiError
 from .store import Store, stable_id
 

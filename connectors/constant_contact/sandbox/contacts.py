@@ -1,100 +1,24 @@
-"""Contact behaviour: create, replace, delete, sign-up-form upsert, query and shape.
-
-Contacts are held as dicts in the contract's ContactResource shape with every
-sub-resource present, plus internal keys starting with `_` (sequence number, epoch
-times, deleted flag) that never leave the sandbox.
-"""
+"""Writing contacts: create, replace (PUT), delete, and the sign-up-form upsert."""
 
 from __future__ import annotations
 
-import base64
-import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
-from connectors.constant_contact.contract import parse_datetime
-
-from .clock import iso, iso_date, to_epoch
+from .clock import iso, iso_date
+from .contact_model import (
+    SCALARS,
+    SOURCES,
+    address_resource,
+    is_email,
+    new_contact,
+    phone_resource,
+    sms_resource,
+)
 from .errors import ApiError
 from .store import Store, email_of
-
-SUBRESOURCES = (
-    "custom_fields",
-    "list_memberships",
-    "phone_numbers",
-    "street_addresses",
-    "taggings",
-    "notes",
-    "sms_channel",
-)
-SCALARS = (
-    "first_name",
-    "last_name",
-    "job_title",
-    "company_name",
-    "birthday_month",
-    "birthday_day",
-    "anniversary",
-)
-SOURCES = ("Contact", "Account")
-EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z0-9-]{2,}$")
-ACTIVE_PERMISSIONS = ("implicit", "explicit")
-DEFAULT_LIMIT = 50
-
-
-def is_email(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= 80 and bool(EMAIL_RE.match(value))
-
-
-# ---------------------------------------------------------------------- shaping
-
-
-def _copy_without_nulls(value: Any) -> Any:
-    """A deep copy that leaves out nulls: Constant Contact omits unset properties."""
-    if isinstance(value, dict):
-        return {k: _copy_without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_copy_without_nulls(v) for v in value]
-    return value
-
-
-def shape(contact: dict[str, Any], include: set[str]) -> dict[str, Any]:
-    """The contact as the API returns it: sub-resources only when asked for.
-
-    Always a copy, so the caller may serialise it after the sandbox lock is released.
-    """
-    out: dict[str, Any] = {}
-    for key, value in contact.items():
-        if key.startswith("_") or value is None:
-            continue
-        if key in SUBRESOURCES and key not in include:
-            continue
-        out[key] = _copy_without_nulls(value)
-    for key in include:
-        if key in SUBRESOURCES and key not in out and key != "sms_channel":
-            out[key] = []
-    return out
-
-
-def status_of(contact: dict[str, Any]) -> str:
-    """The contact's value in the `status` filter's vocabulary."""
-    if contact["_deleted"]:
-        return "deleted"
-    email = contact.get("email_address") or {}
-    permission = email.get("permission_to_send") or "not_set"
-    return "active" if permission in ACTIVE_PERMISSIONS else permission
-
-
-def sms_status_of(contact: dict[str, Any]) -> str:
-    channel = contact.get("sms_channel") or {}
-    consents = channel.get("sms_channel_consents") or []
-    return consents[0].get("sms_consent_permission", "not_set") if consents else "not_set"
-
-
-# ---------------------------------------------------------------------- writing
 
 
 class ContactService:
@@ -231,7 +155,7 @@ class ContactService:
             problems.append("email_address or sms_channel is required")
         if address is not None and not is_email(address):
             problems.append(f"email_address: {address!r} is not a valid email address")
-        self._check_references({**body, "custom_fields": body.get("custom_fields")}, problems)
+        self._check_references(body, problems)
         if problems:
             raise ApiError.validation(problems)
         now = time.time()
@@ -360,217 +284,3 @@ class ContactService:
         contact["updated_at"], contact["_updated"] = iso(now), now
         if not creating:
             contact["update_source"] = source
-
-
-def new_contact(now: float, create_source: str, contact_id: str | None = None) -> dict[str, Any]:
-    return {
-        "contact_id": contact_id or str(uuid.uuid4()),
-        "email_address": None,
-        "first_name": None,
-        "last_name": None,
-        "job_title": None,
-        "company_name": None,
-        "birthday_month": None,
-        "birthday_day": None,
-        "anniversary": None,
-        "update_source": create_source,
-        "create_source": create_source,
-        "created_at": iso(now),
-        "updated_at": iso(now),
-        "deleted_at": None,
-        "custom_fields": [],
-        "phone_numbers": [],
-        "street_addresses": [],
-        "list_memberships": [],
-        "taggings": [],
-        "notes": [],
-        "sms_channel": None,
-        "_created": now,
-        "_updated": now,
-        "_optout": None,
-        "_deleted": False,
-    }
-
-
-def phone_resource(number: str | None, kind: str | None, now: float, source: str) -> dict[str, Any]:
-    return {
-        "phone_number_id": str(uuid.uuid4()),
-        "phone_number": number,
-        "kind": kind or "other",
-        "created_at": iso(now),
-        "updated_at": iso(now),
-        "update_source": source,
-        "create_source": source,
-    }
-
-
-def address_resource(address: Mapping[str, Any], now: float) -> dict[str, Any]:
-    keys = ("kind", "street", "city", "state", "postal_code", "country")
-    return {
-        "street_address_id": str(uuid.uuid4()),
-        **{k: address.get(k) for k in keys if address.get(k) is not None},
-        "created_at": iso(now),
-        "updated_at": iso(now),
-    }
-
-
-def sms_resource(channel: Mapping[str, Any], source: str) -> dict[str, Any]:
-    full = channel.get("full_sms_address") or (
-        str(channel.get("dial_code", "")) + str(channel.get("sms_address", ""))
-    )
-    consents = [
-        {
-            "sms_consent_permission": c.get("sms_consent_permission", "not_set"),
-            "consent_type": c.get("consent_type", "promotional_sms"),
-        }
-        for c in channel.get("sms_channel_consents") or []
-    ]
-    return {
-        "sms_channel_id": str(uuid.uuid4()),
-        "sms_address": channel.get("sms_address") or full[-10:],
-        "dial_code": channel.get("dial_code") or "1",
-        "country_code": channel.get("country_code") or "US",
-        "update_source": source,
-        "create_source": source,
-        "sms_channel_consents": consents,
-    }
-
-
-# ---------------------------------------------------------------------- reading
-
-# Query parameters that define the result set (a cursor remembers them).
-FILTER_PARAMS = (
-    "status",
-    "email",
-    "lists",
-    "segment_id",
-    "tags",
-    "updated_after",
-    "updated_before",
-    "created_after",
-    "created_before",
-    "optout_after",
-    "optout_before",
-    "include",
-    "sms_status",
-    "include_count",
-)
-
-
-def encode_cursor(query: Mapping[str, str], after_seq: int, limit: int) -> str:
-    # Constant Contact's cursors are base64 of a query string (e.g. "limit=1&next=..."),
-    # as the contract's GET /contact_tags description shows; ours carry the filters too.
-    fields = {
-        "limit": str(limit),
-        "next": str(after_seq),
-        **{k: v for k, v in query.items() if k in FILTER_PARAMS},
-    }
-    return base64.urlsafe_b64encode(urlencode(fields).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> dict[str, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        fields = {
-            k: v[0]
-            for k, v in parse_qs(
-                base64.urlsafe_b64decode(padded).decode(), strict_parsing=True
-            ).items()
-        }
-        int(fields["next"])
-        return fields
-    except (ValueError, KeyError, UnicodeDecodeError):
-        raise ApiError.validation(["cursor is not valid"]) from None
-
-
-def _csv(value: str | None) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else []
-
-
-def _epoch(value: str | None) -> float | None:
-    if not value:
-        return None
-    moment = parse_datetime(value)
-    return to_epoch(moment) if moment else None
-
-
-def build_filter(store: Store, query: Mapping[str, str]) -> Callable[[dict[str, Any]], bool]:
-    """One predicate for all the collection's filters; cheap checks first."""
-    checks: list[Callable[[dict[str, Any]], bool]] = []
-    statuses = set(_csv(query.get("status")))
-    if "all" not in statuses:
-        if statuses:
-            checks.append(lambda c: status_of(c) in statuses)
-        else:
-            checks.append(lambda c: not c["_deleted"])
-    if query.get("email"):
-        wanted = query["email"].lower()
-        checks.append(lambda c: (email_of(c) or "").lower() == wanted)
-    if query.get("lists"):
-        lists = set(_csv(query["lists"]))
-        checks.append(lambda c: not lists.isdisjoint(c["list_memberships"]))
-    if query.get("segment_id"):
-        segment = store.segments.get(query["segment_id"])
-        if segment is None:
-            raise ApiError.of(
-                404, f"Segment {query['segment_id']} not found.", "contacts.api.not.found"
-            )
-        list_id = segment["list_id"]
-        checks.append(lambda c: list_id in c["list_memberships"])
-    if query.get("tags"):
-        tags = set(_csv(query["tags"]))
-        checks.append(lambda c: not tags.isdisjoint(c["taggings"]))
-    for name, key, after in (
-        ("updated_after", "_updated", True),
-        ("updated_before", "_updated", False),
-        ("created_after", "_created", True),
-        ("created_before", "_created", False),
-        ("optout_after", "_optout", True),
-        ("optout_before", "_optout", False),
-    ):
-        bound = _epoch(query.get(name))
-        if bound is None:
-            continue
-        if after:
-            checks.append(lambda c, k=key, b=bound: c[k] is not None and c[k] > b)
-        else:
-            checks.append(lambda c, k=key, b=bound: c[k] is not None and c[k] < b)
-    sms = set(_csv(query.get("sms_status")))
-    if sms and "all" not in sms:
-        checks.append(lambda c: sms_status_of(c) in sms)
-    return lambda contact: all(check(contact) for check in checks)
-
-
-def query_contacts(store: Store, query: Mapping[str, str]) -> dict[str, Any]:
-    """GET /contacts: one page, `_links.next` only when more remain."""
-    query = dict(query)
-    after = 0
-    if query.get("cursor"):
-        remembered = decode_cursor(query.pop("cursor"))
-        after = int(remembered.pop("next"))
-        query = {**remembered, **{k: v for k, v in query.items() if k == "limit"}}
-    if query.get("segment_id"):
-        others = set(query) - {"segment_id", "limit"}
-        if others:
-            raise ApiError.validation(
-                [f"segment_id can only be combined with limit (got {', '.join(sorted(others))})"]
-            )
-    limit = int(query.get("limit") or DEFAULT_LIMIT)
-    include = set(_csv(query.get("include")))
-    matches = build_filter(store, query)
-
-    page: list[dict[str, Any]] = []
-    more = False
-    for contact in store.contacts_after(after):
-        if matches(contact):
-            if len(page) == limit:
-                more = True
-                break
-            page.append(contact)
-    body: dict[str, Any] = {"contacts": [shape(c, include) for c in page]}
-    if query.get("include_count") == "true":
-        body["contacts_count"] = sum(1 for c in store.contacts.values() if matches(c))
-    if more:
-        cursor = encode_cursor(query, page[-1]["_seq"], limit)
-        body["_links"] = {"next": {"href": f"/v3/contacts?cursor={cursor}"}}
-    return body

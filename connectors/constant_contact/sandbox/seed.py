@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from .catalog import SEED_CUSTOM_FIELDS, SEED_LISTS, SEED_TAGS
 from .clock import iso
-from .contacts import new_contact
+from .contact_model import new_contact
 from .store import Store, stable_id
 
 SEED_EPOCH = datetime(2025, 1, 1, tzinfo=UTC).timestamp()

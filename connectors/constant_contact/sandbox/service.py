@@ -22,7 +22,8 @@ from connectors.constant_contact import contract
 from . import api
 from .activities import BulkActivities
 from .catalog import Catalog
-from .contacts import SUBRESOURCES, ContactService, shape
+from .contact_model import SUBRESOURCES, shape
+from .contacts import ContactService
 from .errors import ApiError, OAuthError
 from .faults import FaultInjector
 from .knobs import Knobs
