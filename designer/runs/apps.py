@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class RunsConfig(AppConfig):
     name = "designer.runs"
     label = "runs"
+    verbose_name = "Operation runs"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from connectors.registry import CONNECTORS
+
+        # Extra connectors named in the environment, so that worker processes started by the
+        # tests (or a deployment's plug-ins) carry them too.
+        for entry in settings.RUNS_EXTRA_CONNECTORS:
+            key, _, dotted = entry.partition("=")
+            if key and dotted:
+                CONNECTORS.setdefault(key.strip(), dotted.strip())
+
+        from designer.runs import agents  # noqa: F401  (connects the worker signals)

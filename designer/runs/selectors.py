@@ -1,0 +1,51 @@
+"""Reads for operation runs: the canvas's last statuses, logs, a run's page."""
+
+from __future__ import annotations
+
+from django.db.models import Max, Q, QuerySet
+
+from designer.projects.models import Project
+from designer.runs.models import OperationRun, RunStatus
+
+
+def last_runs_by_operation(project: Project) -> dict[int, OperationRun]:
+    """Operation id -> its latest run, in ONE query (ids grow with creation)."""
+    latest = (
+        OperationRun.objects.filter(project=project)
+        .values("operation_id")
+        .annotate(last=Max("id"))
+        .values("last")
+    )
+    return {run.operation_id: run for run in OperationRun.objects.filter(pk__in=latest)}
+
+
+def runs_for_log(
+    *,
+    project: Project,
+    operation_id: int | None = None,
+    status: str = "",
+    query: str = "",
+) -> QuerySet[OperationRun]:
+    """Runs newest first, optionally for one operation, one status, or a text in messages."""
+    runs = OperationRun.objects.filter(project=project).select_related("operation", "agent")
+    if operation_id is not None:
+        runs = runs.filter(operation_id=operation_id)
+    if status in RunStatus.values:
+        runs = runs.filter(status=status)
+    if query:
+        matching = OperationRun.objects.filter(
+            Q(message__icontains=query)
+            | Q(log_lines__message__icontains=query)
+            | Q(failures__error_message__icontains=query)
+            | Q(failures__key__icontains=query)
+        ).values("pk")
+        runs = runs.filter(pk__in=matching)
+    return runs.order_by("-created_at", "-id")
+
+
+def run_for_page(*, project: Project, run_id: int) -> OperationRun | None:
+    return (
+        OperationRun.objects.filter(project=project, pk=run_id)
+        .select_related("operation", "agent", "parent", "triggered_by")
+        .first()
+    )

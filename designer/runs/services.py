@@ -1,0 +1,421 @@
+"""Writes for operation runs: start, claim, cancel, re-run, settings, heartbeats, reaping.
+
+Views, tasks and commands stay thin over these. Every status change is one conditional
+UPDATE (``filter(status=...).update(...)``) so two processes can never both win a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from connectors.registry import get_connector
+from designer.design.models import AgentLostPolicy, Operation
+from designer.runs.models import (
+    FINAL_STATUSES,
+    Agent,
+    LogLevel,
+    OperationRun,
+    RecordFailure,
+    RunLogLine,
+    RunStatus,
+    RunTrigger,
+)
+
+MAX_CHAIN_DEPTH = 25  # actions: a run started by 25 chained actions is refused (loop guard)
+MAX_DEBUG_DAYS = 14
+
+
+class RunRefused(Exception):
+    """The operation can't be run as it is; the message says why, for the user."""
+
+
+# --------------------------------------------------------------------------------------------
+# Starting, claiming, cancelling
+# --------------------------------------------------------------------------------------------
+
+
+def _required_connectors(operation: Operation) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for role, activity in (("source", operation.source), ("target", operation.target)):
+        if activity is None:
+            raise RunRefused(f"Operation “{operation.name}” has no {role} activity.")
+        key = activity.connection.connector_key
+        try:
+            versions[key] = get_connector(key).version
+        except KeyError:
+            raise RunRefused(f"The connector {key!r} is not installed.") from None
+    return versions
+
+
+def run_start(
+    *,
+    operation: Operation,
+    trigger: str,
+    user: Any = None,
+    records: Sequence[dict] | None = None,
+    parent: OperationRun | None = None,
+) -> OperationRun:
+    """Create a Pending run and queue its id on the project's agent group once committed."""
+    from designer.runs.tasks import execute_run
+
+    chain_depth = parent.chain_depth + 1 if parent and trigger == RunTrigger.ACTION else 0
+    if chain_depth > MAX_CHAIN_DEPTH:
+        raise RunRefused(f"Refused: more than {MAX_CHAIN_DEPTH} operations chained by actions.")
+    project = operation.project
+    required = _required_connectors(operation)
+    now = timezone.now()
+    run = OperationRun.objects.create(
+        project=project,
+        operation=operation,
+        trigger=trigger,
+        triggered_by=user if getattr(user, "is_authenticated", False) else None,
+        parent=parent,
+        chain_depth=chain_depth,
+        queue=project.agent_group,
+        debug=bool(operation.debug_until and operation.debug_until > now),
+        required_connectors=required,
+        input_records=list(records) if records is not None else None,
+        total_expected=len(records) if records is not None else None,
+    )
+    who = f" by {user.get_username()}" if run.triggered_by_id else ""
+    run_log(
+        run_id=run.pk,
+        message=f"Queued on agent group “{run.queue}”{who} ({run.get_trigger_display()}).",
+    )
+    transaction.on_commit(lambda: execute_run.apply_async(args=[run.pk], queue=run.queue))
+    return run
+
+
+def run_log(*, run_id: int, message: str, level: str = LogLevel.INFO) -> None:
+    RunLogLine.objects.create(run_id=run_id, level=level, message=message[:10_000])
+
+
+def agent_for(name: str) -> Agent:
+    agent, _ = Agent.objects.get_or_create(name=name, defaults={"last_heartbeat": timezone.now()})
+    return agent
+
+
+def run_claim(*, run_id: int, agent_name: str) -> bool:
+    """Pending -> Running in one conditional UPDATE; False if someone else has it (or had)."""
+    agent = agent_for(agent_name)
+    claimed = OperationRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING,
+        agent=agent,
+        agent_name=agent_name,
+        attempts=F("attempts") + 1,
+        # A re-queued run keeps its first start time, so duration and time-out stay honest.
+        started_at=Coalesce(F("started_at"), Value(timezone.now())),
+    )
+    return claimed == 1
+
+
+def run_cancel(*, run: OperationRun, user: Any = None) -> bool:
+    """Pending: Canceled at once. Running: Cancel Requested; the engine stops at the next
+    batch. False if the run had already ended."""
+    who = user.get_username() if getattr(user, "is_authenticated", False) else "the system"
+    now = timezone.now()
+    if OperationRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+        status=RunStatus.CANCELED, ended_at=now, message=f"Canceled by {who} before it started."
+    ):
+        run_log(run_id=run.pk, message=f"Canceled by {who} before it started.")
+        return True
+    if OperationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.CANCEL_REQUESTED
+    ):
+        run_log(run_id=run.pk, message=f"Cancel requested by {who}.")
+        return True
+    return False
+
+
+def run_rerun_failed(*, run: OperationRun, user: Any = None) -> OperationRun:
+    records = [r for r in run.failures.values_list("record", flat=True) if r is not None]
+    if not records:
+        raise RunRefused("This run has no failed records to re-run.")
+    return run_start(
+        operation=run.operation, trigger=RunTrigger.RERUN, user=user, records=records, parent=run
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Operation run settings: actions, time-out, agent-lost policy, debug logging
+# --------------------------------------------------------------------------------------------
+
+
+def action_chain_loop(
+    *, operation: Operation, on_success_id: int | None, on_fail_id: int | None
+) -> list[int] | None:
+    """The operation ids of the loop these actions would close, or None (one query)."""
+    edges: dict[int, tuple[int | None, ...]] = {
+        pk: (ok, fail)
+        for pk, ok, fail in Operation.objects.filter(project_id=operation.project_id).values_list(
+            "pk", "on_success_id", "on_fail_id"
+        )
+    }
+    edges[operation.pk] = (on_success_id, on_fail_id)
+    # Depth-first from the operation's new targets; a path back to it is a loop.
+    stack: list[tuple[int, list[int]]] = [
+        (nxt, [operation.pk, nxt]) for nxt in edges[operation.pk] if nxt
+    ]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if node == operation.pk:
+            return path
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend((nxt, [*path, nxt]) for nxt in edges.get(node, ()) if nxt)
+    return None
+
+
+def operation_update_run_settings(
+    *,
+    operation: Operation,
+    on_success: Operation | None,
+    on_fail: Operation | None,
+    timeout_seconds: int,
+    on_agent_lost: str,
+    user: Any = None,
+) -> Operation:
+    for other in (on_success, on_fail):
+        if other is not None and other.project_id != operation.project_id:
+            raise RunRefused("Actions can only run operations of the same project.")
+    loop = action_chain_loop(
+        operation=operation,
+        on_success_id=on_success.pk if on_success else None,
+        on_fail_id=on_fail.pk if on_fail else None,
+    )
+    if loop:
+        names = dict(Operation.objects.filter(pk__in=loop).values_list("pk", "name"))
+        raise RunRefused("These actions would loop: " + " → ".join(names[pk] for pk in loop))
+    if timeout_seconds < 1:
+        raise RunRefused("The time-out must be at least one second.")
+    if on_agent_lost not in AgentLostPolicy.values:
+        raise RunRefused("Unknown agent-lost policy.")
+    operation.on_success = on_success
+    operation.on_fail = on_fail
+    operation.timeout_seconds = timeout_seconds
+    operation.on_agent_lost = on_agent_lost
+    operation.updated_by = user if getattr(user, "is_authenticated", False) else None
+    operation.version = F("version") + 1
+    operation.save(
+        update_fields=[
+            "on_success",
+            "on_fail",
+            "timeout_seconds",
+            "on_agent_lost",
+            "updated_by",
+            "version",
+            "updated_at",
+        ]
+    )
+    operation.refresh_from_db()
+    return operation
+
+
+def operation_set_debug(
+    *, operation: Operation, until: datetime | None, user: Any = None
+) -> Operation:
+    """Debug logging until ``until`` (at most two weeks ahead); None turns it off."""
+    now = timezone.now()
+    if until is not None:
+        if until <= now:
+            raise RunRefused("Pick a time in the future.")
+        if until > now + timedelta(days=MAX_DEBUG_DAYS):
+            raise RunRefused(f"Debug logging can be on for at most {MAX_DEBUG_DAYS} days.")
+    Operation.objects.filter(pk=operation.pk).update(debug_until=until, updated_at=now)
+    operation.debug_until = until
+    return operation
+
+
+# --------------------------------------------------------------------------------------------
+# Agents: heartbeats, lost agents, retention
+# --------------------------------------------------------------------------------------------
+
+
+def agent_heartbeat(
+    *,
+    name: str,
+    hostname: str = "",
+    pid: int | None = None,
+    queues: Sequence[str] = (),
+    app_version: str = "",
+    connector_versions: dict[str, str] | None = None,
+    starting: bool = False,
+) -> Agent:
+    now = timezone.now()
+    values: dict[str, Any] = {
+        "hostname": hostname,
+        "pid": pid,
+        "queues": list(queues),
+        "app_version": app_version,
+        "connector_versions": dict(connector_versions or {}),
+        "last_heartbeat": now,
+        "stopped_at": None,
+    }
+    if starting:
+        values["started_at"] = now
+    agent, _ = Agent.objects.update_or_create(name=name, defaults=values)
+    return agent
+
+
+def agent_stopped(*, name: str) -> None:
+    Agent.objects.filter(name=name).update(stopped_at=timezone.now())
+
+
+def _fail_in_flight(run: OperationRun, reason: str) -> int:
+    """Report the records of the batch that was being written as failed: their outcome is
+    unknown, and a record must be either counted done once or reported."""
+    records = run.in_flight_records or []
+    start = run.source_records
+    RecordFailure.objects.bulk_create(
+        RecordFailure(
+            run_id=run.pk,
+            index=start + offset,
+            key=str(item.get("key", ""))[:300],
+            error_key="agent_lost",
+            error_message=reason,
+            record=item.get("record"),
+        )
+        for offset, item in enumerate(records)
+    )
+    return len(records)
+
+
+def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
+    """End or re-queue runs whose agent went silent, and end runs far past their time-out.
+
+    Safe to call from several processes at once: each change is a conditional UPDATE.
+    Returns the ids of the runs it changed.
+    """
+    from designer.runs.tasks import execute_run
+
+    now = now or timezone.now()
+    lost_after = timedelta(seconds=settings.RUNS_AGENT_LOST_SECONDS)
+    cutoff = now - lost_after
+    candidates = (
+        OperationRun.objects.filter(status__in=[RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED])
+        .filter(
+            Q(agent__isnull=True, started_at__lt=cutoff)
+            | Q(agent__last_heartbeat__lt=cutoff)
+            | Q(agent__stopped_at__isnull=False)
+        )
+        .select_related("operation", "agent")
+    )
+    changed: list[int] = []
+    for run in candidates:
+        if _reap_one(run, now=now, reason="lost"):
+            changed.append(run.pk)
+    # Runs whose agent is alive but which are long past their time-out (a stuck call).
+    for run in OperationRun.objects.filter(
+        status__in=[RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED], started_at__isnull=False
+    ).select_related("operation", "agent"):
+        deadline = run.started_at + timedelta(seconds=run.operation.timeout_seconds) + lost_after
+        if now > deadline and _reap_one(run, now=now, reason="timeout"):
+            changed.append(run.pk)
+    for pk in changed:
+        run = OperationRun.objects.select_related("operation").get(pk=pk)
+        if run.status == RunStatus.PENDING:
+            transaction.on_commit(lambda r=run: execute_run.apply_async(args=[r.pk], queue=r.queue))
+        else:
+            run_actions(run=run)
+    return changed
+
+
+def _reap_one(run: OperationRun, *, now: datetime, reason: str) -> bool:
+    agent = run.agent_name or "an unknown agent"
+    last = run.agent.last_heartbeat if run.agent else None
+    if reason == "timeout":
+        status, message = (
+            RunStatus.ERROR,
+            f"Timed out: still running {run.operation.timeout_seconds} s after it started "
+            f"and {agent} did not stop it (operation time-out).",
+        )
+    elif run.status == RunStatus.CANCEL_REQUESTED:
+        status, message = RunStatus.CANCELED, f"Canceled; agent lost: {agent} went silent."
+    elif (
+        run.operation.on_agent_lost == AgentLostPolicy.REQUEUE
+        and run.attempts <= settings.RUNS_MAX_REQUEUES
+    ):
+        status, message = RunStatus.PENDING, ""
+    else:
+        when = f" (last heartbeat {last:%Y-%m-%d %H:%M:%S} UTC)" if last else ""
+        status, message = (
+            RunStatus.ERROR,
+            f"Agent lost: {agent} stopped sending heartbeats{when}; the run was ended.",
+        )
+    with transaction.atomic():
+        values: dict[str, Any] = {"status": status, "in_flight_records": None}
+        if status == RunStatus.PENDING:
+            values.update(agent=None, agent_name="")
+        else:
+            values.update(ended_at=now, message=message)
+        in_flight = len(run.in_flight_records or [])
+        if in_flight:
+            values.update(
+                source_records=F("source_records") + in_flight,
+                failed_records=F("failed_records") + in_flight,
+            )
+        updated = OperationRun.objects.filter(
+            pk=run.pk, status=run.status, agent_id=run.agent_id, attempts=run.attempts
+        ).update(**values)
+        if not updated:
+            return False
+        if in_flight:
+            _fail_in_flight(
+                run,
+                f"Outcome unknown: {agent} was lost while writing this record's batch; "
+                "it may or may not have been written.",
+            )
+        if status == RunStatus.PENDING:
+            run_log(
+                run_id=run.pk,
+                level=LogLevel.WARNING,
+                message=f"Agent lost: {agent} went silent; re-queued on “{run.queue}” "
+                f"(attempt {run.attempts + 1}), resuming after record "
+                f"{run.source_records + in_flight}.",
+            )
+        else:
+            run_log(run_id=run.pk, level=LogLevel.ERROR, message=message)
+    return True
+
+
+def run_actions(*, run: OperationRun) -> OperationRun | None:
+    """On Success / On Fail: start the next operation, if the finished run has one."""
+    if run.trigger == RunTrigger.RERUN:
+        return None  # re-running failed records is a repair, not a new pass of the chain
+    operation = run.operation
+    if run.status in (RunStatus.SUCCESS, RunStatus.WARNING):
+        nxt, label = operation.on_success, "On Success"
+    elif run.status == RunStatus.ERROR:
+        nxt, label = operation.on_fail, "On Fail"
+    else:
+        return None
+    if nxt is None:
+        return None
+    try:
+        child = run_start(operation=nxt, trigger=RunTrigger.ACTION, parent=run)
+    except RunRefused as exc:
+        run_log(run_id=run.pk, level=LogLevel.ERROR, message=f"{label}: {exc}")
+        return None
+    run_log(run_id=run.pk, message=f"{label}: started “{nxt.name}” (run {child.pk}).")
+    return child
+
+
+def runs_prune(*, now: datetime | None = None, days: int | None = None) -> int:
+    """Delete runs (with their log lines, failures, debug samples) older than the retention."""
+    now = now or timezone.now()
+    days = settings.RUNS_RETENTION_DAYS if days is None else days
+    old = OperationRun.objects.filter(
+        created_at__lt=now - timedelta(days=days), status__in=FINAL_STATUSES
+    )
+    deleted, _ = old.delete()
+    return deleted

@@ -1,0 +1,339 @@
+"""Run, watch, cancel and configure operation runs. Thin: the work is in services."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from designer.design.models import Operation
+from designer.projects.access import Capability, ProjectAccess, project_view
+from designer.runs import schedules as schedule_services
+from designer.runs import services
+from designer.runs.forms import DebugForm, RunSettingsForm, ScheduleForm
+from designer.runs.models import OperationRun, RunStatus, RunTrigger, Schedule
+from designer.runs.selectors import run_for_page, runs_for_log
+
+FAILURES_ON_PAGE = 500
+
+
+def _operation(access: ProjectAccess, operation_id: int) -> Operation:
+    return get_object_or_404(Operation, project=access.project, pk=operation_id)
+
+
+def _run(access: ProjectAccess, run_id: int) -> OperationRun:
+    run = run_for_page(project=access.project, run_id=run_id)
+    if run is None:
+        from django.http import Http404
+
+        raise Http404("No such run")
+    return run
+
+
+def _status_context(access: ProjectAccess, run: OperationRun) -> dict[str, Any]:
+    return {"access": access, "project": access.project, "run": run}
+
+
+# --------------------------------------------------------------------------------- running
+@project_view(Capability.RUN)
+@require_POST
+def start(request: HttpRequest, access: ProjectAccess, operation_id: int) -> HttpResponse:
+    operation = _operation(access, operation_id)
+    try:
+        run = services.run_start(operation=operation, trigger=RunTrigger.MANUAL, user=request.user)
+    except services.RunRefused as exc:
+        if request.htmx:
+            return render(
+                request,
+                "runs/_status.html#run-refused",
+                {"message": str(exc), "operation": operation},
+                status=400,
+            )
+        messages.error(request, str(exc))
+        return redirect("design:designer", access.project.pk)
+    if request.htmx:
+        return render(request, "runs/_status.html#run-status", _status_context(access, run))
+    return redirect("runs:detail", access.project.pk, run.pk)
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def run_status(request: HttpRequest, access: ProjectAccess, run_id: int) -> HttpResponse:
+    """The small live status panel (htmx polls it while the run is active)."""
+    run = _run(access, run_id)
+    return render(request, "runs/_status.html#run-status", _status_context(access, run))
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def run_detail(request: HttpRequest, access: ProjectAccess, run_id: int) -> HttpResponse:
+    run = _run(access, run_id)
+    if request.htmx and request.GET.get("part") == "log":
+        return render(
+            request, "runs/run_detail.html#run-log", {**_status_context(access, run), **_log(run)}
+        )
+    context = {
+        **_status_context(access, run),
+        **_log(run),
+        "failures": run.failures.all()[:FAILURES_ON_PAGE],
+        "failures_shown": FAILURES_ON_PAGE,
+        "debug_samples": run.debug_samples.all()[:100],
+        "actions_started": run.children.filter(trigger=RunTrigger.ACTION).select_related(
+            "operation"
+        ),
+    }
+    return render(request, "runs/run_detail.html", context)
+
+
+def _log(run: OperationRun) -> dict[str, Any]:
+    return {"log_lines": run.log_lines.all()[:2000]}
+
+
+@project_view(Capability.RUN)
+@require_POST
+def run_cancel(request: HttpRequest, access: ProjectAccess, run_id: int) -> HttpResponse:
+    run = _run(access, run_id)
+    if not services.run_cancel(run=run, user=request.user):
+        messages.info(request, "The run had already ended.")
+    run.refresh_from_db()
+    if request.htmx:
+        return render(request, "runs/_status.html#run-status", _status_context(access, run))
+    return redirect("runs:detail", access.project.pk, run.pk)
+
+
+@project_view(Capability.RUN)
+@require_POST
+def run_rerun(request: HttpRequest, access: ProjectAccess, run_id: int) -> HttpResponse:
+    run = _run(access, run_id)
+    try:
+        new_run = services.run_rerun_failed(run=run, user=request.user)
+    except services.RunRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("runs:detail", access.project.pk, run.pk)
+    return redirect("runs:detail", access.project.pk, new_run.pk)
+
+
+def _flatten(record: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted columns; lists stay JSON text in one cell."""
+    if not isinstance(record, dict):
+        return {prefix or "value": record}
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name))
+        elif isinstance(value, list):
+            flat[name] = json.dumps(value)
+        else:
+            flat[name] = value
+    return flat
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def failures_download(
+    request: HttpRequest, access: ProjectAccess, run_id: int, fmt: str
+) -> HttpResponse:
+    """The failed records in the source's shape, as JSON (exact) or CSV (flattened)."""
+    run = _run(access, run_id)
+    if fmt not in {"csv", "json"}:
+        from django.http import Http404
+
+        raise Http404("Unknown format")
+    rows = list(run.failures.values("index", "key", "error_key", "error_message", "record"))
+    filename = f"run-{run.pk}-failed-records.{fmt}"
+    if fmt == "json":
+        body = json.dumps([row["record"] for row in rows], indent=2, default=str)
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        flat = [_flatten(row["record"]) if row["record"] is not None else {} for row in rows]
+        columns: list[str] = []
+        for item in flat:
+            columns.extend(c for c in item if c not in columns)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([*columns, "_error_key", "_error_message"])
+        for item, row in zip(flat, rows, strict=True):
+            writer.writerow(
+                [item.get(c, "") for c in columns] + [row["error_key"], row["error_message"]]
+            )
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ------------------------------------------------------------------------------------ logs
+def _log_page(request: HttpRequest, access: ProjectAccess, operation: Operation | None):
+    status = request.GET.get("status", "")
+    query = request.GET.get("q", "").strip()
+    runs = runs_for_log(
+        project=access.project,
+        operation_id=operation.pk if operation else None,
+        status=status,
+        query=query,
+    )
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    context = {
+        "access": access,
+        "project": access.project,
+        "operation": operation,
+        "page": page,
+        "status": status,
+        "q": query,
+        "statuses": RunStatus.choices,
+        "any_active": any(run.is_active for run in page),
+    }
+    if operation is not None:
+        context["schedules"] = [
+            (s, schedule_services.next_run_at(s)) for s in operation.schedules.all()
+        ]
+    if request.htmx and request.GET.get("part") == "table":
+        return render(request, "runs/log.html#runs-table", context)
+    return render(request, "runs/log.html", context)
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def project_log(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
+    return _log_page(request, access, None)
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def operation_log(request: HttpRequest, access: ProjectAccess, operation_id: int) -> HttpResponse:
+    return _log_page(request, access, _operation(access, operation_id))
+
+
+# -------------------------------------------------------------------- operation settings
+def _settings_page(request, access, operation, **forms) -> HttpResponse:
+    settings_form = forms.get("settings_form") or RunSettingsForm(
+        operation=operation,
+        initial={
+            "on_success": operation.on_success_id,
+            "on_fail": operation.on_fail_id,
+            "timeout_minutes": max(1, operation.timeout_seconds // 60),
+            "on_agent_lost": operation.on_agent_lost,
+        },
+    )
+    debug_form = forms.get("debug_form") or DebugForm(
+        initial={"debug_until": operation.debug_until}
+    )
+    schedule_form = forms.get("schedule_form") or ScheduleForm()
+    context = {
+        "access": access,
+        "project": access.project,
+        "operation": operation,
+        "settings_form": settings_form,
+        "debug_form": debug_form,
+        "schedule_form": schedule_form,
+        "schedules": [(s, schedule_services.next_run_at(s)) for s in operation.schedules.all()],
+    }
+    status = 400 if any(f.is_bound and f.errors for f in forms.values()) else 200
+    return render(request, "runs/operation_settings.html", context, status=status)
+
+
+@project_view(Capability.DESIGN)
+def operation_settings(
+    request: HttpRequest, access: ProjectAccess, operation_id: int
+) -> HttpResponse:
+    operation = _operation(access, operation_id)
+    if request.method != "POST":
+        return _settings_page(request, access, operation)
+    form = RunSettingsForm(request.POST, operation=operation)
+    if form.is_valid():
+        try:
+            services.operation_update_run_settings(
+                operation=operation,
+                on_success=form.cleaned_data["on_success"],
+                on_fail=form.cleaned_data["on_fail"],
+                timeout_seconds=form.cleaned_data["timeout_minutes"] * 60,
+                on_agent_lost=form.cleaned_data["on_agent_lost"],
+                user=request.user,
+            )
+        except services.RunRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Run settings saved.")
+            return redirect("runs:settings", access.project.pk, operation.pk)
+    return _settings_page(request, access, operation, settings_form=form)
+
+
+@project_view(Capability.DESIGN)
+@require_POST
+def operation_debug(request: HttpRequest, access: ProjectAccess, operation_id: int) -> HttpResponse:
+    operation = _operation(access, operation_id)
+    form = DebugForm(request.POST)
+    if form.is_valid():
+        try:
+            services.operation_set_debug(
+                operation=operation, until=form.cleaned_data["debug_until"], user=request.user
+            )
+        except services.RunRefused as exc:
+            form.add_error("debug_until", str(exc))
+        else:
+            until = form.cleaned_data["debug_until"]
+            messages.success(
+                request,
+                f"Debug logging on until {until:%Y-%m-%d %H:%M}."
+                if until
+                else "Debug logging off.",
+            )
+            return redirect("runs:settings", access.project.pk, operation.pk)
+    return _settings_page(request, access, operation, debug_form=form)
+
+
+@project_view(Capability.DESIGN)
+@require_POST
+def schedule_create(request: HttpRequest, access: ProjectAccess, operation_id: int) -> HttpResponse:
+    operation = _operation(access, operation_id)
+    form = ScheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            schedule_services.schedule_save(
+                operation=operation,
+                cron=form.cleaned_data["cron"],
+                tz=form.cleaned_data["timezone"],
+                enabled=form.cleaned_data["enabled"],
+                user=request.user,
+            )
+        except services.RunRefused as exc:
+            form.add_error("cron", str(exc))
+        else:
+            messages.success(request, "Schedule added.")
+            return redirect("runs:settings", access.project.pk, operation.pk)
+    return _settings_page(request, access, operation, schedule_form=form)
+
+
+def _schedule(access: ProjectAccess, schedule_id: int) -> Schedule:
+    return get_object_or_404(
+        Schedule.objects.select_related("operation", "project"),
+        project=access.project,
+        pk=schedule_id,
+    )
+
+
+@project_view(Capability.DESIGN)
+@require_POST
+def schedule_toggle(request: HttpRequest, access: ProjectAccess, schedule_id: int) -> HttpResponse:
+    schedule = _schedule(access, schedule_id)
+    schedule_services.schedule_set_enabled(schedule=schedule, enabled=not schedule.enabled)
+    messages.success(request, "Schedule enabled." if schedule.enabled else "Schedule disabled.")
+    return redirect(reverse("runs:settings", args=[access.project.pk, schedule.operation_id]))
+
+
+@project_view(Capability.DESIGN)
+@require_POST
+def schedule_remove(request: HttpRequest, access: ProjectAccess, schedule_id: int) -> HttpResponse:
+    schedule = _schedule(access, schedule_id)
+    operation_id = schedule.operation_id
+    schedule_services.schedule_delete(schedule=schedule)
+    messages.success(request, "Schedule deleted.")
+    return redirect("runs:settings", access.project.pk, operation_id)
