@@ -1,14 +1,39 @@
 """Field mapping: turn a source record into a target record by a list of rules.
 
-A rule is {"target": "email_address.address", "kind": "path" | "constant", "value": ...};
-dotted paths reach into nested objects on both sides.
+A rule is {"target": "email_address.address", "kind": "path" | "constant" | "expression",
+"value": ...}:
+
+* ``path``: a source field, dotted for nested ones (a flat key that itself contains dots,
+  as in a CSV column "email_address.address", is found too).
+* ``constant``: a fixed value.
+* ``expression``: a sandboxed Jinja2 expression over the record (see ``expressions``).
+
+Targets are dotted paths; a digit is a list index (``phone_numbers.0.phone_number``) and
+``name[key=value]`` picks or adds the list item with that key
+(``custom_fields[custom_field_id=ID].value``). Empty values (None, "", []) leave the target
+unset, and constants are applied last and never create a list item by themselves, so
+``phone_numbers.0.kind = "home"`` only appears beside an actual phone number.
+
+The engine calls ``compile_mapping(rules).apply(record)`` and fails the record on
+MappingError; compiling is cached, so calling it per batch costs nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from jinja2.exceptions import SecurityError, TemplateError
+
+from connectors.files.records import RECORD_ERROR
+from designer.transformations.expressions import ExpressionError, compile_expression
+from designer.transformations.schema import parse_path
+
+KINDS = ("path", "constant", "expression")
+EMPTY = (None, "", [])
 
 
 class MappingError(Exception):
@@ -24,6 +49,8 @@ _MISSING = object()
 
 
 def get_path(record: Mapping[str, Any], path: str) -> Any:
+    if path in record:  # a flat key with dots in it ("email_address.address" from a CSV)
+        return record[path]
     value: Any = record
     for part in path.split("."):
         if isinstance(value, Mapping) and part in value:
@@ -35,34 +62,188 @@ def get_path(record: Mapping[str, Any], path: str) -> Any:
     return value
 
 
+Steps = tuple[tuple[str, Any], ...]
+
+
+def _container_for(step: tuple[str, Any]) -> type:
+    return list if step[0] in ("index", "match") else dict
+
+
+def set_steps(out: dict[str, Any], steps: Steps, value: Any, *, create_items: bool) -> bool:
+    """Put ``value`` at ``steps`` in ``out``; False if a list item was needed but not allowed."""
+    node: Any = out
+    for position, (kind, arg) in enumerate(steps):
+        last = position == len(steps) - 1
+        wanted = None if last else _container_for(steps[position + 1])
+        if kind == "key":
+            if not isinstance(node, dict):
+                return False
+            if last:
+                node[arg] = value
+                return True
+            child = node.get(arg)
+            if not isinstance(child, wanted):
+                if wanted is list and not create_items:
+                    return False
+                child = node[arg] = wanted()
+            node = child
+        elif kind == "index":
+            if not isinstance(node, list):
+                return False
+            if arg >= len(node) or node[arg] is None:
+                if not create_items:
+                    return False
+                node.extend([None] * (arg + 1 - len(node)))
+            if last:
+                node[arg] = value
+                return True
+            if not isinstance(node[arg], wanted):
+                node[arg] = wanted()
+            node = node[arg]
+        else:  # match: the list item whose ``key`` equals ``value``
+            if not isinstance(node, list):
+                return False
+            key, expected = arg
+            item = next(
+                (i for i in node if isinstance(i, dict) and str(i.get(key)) == expected), None
+            )
+            if item is None:
+                if not create_items:
+                    return False
+                item = {key: expected}
+                node.append(item)
+            if last:
+                item.clear()
+                item.update(value if isinstance(value, Mapping) else {key: expected})
+                return True
+            node = item
+    return True
+
+
 def set_path(record: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    node = record
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[last] = value
+    set_steps(record, tuple(parse_path(path)), value, create_items=True)
+
+
+def _compact(value: Any) -> Any:
+    """Drop the holes that index targets leave (phone_numbers.1 mapped, .0 not)."""
+    if isinstance(value, list):
+        return [_compact(v) for v in value if v is not None]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, list | dict):
+                value[key] = _compact(item)
+    return value
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    target: str
+    steps: Steps
+    kind: str
+    get: Callable[[Mapping[str, Any]], Any]
+    has_index: bool
+
+
+def _rule_failure(target: str, message: str) -> Callable[[Mapping[str, Any]], Any]:
+    def fail(record: Mapping[str, Any]) -> Any:
+        raise MappingError(target, message)
+
+    return fail
+
+
+def _compile_rule(rule: Mapping[str, Any]) -> CompiledRule:
+    target = str(rule.get("target") or "")
+    kind = rule.get("kind", "path")
+    value = rule.get("value")
+    try:
+        steps = tuple(parse_path(target))
+    except ValueError as exc:
+        steps = (("key", target or "?"),)
+        get = _rule_failure(target or "(no target)", f"invalid target path: {exc}")
+        return CompiledRule(target, steps, kind, get, False)
+    has_index = any(kind_ != "key" for kind_, _ in steps)
+    if kind == "constant":
+        get = lambda record, _value=value: _value  # noqa: E731
+    elif kind == "path":
+        source = str(value or "")
+        if not source:
+            get = _rule_failure(target, "no source field is mapped")
+        else:
+            get = lambda record, _source=source: get_path(record, _source)  # noqa: E731
+    elif kind == "expression":
+        try:
+            evaluate = compile_expression(str(value or ""))
+        except ExpressionError as exc:
+            get = _rule_failure(target, str(exc))
+        else:
+            get = _guarded(target, evaluate)
+    else:
+        get = _rule_failure(target, f"unknown rule kind {kind!r}")
+    return CompiledRule(target, steps, kind, get, has_index)
+
+
+def _guarded(target: str, evaluate: Callable[[Mapping[str, Any]], Any]):
+    def run(record: Mapping[str, Any]) -> Any:
+        try:
+            return evaluate(record)
+        except MappingError:
+            raise
+        except SecurityError as exc:
+            raise MappingError(target, f"not allowed: {exc}") from None
+        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            raise MappingError(target, f"{type(exc).__name__}: {exc}") from None
+
+    return run
 
 
 @dataclass(frozen=True)
 class CompiledMapping:
     rules: tuple[Mapping[str, Any], ...]
+    _compiled: tuple[CompiledRule, ...] = field(default=(), repr=False)
 
     def apply(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        if not self.rules:  # no transformation: records pass through unchanged
+        problem = record.get(RECORD_ERROR) if isinstance(record, Mapping) else None
+        if problem:  # a row the source could not read (see connectors.files.records)
+            raise MappingError("record", str(problem))
+        if not self._compiled:  # no transformation: records pass through unchanged
             return dict(record)
         out: dict[str, Any] = {}
-        for rule in self.rules:
-            target, kind, value = rule["target"], rule.get("kind", "path"), rule.get("value")
-            if kind == "constant":
-                set_path(out, target, value)
-            elif kind == "path":
-                found = get_path(record, str(value))
-                if found is not _MISSING:
-                    set_path(out, target, found)
+        holes = False
+        for rule in self._compiled:
+            value = rule.get(record)
+            if value is _MISSING or value in EMPTY:
+                continue
+            if not rule.has_index:
+                if len(rule.steps) == 1:
+                    out[rule.target] = value
+                else:
+                    set_steps(out, rule.steps, value, create_items=True)
+            elif rule.kind == "constant":
+                # Constants go last (see ordering below) and never create a list item alone.
+                set_steps(out, rule.steps, value, create_items=False)
             else:
-                raise MappingError(target, f"unknown rule kind {kind!r}")
-        return out
+                set_steps(out, rule.steps, value, create_items=True)
+                holes = True
+        return _compact(out) if holes else out
+
+
+def _ordered(rules: Sequence[Mapping[str, Any]]) -> tuple[CompiledRule, ...]:
+    compiled = [_compile_rule(rule) for rule in rules]
+    # Constants inside lists are applied after the values they sit beside.
+    return tuple(sorted(compiled, key=lambda r: 1 if (r.kind == "constant" and r.has_index) else 0))
+
+
+@lru_cache(maxsize=256)
+def _compile_cached(key: str) -> CompiledMapping:
+    rules = tuple(json.loads(key))
+    return CompiledMapping(rules, _ordered(rules))
 
 
 def compile_mapping(rules: Sequence[Mapping[str, Any]] | None) -> CompiledMapping:
-    return CompiledMapping(tuple(rules or ()))
+    if not rules:
+        return CompiledMapping(())
+    try:
+        key = json.dumps(list(rules), sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return CompiledMapping(tuple(rules), _ordered(rules))
+    return _compile_cached(key)
