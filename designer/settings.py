@@ -174,6 +174,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Files endpoints' storage: one folder per connection, managed by the app.
 FILES_ROOT = Path(env("FILES_ROOT", str(VAR_DIR / "files")))
 
+# --- Files and transformations ---
+# Uploads stream to disk and stop at this size; reads and writes refuse bigger files.
+FILES_MAX_UPLOAD_BYTES = envint("FILES_MAX_UPLOAD_BYTES", 1 << 30)  # 1 GiB
+FILES_MAX_FILE_BYTES = envint("FILES_MAX_FILE_BYTES", 2 << 30)  # 2 GiB
+FILES_MAX_ROWS = envint("FILES_MAX_ROWS", 10_000_000)
+MAPPING_PREVIEW_RECORDS = envint("MAPPING_PREVIEW_RECORDS", 10)
+# --- end Files and transformations ---
+
 # --- Connectors -----------------------------------------------------------------------------
 # Extra base URLs (scheme://host[:port]) a connection may use besides each connector's own
 # defaults: the local Constant Contact sandbox in development. Anything else is refused.
