@@ -110,6 +110,14 @@ def test_request_log_records_calls_and_every_successful_call_meets_the_contract(
         assert (problems == []) == (entry.status < 400), (entry, problems)
 
 
+def test_refused_calls_are_logged_with_their_body(cc_sandbox: Sandbox) -> None:
+    body = {"email_address": {"address": "anon@example.com"}, "create_source": "Account"}
+    response = requests.post(cc_sandbox.api_base_url + "/contacts", json=body, timeout=5)
+    assert response.status_code == 401
+    (entry,) = cc_sandbox.api_requests()
+    assert (entry.status, entry.client_id, entry.json) == (401, None, body)
+
+
 def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [

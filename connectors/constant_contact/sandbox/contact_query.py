@@ -128,7 +128,11 @@ def query_contacts(store: Store, query: Mapping[str, str]) -> dict[str, Any]:
 
     page: list[dict[str, Any]] = []
     more = False
-    for contact in store.contacts_after(after):
+    candidates = store.contacts_after(after)
+    if query.get("email"):  # at most one contact has the address: use the index, not a scan
+        found = store.contact_by_email(query["email"])
+        candidates = iter([found] if found is not None and found["_seq"] > after else [])
+    for contact in candidates:
         if matches(contact):
             if len(page) == limit:
                 more = True

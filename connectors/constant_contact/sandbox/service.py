@@ -353,7 +353,10 @@ class SandboxService:
             if self.knobs.error_rate and self.rng.random() < self.knobs.error_rate:
                 status = self.rng.choice((500, 503))
                 return Response(status, ApiError.of(status).errors), body, None
-            token = self.oauth.authenticate(headers.get("Authorization"))
+            try:
+                token = self.oauth.authenticate(headers.get("Authorization"))
+            except ApiError as error:  # still log the body: tests re-validate every call
+                return Response(error.status, error.errors), body, None
             client_id = token.client_id
             try:
                 return (
