@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from designer.audit.services import audit_record
+from designer.projects.models import Role
+from designer.runs.models import Agent, RunStatus
+from tests.factories import (
+    ConnectionFactory,
+    MembershipFactory,
+    OperationFactory,
+    ProjectFactory,
+    UserFactory,
+)
+
+
+def html_of(client, name, **params):
+    response = client.get(reverse(f"console:{name}"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_admin_sees_only_projects_they_administer_staff_sees_all(console_client, project, make_run):
+    other = ProjectFactory(name="Other team")
+    run_here = make_run(project, operation=OperationFactory(project=project, name="Sync here"))
+    run_there = make_run(other, operation=OperationFactory(project=other, name="Sync there"))
+    audit_record(project=other, actor=None, action="run", kind="operation", name="Sync there")
+    # The viewer is only a viewer in "Other team": not enough to see it in the console.
+    MembershipFactory(project=other, user=UserFactory(username="viewer"), role=Role.VIEWER)
+
+    admin = console_client("admin")
+    runs_html = html_of(admin, "runs")
+    assert f'id="run-{run_here.pk}"' in runs_html and f'id="run-{run_there.pk}"' not in runs_html
+    assert "Other team" not in html_of(admin, "projects")
+    assert "Other team" not in html_of(admin, "audit")
+    assert admin.get(reverse("console:runs"), {"project": other.pk}).status_code == 404
+    cancel = admin.post(reverse("console:run_cancel", args=[run_there.pk]))
+    assert cancel.status_code == 404
+
+    staff = console_client("staff")
+    runs_html = html_of(staff, "runs")
+    assert f'id="run-{run_here.pk}"' in runs_html and f'id="run-{run_there.pk}"' in runs_html
+    assert "Other team" in html_of(staff, "projects")
+    assert "Sync there" in html_of(staff, "audit")
+
+
+def test_runs_filter_by_project_status_and_time(console_client, project, make_run):
+    other = ProjectFactory(name="Other")
+    now = timezone.now()
+    ok = make_run(project, status=RunStatus.SUCCESS)
+    failed = make_run(project, status=RunStatus.ERROR)
+    old = make_run(project, status=RunStatus.ERROR, created_at=now - timedelta(days=10))
+    running = make_run(project, status=RunStatus.RUNNING)
+    elsewhere = make_run(other, status=RunStatus.ERROR)
+    staff = console_client("staff")
+
+    def shown(**params):
+        html = html_of(staff, "runs", **params)
+        return {r.pk for r in (ok, failed, old, running, elsewhere) if f'id="run-{r.pk}"' in html}
+
+    assert shown() == {ok.pk, failed.pk, old.pk, running.pk, elsewhere.pk}
+    assert shown(project=project.pk) == {ok.pk, failed.pk, old.pk, running.pk}
+    assert shown(status="error") == {failed.pk, old.pk, elsewhere.pk}
+    assert shown(status="active") == {running.pk}
+    since = (now - timedelta(days=2)).date().isoformat()
+    assert shown(status="error", since=since) == {failed.pk, elsewhere.pk}
+    until = (now - timedelta(days=5)).date().isoformat()
+    assert shown(until=until) == {old.pk}
+
+
+def test_runs_page_links_to_run_pages_and_cancels(console_client, project, make_run):
+    running = make_run(project, status=RunStatus.RUNNING)
+    staff = console_client("staff")
+    html = html_of(staff, "runs")
+    assert reverse("runs:detail", args=[project.pk, running.pk]) in html
+    response = staff.post(
+        reverse("console:run_cancel", args=[running.pk]), {"next": "/console/runs/?status=active"}
+    )
+    assert response["Location"] == "/console/runs/?status=active"
+    running.refresh_from_db()
+    assert running.status == RunStatus.CANCEL_REQUESTED
+    audit = html_of(staff, "audit", action="cancel")
+    assert f"run {running.pk}" in audit and "staff" in audit
+    # Cancelling an ended run says so and changes nothing.
+    done = make_run(project, status=RunStatus.SUCCESS)
+    staff.post(reverse("console:run_cancel", args=[done.pk]))
+    done.refresh_from_db()
+    assert done.status == RunStatus.SUCCESS
+
+
+def test_agents_online_offline_queues_and_runs_in_progress(console_client, project, make_run):
+    now = timezone.now()
+    live = Agent.objects.create(name="w1@host", queues=["default"], last_heartbeat=now)
+    silent = Agent.objects.create(
+        name="w2@host", queues=["default", "bulk"], last_heartbeat=now - timedelta(hours=1)
+    )
+    elsewhere = Agent.objects.create(name="w3@host", queues=["eu"], last_heartbeat=now)
+    make_run(project, status=RunStatus.RUNNING, agent=live)
+    make_run(project, status=RunStatus.RUNNING, agent=live)
+    make_run(project, status=RunStatus.SUCCESS, agent=live)
+
+    html = html_of(console_client("staff"), "agents")
+    row = html.split(f'id="agent-{live.pk}"')[1].split("</tr>")[0]
+    assert "Online" in row and ">2</a>" in row and "default" in row
+    row = html.split(f'id="agent-{silent.pk}"')[1].split("</tr>")[0]
+    assert "Offline" in row and "bulk" in row
+    assert f'id="agent-{elsewhere.pk}"' in html
+
+    # A project Admin sees the agents serving their project's agent group.
+    admin_html = html_of(console_client("admin"), "agents")
+    assert f'id="agent-{live.pk}"' in admin_html
+    assert f'id="agent-{elsewhere.pk}"' not in admin_html
+
+
+def test_projects_page_counts_and_members(console_client, project, make_run):
+    ConnectionFactory(project=project)
+    ConnectionFactory(project=project)
+    operation = OperationFactory(project=project)
+    make_run(project, operation=operation)
+    make_run(project, operation=operation, status=RunStatus.RUNNING)
+    html = html_of(console_client("admin"), "projects")
+    row = html.split(f'id="project-{project.pk}"')[1].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].split("<")[0].strip() for c in row.split("<td")[1:]]
+    # endpoints, operations (operation + one per make_run without operation: none here), runs
+    assert cells[3:5] == ["2", "1"]
+    assert ">2</a>" in row and "1 in progress" in row
+    for name in ("admin", "editor", "operator", "viewer"):
+        assert name in row
+
+
+def test_users_page_scope_and_search(console_client, project):
+    UserFactory(username="zed", email="zed@elsewhere.test")
+    staff_html = html_of(console_client("staff"), "users")
+    assert "zed@elsewhere.test" in staff_html
+    admin_html = html_of(console_client("admin"), "users")
+    assert "zed" not in admin_html and "operator" in admin_html
+    found = html_of(console_client("staff"), "users", q="elsewhere")
+    assert "zed" in found and 'id="user-' in found and "operator@" not in found
+
+
+def test_front_page_chart_counts_runs_per_day_by_status(console_client, project, make_run):
+    now = timezone.now()
+    for _ in range(3):
+        make_run(project, status=RunStatus.SUCCESS)
+    make_run(project, status=RunStatus.ERROR)
+    make_run(project, status=RunStatus.ERROR, created_at=now - timedelta(days=1))
+    make_run(project, status=RunStatus.SUCCESS, created_at=now - timedelta(days=30))  # too old
+    html = html_of(console_client("staff"), "index")
+    assert "<svg" in html and 'role="img"' in html
+    assert html.count('data-status="success" data-count="3"') == 1
+    assert html.count('data-status="error" data-count="1"') == 2
+    # The tallest day (4 runs) fills the chart's 100 units: 3 success + 1 error.
+    assert 'height="75.00" style="fill: var(--ok)"' in html
+    assert "Runs per day, last 14 days" in html
