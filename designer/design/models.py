@@ -158,3 +158,24 @@ class Operation(Versioned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CanvasChange(models.Model):
+    """One undoable canvas change of one user in one project.
+
+    ``inverse`` is a list of primitive steps that put the canvas back (see
+    ``designer.design.canvas.apply_inverse``); only the newest ``UNDO_DEPTH`` are kept.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=200)
+    inverse = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "user", "-id"], name="canvas_change_recent")]
+
+    def __str__(self) -> str:
+        return self.label

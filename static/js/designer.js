@@ -1,7 +1,10 @@
-// The designer page's small behaviours: palette tabs and search-as-you-type.
+// The designer page's small behaviours: palette tabs and search, the side dialog, and
+// HTML5 drag and drop onto the canvas. Every change is an htmx request; the server answers
+// with a message and a "designer-changed" event on which the panes reload themselves.
 (function () {
   "use strict";
 
+  // ---------------------------------------------------------------- palette tabs and search
   function initTabs(root) {
     const tabs = root.querySelectorAll('[role="tab"][aria-controls]');
     tabs.forEach((tab) => {
@@ -15,17 +18,177 @@
     });
   }
 
-  function initSearch(root) {
+  function applySearch(root) {
     const box = root.querySelector(".palette-search");
     if (!box) return;
-    box.addEventListener("input", () => {
-      const needle = box.value.trim().toLowerCase();
-      root.querySelectorAll("[data-search]").forEach((item) => {
-        const own = item.dataset.search.includes(needle);
-        const child = Array.from(item.querySelectorAll("[data-search]")).some((c) =>
-          c.dataset.search.includes(needle),
-        );
-        item.hidden = needle !== "" && !own && !child;
+    const needle = box.value.trim().toLowerCase();
+    const items = Array.from(root.querySelectorAll("[data-search]"));
+    const matches = new Set(items.filter((i) => needle && i.dataset.search.includes(needle)));
+    items.forEach((item) => {
+      if (!needle) {
+        item.hidden = false;
+        return;
+      }
+      // Shown if it matches, holds a match, or sits under a match (an endpoint's children).
+      let visible = matches.has(item);
+      if (!visible) visible = Array.from(item.querySelectorAll("[data-search]")).some((c) => matches.has(c));
+      if (!visible) {
+        for (let up = item.parentElement; up && up !== root; up = up.parentElement) {
+          if (matches.has(up)) { visible = true; break; }
+        }
+      }
+      item.hidden = !visible;
+    });
+  }
+
+  function initSearch(root) {
+    const box = root.querySelector(".palette-search");
+    if (box) box.addEventListener("input", () => applySearch(root));
+  }
+
+  // ---------------------------------------------------------------- the side dialog
+  function dialog() {
+    return document.getElementById("designer-dialog");
+  }
+
+  function closeDialog() {
+    const d = dialog();
+    if (d && d.open) d.close();
+    const body = document.getElementById("dialog-body");
+    if (body) body.innerHTML = "";
+  }
+
+  function flash(message, ok) {
+    const area = document.getElementById("designer-flash");
+    if (!area || !message) return;
+    area.innerHTML = "";
+    const div = document.createElement("div");
+    div.className = "flash-message " + (ok === false ? "error" : "ok");
+    div.textContent = message;
+    area.appendChild(div);
+  }
+
+  function watchDirty(form) {
+    const test = document.getElementById("test-button");
+    const hint = document.getElementById("test-hint");
+    form.addEventListener("input", () => {
+      form.dataset.dirty = "1";
+      if (test) {
+        test.disabled = true;
+        test.title = "Save Changes first: Test uses the saved connection.";
+      }
+      if (hint) hint.textContent = "Unsaved changes: Save Changes first, then Test.";
+    });
+  }
+
+  function initDialog() {
+    document.body.addEventListener("htmx:afterSwap", (event) => {
+      const target = event.detail.target;
+      if (target && target.id === "dialog-body") {
+        const d = dialog();
+        if (target.innerHTML.trim() && !d.open) d.showModal();
+        target.querySelectorAll("[data-dirty-watch]").forEach(watchDirty);
+      }
+      if (target && target.id === "palette-content") applySearch(document.querySelector(".palette"));
+    });
+    document.body.addEventListener("close-dialog", (event) => {
+      closeDialog();
+      if (event.detail && event.detail.message) flash(event.detail.message, true);
+    });
+    document.addEventListener("click", (event) => {
+      if (event.target.closest("[data-close-dialog]")) {
+        closeDialog();
+      } else if (event.target.closest("[data-discard]")) {
+        if (window.confirm("Discard your changes?")) closeDialog();
+      }
+      // One open ⋯ menu at a time; a click elsewhere closes it.
+      document.querySelectorAll("details.menu[open]").forEach((menu) => {
+        if (!menu.contains(event.target)) menu.open = false;
+      });
+      if (event.target.closest(".menu-items button[hx-get]")) {
+        const menu = event.target.closest("details.menu");
+        if (menu) menu.open = false;
+      }
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      document.querySelectorAll("details.menu[open]").forEach((menu) => {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- drag and drop
+  let payload = null;
+
+  function clearHighlights() {
+    document.querySelectorAll(".drop-hover").forEach((el) => el.classList.remove("drop-hover"));
+  }
+
+  function dropValues(event) {
+    const values = {};
+    if (payload.drag === "type") {
+      values.connection = payload.connection;
+      values.activity_type = payload.activityType;
+    } else if (payload.drag === "activity") {
+      values.activity = payload.activity;
+    } else if (payload.drag === "step") {
+      values.from_operation = payload.fromOperation;
+      values.from_slot = payload.fromSlot;
+    }
+    const operation = event.target.closest("[data-operation]");
+    if (operation) {
+      values.operation = operation.dataset.operation;
+      values.version = operation.dataset.version;
+      const slot = event.target.closest("[data-drop-slot]");
+      if (slot) values.slot = slot.dataset.dropSlot;
+    }
+    return values;
+  }
+
+  function initDragAndDrop() {
+    const canvas = document.getElementById("designer-canvas");
+    if (!canvas || canvas.dataset.canDesign !== "1") return;
+
+    document.addEventListener("dragstart", (event) => {
+      const item = event.target.closest && event.target.closest("[data-drag]");
+      if (!item) return;
+      payload = Object.assign({}, item.dataset);
+      event.dataTransfer.effectAllowed = "copyMove";
+      event.dataTransfer.setData("text/plain", JSON.stringify(payload));
+      document.body.classList.add("dragging", "dragging-" + (payload.role || ""));
+    });
+    document.addEventListener("dragend", () => {
+      payload = null;
+      clearHighlights();
+      document.body.classList.remove("dragging", "dragging-source", "dragging-target");
+    });
+    canvas.addEventListener("dragover", (event) => {
+      if (!payload) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = payload.drag === "step" ? "move" : "copy";
+      clearHighlights();
+      const zone =
+        event.target.closest("[data-drop-slot]") ||
+        event.target.closest("[data-operation]") ||
+        canvas.querySelector("[data-drop-new]");
+      if (zone) zone.classList.add("drop-hover");
+    });
+    canvas.addEventListener("dragleave", (event) => {
+      if (!canvas.contains(event.relatedTarget)) clearHighlights();
+    });
+    canvas.addEventListener("drop", (event) => {
+      if (!payload) return;
+      event.preventDefault();
+      const values = dropValues(event);
+      payload = null;
+      clearHighlights();
+      htmx.ajax("POST", canvas.dataset.dropUrl, {
+        source: canvas,
+        target: "#designer-flash",
+        swap: "innerHTML",
+        values: values,
       });
     });
   }
@@ -36,5 +199,7 @@
       initTabs(palette);
       initSearch(palette);
     }
+    initDialog();
+    initDragAndDrop();
   });
 })();

@@ -1,0 +1,37 @@
+"""The one place that reaches into apps built alongside this one (runs, transformations).
+
+Until those apps provide their URLs and selectors the designer still works: the Run button and
+the mapping-editor link are simply not shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from designer.projects.models import Project
+
+
+def last_runs(project: Project) -> dict[int, Any]:
+    """Operation id -> its last OperationRun (one query), or {} before runs exist."""
+    try:
+        from designer.runs.selectors import last_runs_by_operation
+    except ImportError:
+        return {}
+    return last_runs_by_operation(project)
+
+
+def run_url(project_id: int, operation_id: int) -> str:
+    return _reverse("runs:start", project_id, operation_id)
+
+
+def transformation_url(project_id: int, transformation_id: int) -> str:
+    return _reverse("transformations:edit", project_id, transformation_id)
+
+
+def _reverse(name: str, *args: int) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
