@@ -15,6 +15,8 @@ The contract leaves a few things implicit; where we had to interpret, it is said
   each item. `maximum` on a string parameter (e.g. `lists`: 25, `tags`: 50) is the
   largest number of comma-separated items, not a numeric bound.
 * `x-*` keys, `readOnly` and `example` carry no validation meaning.
+* Formats checked: uuid, date-time, date, email, int32, int64. `formData` parameters
+  (the one multipart CSV import) are checked only for their content type.
 """
 
 from __future__ import annotations
@@ -274,6 +276,21 @@ def _check_datetime(value: object) -> bool:
 @_FORMAT_CHECKER.checks("date")
 def _check_date(value: object) -> bool:
     return not isinstance(value, str) or _is_date(value)
+
+
+@_FORMAT_CHECKER.checks("int32")
+def _check_int32(value: object) -> bool:
+    return not isinstance(value, int) or -(2**31) <= value < 2**31
+
+
+@_FORMAT_CHECKER.checks("int64")
+def _check_int64(value: object) -> bool:
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
+@_FORMAT_CHECKER.checks("email")
+def _check_email(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value))
 
 
 @functools.cache

@@ -329,7 +329,7 @@ class BulkActivities:
             )
         for contact in targets:
             self.contacts.mark_deleted(contact, now)
-        activity.status["items_total_count"] = len(targets) + (
-            len(activity.payload["contact_ids"]) - len(targets) if not list_ids else 0
-        )
+        # By ids, the total is what was asked for; by list, it is the members found.
+        requested = len(activity.payload["contact_ids"])
+        activity.status["items_total_count"] = len(targets) if list_ids else requested
         activity.status["items_completed_count"] = len(targets)

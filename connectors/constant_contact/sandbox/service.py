@@ -11,6 +11,7 @@ import json
 import random
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -234,6 +235,11 @@ class SandboxService:
                 )
         except ApiError as error:
             response = Response(error.status, error.errors, dict(error.headers))
+        except Exception as error:  # a sandbox bug: answer (and log) it rather than hang up
+            traceback.print_exc()
+            response = Response(
+                500, [{"error_key": "sandbox.internal_error", "error_message": repr(error)}]
+            )
         with self.lock:
             self.log.add(
                 timestamp=arrived,
