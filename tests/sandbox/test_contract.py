@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jsonschema
 import pytest
 
@@ -197,3 +199,24 @@ def test_required_scopes_come_from_the_operation_security() -> None:
     _, contacts = contract.find_operation("GET", "/v3/contacts")
     assert contract.required_scopes(summary) == {"account_read"}
     assert contract.required_scopes(contacts) == {"contact_data"}
+
+
+def test_parsed_contract_is_cached_as_json_keyed_by_file_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contract, "_CACHE_DIR", tmp_path)
+    contract.load_contract.cache_clear()
+    try:
+        first = contract.load_contract()
+        (cached,) = tmp_path.glob("constant-contact-v3-*.json")
+
+        # A second process start must not need the YAML parser at all.
+        def no_yaml(*args: object, **kwargs: object) -> None:
+            raise AssertionError("parsed the YAML although a cache exists")
+
+        monkeypatch.setattr(contract.yaml, "load", no_yaml)
+        contract.load_contract.cache_clear()
+        assert contract.load_contract() == first
+        assert cached.stat().st_size > 100_000
+    finally:
+        contract.load_contract.cache_clear()
