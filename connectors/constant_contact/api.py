@@ -22,6 +22,11 @@ CONTACT_SCALARS = (
     "birthday_day",
     "anniversary",
 )
+# Sub-resources that merge rather than replace: id sets grow, custom fields merge by id.
+# (Phones, addresses and notes are lists of records without a natural key: a mapped list
+# replaces the contact's.)
+MERGED_ID_LISTS = ("list_memberships", "taggings")
+MERGED_CUSTOM_FIELDS = "custom_fields"
 # EmailAddressPut's writable properties.
 EMAIL_WRITABLE = ("address", "permission_to_send", "opt_out_reason")
 ACTIVITY_DONE_STATES = frozenset({"completed", "failed", "cancelled", "timed_out"})
@@ -48,8 +53,11 @@ class ContactsApi:
         params = {"include": ",".join(include)} if include else None
         return self.client.get_json(f"/contacts/{contact_id}", params=params)
 
-    def find_by_email(self, email: str) -> dict[str, Any] | None:
-        page = self.client.get_json("/contacts", params={"email": email, "limit": 1})
+    def find_by_email(self, email: str, include: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        params = {"email": email, "limit": 1}
+        if include:
+            params["include"] = ",".join(include)
+        page = self.client.get_json("/contacts", params=params)
         contacts = page.get("contacts") if isinstance(page, dict) else None
         return contacts[0] if contacts else None
 
@@ -118,19 +126,36 @@ def merged_put_body(
     """The PUT body that changes only ``changes`` on ``existing`` (a ContactResource).
 
     PUT nulls every scalar it is not sent, so the contact's current scalars and email go
-    along; sub-resources are only sent when mapped (omitted ones stay untouched).
+    along; sub-resources are only sent when mapped (omitted ones stay untouched), and
+    mapped list/tag ids and custom fields are merged with the contact's (``existing`` must
+    then include them: see ``merge_includes``).
     """
     body: dict[str, Any] = {k: existing[k] for k in CONTACT_SCALARS if existing.get(k) is not None}
     email = existing.get("email_address")
     if isinstance(email, Mapping):
         body["email_address"] = {k: email[k] for k in EMAIL_WRITABLE if email.get(k) is not None}
     for key, value in changes.items():
+        current = existing.get(key)
         if key == "email_address" and isinstance(value, Mapping):
             body["email_address"] = {**body.get("email_address", {}), **value}
+        elif key in MERGED_ID_LISTS and isinstance(value, list) and isinstance(current, list):
+            body[key] = list(dict.fromkeys([*current, *value]))
+        elif key == MERGED_CUSTOM_FIELDS and isinstance(value, list) and isinstance(current, list):
+            by_id = {f.get("custom_field_id"): f for f in current if isinstance(f, Mapping)}
+            by_id.update({f.get("custom_field_id"): f for f in value if isinstance(f, Mapping)})
+            body[key] = [
+                {k: v for k, v in f.items() if k in ("custom_field_id", "value", "choice_ids")}
+                for f in by_id.values()
+            ]
         else:
             body[key] = value
     body["update_source"] = update_source
     return body
+
+
+def merge_includes(changes: Mapping[str, Any]) -> tuple[str, ...]:
+    """The sub-resources to read before merging ``changes`` (only those that merge)."""
+    return tuple(k for k in (*MERGED_ID_LISTS, MERGED_CUSTOM_FIELDS) if k in changes)
 
 
 def replace_put_body(

@@ -248,7 +248,8 @@ class TokenManager:
                 retry = True
             else:
                 self._report(form, response, started, attempt, "", secrets)
-                self.refreshes += form.get("grant_type") == "refresh_token"
+                if form.get("grant_type") == "refresh_token":
+                    self.refreshes += 1
                 if response.ok:
                     try:
                         payload = response.json()

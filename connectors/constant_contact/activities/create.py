@@ -29,7 +29,12 @@ from connectors.constant_contact.activities.common import (
     write_each,
 )
 from connectors.constant_contact.activities.query import as_list
-from connectors.constant_contact.api import ContactsApi, conflicting_contact_id, merged_put_body
+from connectors.constant_contact.api import (
+    ContactsApi,
+    conflicting_contact_id,
+    merge_includes,
+    merged_put_body,
+)
 from connectors.constant_contact.client import ConstantContactClient
 from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.records import RecordChecker, clean, email_of
@@ -199,7 +204,8 @@ class CreateContacts(ActivityType):
             return failure_from(exc, key)
         if policy == SKIP:
             return RecordResult.done(key=key, external_id=contact_id, action="skipped")
-        existing = existing or api.get(contact_id)
+        if existing is None or merge_includes(body):
+            existing = api.get(contact_id, merge_includes(body))
         put = merged_put_body(
             existing, body, update_source=config.get("update_source") or "Account"
         )

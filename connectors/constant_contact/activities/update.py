@@ -15,7 +15,12 @@ from connectors.base import (
     RunContext,
 )
 from connectors.constant_contact.activities.common import update_source_field, write_each
-from connectors.constant_contact.api import ContactsApi, merged_put_body, replace_put_body
+from connectors.constant_contact.api import (
+    ContactsApi,
+    merge_includes,
+    merged_put_body,
+    replace_put_body,
+)
 from connectors.constant_contact.client import ConstantContactClient
 from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.records import RecordChecker, clean, email_of
@@ -33,17 +38,17 @@ def not_found(key: str, how: str) -> RecordResult:
 
 
 def find_contact(
-    api: ContactsApi, record: Mapping[str, Any], match_by: str
+    api: ContactsApi, record: Mapping[str, Any], match_by: str, include: tuple[str, ...] = ()
 ) -> dict[str, Any] | None:
     """The contact a record points at, or None (deleted contacts count as missing)."""
     if match_by == BY_ID:
         try:
-            return api.get(str(record["contact_id"]).strip())
+            return api.get(str(record["contact_id"]).strip(), include)
         except ApiError as exc:
             if exc.status == 404:
                 return None
             raise
-    return api.find_by_email(email_of(record))
+    return api.find_by_email(email_of(record), include)
 
 
 def match_problem(record: Mapping[str, Any], match_by: str) -> str:
@@ -127,11 +132,12 @@ class UpdateContacts(ActivityType):
                 failure = checker.failure(body, key)
                 if failure:
                     return failure
-                existing = find_contact(api, body, match_by)
+                changes = {k: v for k, v in body.items() if k != "contact_id"}
+                include = () if replace else merge_includes(changes)
+                existing = find_contact(api, body, match_by, include)
                 if existing is None:
                     return not_found(key, "contact ID" if match_by == BY_ID else "email address")
                 contact_id = str(existing["contact_id"])
-                changes = {k: v for k, v in body.items() if k != "contact_id"}
                 build = replace_put_body if replace else merged_put_body
                 api.put(contact_id, build(existing, changes, update_source=update_source))
                 return RecordResult.done(key=key, external_id=contact_id, action="updated")

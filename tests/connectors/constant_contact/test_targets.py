@@ -287,3 +287,25 @@ def test_bulk_delete_in_chunks_of_500(context: RunContext, cc_sandbox: Sandbox) 
     posts = [r for r in cc_sandbox.api_requests() if r.method == "POST"]
     assert [len(p.json["contact_ids"]) for p in posts] == [500, 500, 1]
     assert len(cc_sandbox.contacts) == 100
+
+
+def test_update_merge_adds_lists_and_merges_custom_fields(
+    context: RunContext, cc_sandbox: Sandbox
+) -> None:
+    cc_sandbox.seed_contacts(4)
+    before = cc_sandbox.contact_by_email("contact4@example.com")  # two custom fields
+    events = cc_sandbox.list_id("Events")
+    color_id = before["custom_fields"][0]["custom_field_id"]
+    record = {
+        "email_address": "contact4@example.com",
+        "list_memberships": [events],
+        "custom_fields": [{"custom_field_id": color_id, "value": "teal"}],
+    }
+    (result,) = UPDATE.write(context, {"match_by": "email"}, [record])
+    assert result.ok
+    after = cc_sandbox.contact(before["contact_id"])
+    assert after["list_memberships"] == [*before["list_memberships"], events]
+    values = {f["custom_field_id"]: f["value"] for f in after["custom_fields"]}
+    assert values[color_id] == "teal" and len(values) == len(before["custom_fields"]) == 2
+    lookup = cc_sandbox.api_requests()[0]
+    assert lookup.query["include"] == ["list_memberships,custom_fields"]
