@@ -28,7 +28,8 @@ def project_create(*, name: str, created_by, description: str = "") -> Project:
 
 @transaction.atomic
 def project_rename(*, project: Project, name: str, actor=None) -> Project:
-    before = project.name
+    # From the row: a bound ModelForm has already set the new name on ``project``.
+    before = Project.objects.filter(pk=project.pk).values_list("name", flat=True).get()
     project.name = name
     project.save(update_fields=["name", "updated_at"])
     if before != name:
