@@ -150,7 +150,11 @@ def worker_env(django_db_setup, tmp_path_factory) -> dict[str, str]:
             "processed_folder": str(folder / "processed"),
             "store_processed": False,
         }
-        app.pool.force_close_all()
+        # Connections made before this (if any) point at the default folder: drop them.
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+            app.amqp._producer_pool = None
         env["CELERY_BROKER_DIR"] = str(folder)
     return env
 
