@@ -202,7 +202,15 @@ class FileWriter:
         chunks: list[bytes] = []
         if size == 0:
             writer.writerow(wanted)
-            chunks.append(self._encode(out.getvalue()))
+            bom = "\ufeff".encode() if self.codec == "utf-8-sig" else b""
+            try:
+                chunks.append(bom + self._encode(out.getvalue()))
+            except UnicodeEncodeError:
+                raise ConnectorError(
+                    f"The column names can't be written in {self.codec}: {', '.join(wanted)}.",
+                    permanent=True,
+                    key="encoding",
+                ) from None
             size += len(chunks[0])
         results: list[RecordResult] = []
         written = 0
@@ -238,9 +246,8 @@ class FileWriter:
         return results
 
     def _encode(self, text: str) -> bytes:
-        # The BOM, if any, only at the very start of the file.
-        codec = "utf-8" if self.codec == "utf-8-sig" and self.path.exists() else self.codec
-        return text.encode(codec)
+        # "utf-8-sig" would put a BOM on every row: write it once, with the header.
+        return text.encode("utf-8" if self.codec == "utf-8-sig" else self.codec)
 
     def _current_header(self) -> list[str]:
         if not self.path.exists() or self.path.stat().st_size == 0:
