@@ -111,7 +111,7 @@ def _unmapped_required(
     if not schema or is_open(schema):
         return []
     targets = [str(r.get("target") or "") for r in rules if isinstance(r, Mapping)]
-    normal = [_generic(t) for t in targets]
+    normal = [path for t in targets for path in _generic(t)]
 
     def mapped(path: str) -> bool:
         return any(t == path or t.startswith(path + ".") for t in normal)
@@ -146,16 +146,20 @@ def _required(path: str) -> Problem:
     return Problem(path, f"Required field “{path}” is not mapped.")
 
 
-def _generic(target: str) -> str:
-    """Item paths as the schema tree shows them: any index or [key=value] becomes ".0"."""
+def _generic(target: str) -> list[str]:
+    """Item paths as the schema tree shows them: any index or [key=value] becomes ".0";
+    a [key=value] also fills that key of the item."""
     try:
         steps = parse_path(target)
     except ValueError:
-        return target
-    parts = []
+        return [target]
+    parts: list[str] = []
+    implied: list[str] = []
     for kind, arg in steps:
         parts.append(arg if kind == "key" else "0")
-    return ".".join(parts)
+        if kind == "match":
+            implied.append(".".join([*parts, arg[0]]))
+    return [".".join(parts), *implied]
 
 
 def has_errors(problems: Sequence[Problem]) -> bool:

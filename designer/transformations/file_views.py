@@ -1,0 +1,119 @@
+"""A Files connection's folder: list, upload (streamed, size-limited), download, delete."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from connectors.files.paths import UnsafePath, check_name
+from designer.design.models import Connection
+from designer.projects.access import Capability, ProjectAccess, project_view
+from designer.transformations import storage
+
+# Multipart overhead allowed on top of the file itself before refusing by Content-Length.
+ENVELOPE = 64 * 1024
+
+
+def _connection(access: ProjectAccess, connection_id: int) -> Connection:
+    return get_object_or_404(
+        Connection,
+        pk=connection_id,
+        project=access.project,
+        connector_key=storage.FILES_CONNECTOR,
+    )
+
+
+def _size(value: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return str(value)
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def files(request: HttpRequest, access: ProjectAccess, connection_id: int) -> HttpResponse:
+    connection = _connection(access, connection_id)
+    return render(
+        request,
+        "transformations/files.html",
+        {
+            "access": access,
+            "project": access.project,
+            "connection": connection,
+            "files": storage.files_list(connection=connection),
+            "limit": _size(settings.FILES_MAX_UPLOAD_BYTES),
+        },
+    )
+
+
+@project_view(Capability.DESIGN)
+@csrf_exempt  # checked below, after the streaming upload handler is in place
+@require_POST
+def upload(request: HttpRequest, access: ProjectAccess, connection_id: int) -> HttpResponse:
+    connection = _connection(access, connection_id)
+    limit = settings.FILES_MAX_UPLOAD_BYTES
+    back = redirect("transformations:files", access.project.pk, connection.pk)
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > limit + ENVELOPE:
+        messages.error(request, f"The file is too large: uploads are limited to {_size(limit)}.")
+        return back
+    handler = storage.LimitedUploadHandler(
+        request, folder=storage.connection_folder(connection), limit=limit
+    )
+    request.upload_handlers = [handler]
+    return _store_upload(request, access, connection, handler, back)
+
+
+@csrf_protect
+def _store_upload(request, access, connection, handler, back) -> HttpResponse:
+    upload = request.FILES.get("file")
+    limit = settings.FILES_MAX_UPLOAD_BYTES
+    if handler.too_large:
+        messages.error(request, f"The file is too large: uploads are limited to {_size(limit)}.")
+        return back
+    if upload is None:
+        messages.error(request, "Choose a file to upload.")
+        return back
+    try:
+        name = check_name(request.POST.get("name") or upload.name or "")
+        existed = (storage.connection_folder(connection) / name).exists()
+        storage.file_store(connection=connection, name=name, upload=upload)
+    except UnsafePath as exc:
+        if hasattr(upload, "discard"):
+            upload.discard()
+        messages.error(request, exc.message)
+        return back
+    verb = "Replaced" if existed else "Uploaded"
+    messages.success(request, f"{verb} {name} ({_size(upload.size)}).")
+    return back
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def download(
+    request: HttpRequest, access: ProjectAccess, connection_id: int, name: str
+) -> FileResponse:
+    connection = _connection(access, connection_id)
+    try:
+        path = storage.file_path(connection=connection, name=name)
+    except (UnsafePath, FileNotFoundError):
+        raise Http404("No such file") from None
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)
+
+
+@project_view(Capability.DESIGN)
+@require_POST
+def delete(request: HttpRequest, access: ProjectAccess, connection_id: int, name: str):
+    connection = _connection(access, connection_id)
+    try:
+        storage.file_delete(connection=connection, name=name)
+    except (UnsafePath, FileNotFoundError):
+        raise Http404("No such file") from None
+    messages.success(request, f"Deleted {name}.")
+    return redirect("transformations:files", access.project.pk, connection.pk)

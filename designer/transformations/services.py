@@ -1,0 +1,170 @@
+"""Writes and actions of the mapping editor: save (validated, versioned), auto-map, preview."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from connectors.base import ConnectorError
+from designer.design.models import Transformation
+from designer.transformations.automap import auto_map
+from designer.transformations.mapping import KINDS, MappingError, compile_mapping
+from designer.transformations.schema import resolve, type_of
+from designer.transformations.selectors import EditorData, activity_type_of, run_context_for
+from designer.transformations.validation import Problem, has_errors, validate_mapping
+
+
+class MappingInvalid(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+class StaleMapping(Exception):
+    def __init__(self, transformation: Transformation) -> None:
+        who = transformation.updated_by.get_username() if transformation.updated_by else "someone"
+        super().__init__(
+            f"{who} saved this transformation since you opened it (now version "
+            f"{transformation.version}); reload to see their changes."
+        )
+
+
+def normalise_rules(
+    rules: Any, target_schema: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Rules as stored: target, kind, value; constants typed by the target field's type."""
+    if not isinstance(rules, list):
+        raise MappingInvalid([Problem("mapping", "The mapping must be a list of rules.")])
+    out: list[dict[str, Any]] = []
+    for rule in rules:
+        if not isinstance(rule, Mapping):
+            raise MappingInvalid([Problem("mapping", "Each rule must be an object.")])
+        target = str(rule.get("target") or "").strip()
+        kind = str(rule.get("kind") or "path")
+        value = rule.get("value")
+        if kind in ("path", "expression"):
+            value = str(value if value is not None else "").strip()
+        elif kind == "constant" and isinstance(value, str) and target_schema is not None:
+            value = _typed_constant(value, target_schema, target)
+        out.append({"target": target, "kind": kind, "value": value})
+    return out
+
+
+def _typed_constant(value: str, schema: Mapping[str, Any], target: str) -> Any:
+    try:
+        node = resolve(schema, target)
+    except ValueError:
+        return value
+    kind = type_of(node or {})
+    text = value.strip()
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        return value  # left as typed; the target will say what is wrong
+    if kind == "boolean" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return value
+
+
+def transformation_save_mapping(
+    *,
+    transformation: Transformation,
+    rules: Any,
+    version: int,
+    data: EditorData,
+    user: Any = None,
+) -> tuple[int, list[Problem]]:
+    """Validate and save; MappingInvalid on errors, StaleMapping if saved meanwhile.
+
+    Returns the new version and the warnings.
+    """
+    clean = normalise_rules(rules, data.target.schema)
+    problems = validate_mapping(
+        clean, source_schema=data.source.schema, target_schema=data.target.schema
+    )
+    if has_errors(problems):
+        raise MappingInvalid(problems)
+    updated = Transformation.objects.filter(pk=transformation.pk, version=version).update(
+        mapping=clean,
+        version=F("version") + 1,
+        updated_by=user,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        transformation.refresh_from_db()
+        raise StaleMapping(transformation)
+    return version + 1, problems
+
+
+def transformation_auto_map(*, rules: Any, data: EditorData) -> tuple[list[dict], list[str]]:
+    clean = normalise_rules(rules)
+    return auto_map(clean, data.source.fields, data.target.fields)
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    input: Any
+    output: Any = None
+    error: str = ""
+
+    @property
+    def input_json(self) -> str:
+        return json.dumps(self.input, indent=2, ensure_ascii=False, default=str)
+
+    @property
+    def output_json(self) -> str:
+        return json.dumps(self.output, indent=2, ensure_ascii=False, default=str)
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow]
+    error: str = ""  # the source could not be read at all
+
+
+def transformation_preview(*, rules: Any, data: EditorData, limit: int | None = None) -> Preview:
+    """The mapping applied to the source's first records; nothing is written anywhere."""
+    limit = limit or settings.MAPPING_PREVIEW_RECORDS
+    activity = data.source.activity
+    kind = activity_type_of(activity) if activity is not None else None
+    if activity is None or kind is None:
+        return Preview([], "The operation has no source to preview from.")
+    clean = normalise_rules(rules, data.target.schema)
+    mapping = compile_mapping(clean)
+    records: list[dict[str, Any]] = []
+    try:
+        batches = kind.read(run_context_for(activity), activity.config)
+        try:
+            for batch in batches:
+                records.extend(itertools.islice(batch, limit - len(records)))
+                if len(records) >= limit:
+                    break
+        finally:
+            close = getattr(batches, "close", None)
+            if close:
+                close()
+    except ConnectorError as exc:
+        if not records:
+            return Preview([], f"The source could not be read: {exc.message}")
+    rows: list[PreviewRow] = []
+    for number, record in enumerate(records, start=1):
+        try:
+            rows.append(PreviewRow(number, record, mapping.apply(record)))
+        except MappingError as exc:
+            rows.append(PreviewRow(number, record, error=str(exc)))
+    return Preview(rows)
+
+
+def kinds() -> Sequence[str]:
+    return KINDS
