@@ -85,9 +85,13 @@ def apply_inverse(project: Project, user: Any, steps: list[dict[str, Any]]) -> N
                 Activity.objects.filter(project=project, pk=step["id"]).delete()
         elif kind == "delete_transformation":
             # A mapping someone filled in since is work: keep it, detached.
-            Transformation.objects.filter(project=project, pk=step["id"], mapping=[]).exclude(
-                pk__in=Operation.objects.values("transformation_id")
-            ).delete()
+            transformation = Transformation.objects.filter(project=project, pk=step["id"]).first()
+            if (
+                transformation is not None
+                and not transformation.mapping
+                and not Operation.objects.filter(transformation=transformation).exists()
+            ):
+                transformation.delete()
 
 
 def _existing(model: type, project: Project, pk: int | None) -> int | None:

@@ -22,8 +22,22 @@ def last_runs(project: Project) -> dict[int, Any]:
     return last_runs_by_operation(project)
 
 
-def run_url(project_id: int, operation_id: int) -> str:
-    return _reverse("runs:start", project_id, operation_id)
+def schedules(project: Project) -> list[Any]:
+    """The project's schedules with their operation (one query), or [] before they exist."""
+    try:
+        from designer.runs.models import Schedule
+    except ImportError:
+        return []
+    return list(Schedule.objects.filter(project=project).select_related("operation").order_by("id"))
+
+
+def operation_urls(project_id: int, operation_id: int) -> dict[str, str]:
+    """Run, log and run settings (schedules) of an operation; "" where not available."""
+    return {
+        "run": _reverse("runs:start", project_id, operation_id),
+        "log": _reverse("runs:log", project_id, operation_id),
+        "settings": _reverse("runs:settings", project_id, operation_id),
+    }
 
 
 def transformation_url(project_id: int, transformation_id: int) -> str:

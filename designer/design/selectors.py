@@ -34,6 +34,8 @@ class OperationCard:
     target: Activity | None = None
     last_run: Any = None
     run_url: str = ""
+    log_url: str = ""
+    settings_url: str = ""
     transformation_url: str = ""
 
     @property
@@ -52,7 +54,7 @@ class DesignerData:
     cards: list[OperationCard] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     undo_label: str = ""
-    # Schedules belong to designer.runs; listed here once it provides them.
+    # Schedules belong to designer.runs (managed on the operation's run settings page).
     schedules: list[Any] = field(default_factory=list)
 
 
@@ -81,11 +83,7 @@ def designer_data(project: Project, user: Any = None) -> DesignerData:
             Prefetch("activities", queryset=Activity.objects.order_by("name", "id"))
         )
     )
-    operations = list(
-        Operation.objects.filter(project=project).select_related(
-            "source", "target", "transformation"
-        )
-    )
+    operations = list(Operation.objects.filter(project=project).select_related("transformation"))
     transformations = list(Transformation.objects.filter(project=project))
     activities = {}
     for connection in connections:
@@ -93,19 +91,23 @@ def designer_data(project: Project, user: Any = None) -> DesignerData:
             activity.endpoint_name = connection.name  # for the canvas, without a query per step
             activities[activity.pk] = activity
     runs = integrations.last_runs(project)
-    cards = [
-        OperationCard(
-            operation=op,
-            source=activities.get(op.source_id),
-            target=activities.get(op.target_id),
-            last_run=runs.get(op.pk),
-            run_url=integrations.run_url(project.pk, op.pk),
-            transformation_url=integrations.transformation_url(project.pk, op.transformation_id)
-            if op.transformation_id
-            else "",
+    cards = []
+    for op in operations:
+        urls = integrations.operation_urls(project.pk, op.pk)
+        cards.append(
+            OperationCard(
+                operation=op,
+                source=activities.get(op.source_id),
+                target=activities.get(op.target_id),
+                last_run=runs.get(op.pk),
+                run_url=urls["run"],
+                log_url=urls["log"],
+                settings_url=urls["settings"],
+                transformation_url=integrations.transformation_url(project.pk, op.transformation_id)
+                if op.transformation_id
+                else "",
+            )
         )
-        for op in operations
-    ]
     undo_label = ""
     if user is not None and user.is_authenticated:
         undo_label = (
@@ -124,6 +126,7 @@ def designer_data(project: Project, user: Any = None) -> DesignerData:
         cards=cards,
         activities=list(activities.values()),
         undo_label=undo_label,
+        schedules=integrations.schedules(project),
     )
 
 

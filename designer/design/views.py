@@ -598,9 +598,9 @@ def add_to_operation(request: HttpRequest, access: ProjectAccess) -> HttpRespons
         moving = getattr(from_operation, from_slot, None) if from_slot in canvas.SLOTS else None
         if moving is None:
             raise Http404("Nothing to move")
-        title, role = moving.name, from_slot
+        title, role = f"“{moving.name}”", from_slot
     elif activity is not None:
-        title, role = activity.name, activity.role
+        title, role = f"“{activity.name}”", activity.role
     elif connection is not None:
         try:
             kind = connection.connector.activity_type(type_key)

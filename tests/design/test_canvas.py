@@ -1,0 +1,219 @@
+"""The canvas: drops, invalid placements, moves, removal, duplicate, undo (through the views)."""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from designer.design import canvas
+from designer.design.models import Activity, CanvasChange, Operation, Transformation
+from tests.factories import ActivityFactory, ConnectionFactory, OperationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def endpoint(project, fake_connector):
+    connection = ConnectionFactory(project=project, connector_key="fake_crm", name="CRM")
+    return {
+        "connection": connection,
+        "query": ActivityFactory(connection=connection, activity_type="query", name="All contacts"),
+        "create": ActivityFactory(
+            connection=connection, activity_type="create", name="Add contact"
+        ),
+    }
+
+
+def drop(client, project, **values):
+    response = client.post(
+        reverse("design:canvas_drop", args=[project.pk]),
+        {k: str(v) for k, v in values.items()},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    return unescape(response.content.decode()), response
+
+
+def test_drop_on_empty_canvas_makes_an_operation_with_the_activity_in_its_role(
+    client_for, project, endpoint
+):
+    client = client_for("editor")
+    _, response = drop(client, project, activity=endpoint["create"].pk)
+    assert "designer-changed" in response["HX-Trigger"]
+    operation = Operation.objects.get(project=project)
+    assert operation.name == "New Operation"
+    assert operation.target == endpoint["create"] and operation.source is None
+    assert operation.updated_by.username == "editor"
+
+
+def test_dropping_an_activity_type_creates_the_activity(client_for, project, endpoint):
+    drop(
+        client_for("editor"),
+        project,
+        connection=endpoint["connection"].pk,
+        activity_type="query",
+    )
+    operation = Operation.objects.get(project=project)
+    assert operation.source.activity_type == "query"
+    assert operation.source.name == "Query"
+    assert operation.source.config == {"limit": 100}  # the type's defaults
+
+
+def test_drop_on_a_drop_zone_takes_that_place_and_adds_a_transformation(
+    client_for, project, endpoint
+):
+    client = client_for("editor")
+    operation = OperationFactory(project=project, name="Sync", source=endpoint["query"])
+    drop(
+        client,
+        project,
+        activity=endpoint["create"].pk,
+        operation=operation.pk,
+        slot="target",
+        version=operation.version,
+    )
+    operation.refresh_from_db()
+    assert operation.target == endpoint["create"]
+    assert operation.transformation.name == "Sync"  # empty, named after the operation
+    assert operation.transformation.mapping == []
+
+
+@pytest.mark.parametrize(
+    ("slot", "message"),
+    [
+        (
+            "target",
+            "“All contacts” is a source activity: it can't go in the target place of “Sync”.",
+        ),
+        ("source", "“Sync” already has a source, “Other”: an operation has only one source."),
+        ("", "“Sync” already has a source, “Other”: an operation has only one source."),
+    ],
+)
+def test_invalid_placements_are_refused_with_the_reason(
+    client_for, project, endpoint, slot, message
+):
+    other = ActivityFactory(connection=endpoint["connection"], activity_type="query", name="Other")
+    operation = OperationFactory(project=project, name="Sync", source=other)
+    html, response = drop(
+        client_for("editor"),
+        project,
+        activity=endpoint["query"].pk,
+        operation=operation.pk,
+        slot=slot,
+    )
+    assert message in html
+    assert 'role="alert"' in html
+    assert "HX-Trigger" not in response
+    operation.refresh_from_db()
+    assert operation.source == other and operation.target is None
+
+
+def test_a_step_moves_between_operations_and_can_be_removed(client_for, project, endpoint):
+    client = client_for("editor")
+    first = OperationFactory(project=project, name="First", source=endpoint["query"])
+    second = OperationFactory(project=project, name="Second")
+    drop(client, project, from_operation=first.pk, from_slot="source", operation=second.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.source is None and second.source == endpoint["query"]
+    client.post(
+        reverse("design:operation_remove_step", args=[project.pk, second.pk, "source"]),
+        HTTP_HX_REQUEST="true",
+    )
+    second.refresh_from_db()
+    assert second.source is None
+    assert Activity.objects.filter(pk=endpoint["query"].pk).exists()  # removed, not deleted
+
+
+def test_a_drop_on_a_card_changed_meanwhile_is_refused(client_for, personas, project, endpoint):
+    operation = OperationFactory(project=project, name="Sync")
+    seen = operation.version
+    drop(
+        client_for("admin"),
+        project,
+        activity=endpoint["query"].pk,
+        operation=operation.pk,
+        version=seen,
+    )
+    html, _ = drop(
+        client_for("editor"),
+        project,
+        activity=endpoint["create"].pk,
+        operation=operation.pk,
+        version=seen,
+    )
+    assert "Changed by admin at" in html
+    operation.refresh_from_db()
+    assert operation.target is None
+
+
+def test_undo_walks_back_several_changes(client_for, personas, project, endpoint):
+    client = client_for("editor")
+    undo = reverse("design:canvas_undo", args=[project.pk])
+    drop(client, project, activity=endpoint["query"].pk)  # 1: new operation with the source
+    operation = Operation.objects.get()
+    drop(client, project, activity=endpoint["create"].pk, operation=operation.pk)  # 2: target
+    client.post(
+        reverse(
+            "design:component_action", args=[project.pk, "operation", operation.pk, "duplicate"]
+        ),
+        HTTP_HX_REQUEST="true",
+    )  # 3: copy
+    assert Operation.objects.count() == 2 and Transformation.objects.count() == 2
+
+    # Another user's undo doesn't touch the editor's history.
+    assert "Nothing to undo" in unescape(
+        client_for("admin").post(undo, HTTP_HX_REQUEST="true").content.decode()
+    )
+    client.post(undo, HTTP_HX_REQUEST="true")
+    assert Operation.objects.count() == 1 and Transformation.objects.count() == 1
+    client.post(undo, HTTP_HX_REQUEST="true")
+    operation.refresh_from_db()
+    assert operation.target is None and operation.transformation is None
+    assert Transformation.objects.count() == 0
+    client.post(undo, HTTP_HX_REQUEST="true")
+    assert Operation.objects.count() == 0
+    assert "Nothing to undo" in unescape(client.post(undo, HTTP_HX_REQUEST="true").content.decode())
+
+
+def test_undo_restores_a_deleted_operation_and_a_type_drop_removes_its_new_activity(
+    client_for, personas, project, endpoint
+):
+    client = client_for("editor")
+    operation = OperationFactory(project=project, name="Keep me", source=endpoint["query"])
+    client.post(
+        reverse("design:component_action", args=[project.pk, "operation", operation.pk, "delete"]),
+        HTTP_HX_REQUEST="true",
+    )
+    assert not Operation.objects.exists()
+    client.post(reverse("design:canvas_undo", args=[project.pk]), HTTP_HX_REQUEST="true")
+    restored = Operation.objects.get()
+    assert restored.name == "Keep me" and restored.source == endpoint["query"]
+
+    drop(client, project, connection=endpoint["connection"].pk, activity_type="delete")
+    assert Activity.objects.filter(activity_type="delete").count() == 1
+    client.post(reverse("design:canvas_undo", args=[project.pk]), HTTP_HX_REQUEST="true")
+    assert Activity.objects.filter(activity_type="delete").count() == 0
+
+
+def test_history_is_capped(personas, project, endpoint):
+    user = personas["editor"]
+    for _ in range(canvas.UNDO_DEPTH + 5):
+        canvas.operation_create(project=project, user=user)
+    assert CanvasChange.objects.filter(project=project, user=user).count() == canvas.UNDO_DEPTH
+
+
+def test_keyboard_menu_offers_operations_and_posts_a_placement(client_for, project, endpoint):
+    OperationFactory(project=project, name="Sync", source=endpoint["query"])
+    client = client_for("editor")
+    html = unescape(
+        client.get(
+            reverse("design:add_to_operation", args=[project.pk]),
+            {"activity": endpoint["create"].pk},
+        ).content.decode()
+    )
+    assert "Add “Add contact” to an operation" in html
+    assert "A new operation" in html and ">Sync</option>" in html
+    assert f'name="activity" value="{endpoint["create"].pk}"' in html
