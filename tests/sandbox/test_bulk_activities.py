@@ -98,6 +98,28 @@ def test_bad_rows_become_activity_errors_and_good_rows_still_import(
     assert cc_sandbox.contact_by_email("good2@example.com") is None
 
 
+def test_rows_breaking_the_row_schema_fail_alone_inside_the_activity(
+    cc_sandbox: Sandbox, api: Api
+) -> None:
+    rows = [
+        {"email": "long@example.com", "first_name": "x" * 51},
+        {"email": "typed@example.com", "birthday_month": "March"},
+        {"email": "fine@example.com", "home_city": "Waltham", "work_phone": "555-0102"},
+    ]
+    response = api.post(
+        "/activities/contacts_json_import",
+        json={"import_data": rows, "list_ids": [cc_sandbox.list_id("Newsletter")]},
+    )
+    assert response.status_code == 201  # a bad row does not sink the request
+    done = poll_until_done(api, response.json()["activity_id"])[-1]
+    assert done["status"]["error_count"] == 2
+    assert "first_name is longer than 50" in done["activity_errors"][0]
+    assert "birthday_month must be of type integer" in done["activity_errors"][1]
+    fine = cc_sandbox.contact_by_email("fine@example.com")
+    assert fine["street_addresses"][0]["city"] == "Waltham"
+    assert fine["phone_numbers"][0]["kind"] == "work"
+
+
 def test_import_updates_existing_contacts_only_where_given(cc_sandbox: Sandbox, api: Api) -> None:
     cc_sandbox.seed_contacts(3)
     before = cc_sandbox.contact_by_email("contact2@example.com")

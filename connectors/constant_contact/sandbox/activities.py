@@ -8,11 +8,14 @@ that does not wait for completion does not see the result - as with Constant Con
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from connectors.constant_contact.contract import load_contract
 
 from .clock import iso
 from .contact_model import is_email, new_contact, phone_resource
@@ -41,6 +44,54 @@ PHONE_COLUMNS = {
     "other_phone": "other",
 }
 ADDRESS_PREFIXES = {"": "home", "home_": "home", "work_": "work", "other_": "other"}
+# StreetAddress property <- import column suffix
+ADDRESS_FIELDS = (
+    ("street", "street"),
+    ("city", "city"),
+    ("state", "state"),
+    ("postal_code", "zip"),
+    ("country", "country"),
+)
+ADDRESS_COLUMNS = frozenset(
+    {prefix + column for prefix in ADDRESS_PREFIXES for _, column in ADDRESS_FIELDS}
+    | {"home country"}  # sic: the contract spells this one with a space
+)
+
+
+@functools.cache
+def _import_columns() -> dict[str, tuple[str, int | None]]:
+    """JsonImportContact's columns from the contract: name -> (JSON type, maxLength)."""
+    properties = load_contract()["definitions"]["JsonImportContact"]["properties"]
+    return {
+        name: (spec.get("type", "string"), spec.get("maxLength"))
+        for name, spec in properties.items()
+    }
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+}
+
+
+def row_schema_problem(row: Mapping[str, Any]) -> str | None:
+    """The first way a row breaks the JsonImportContact schema (a fast, flat check:
+    the definition is one level of typed, length-limited columns)."""
+    columns = _import_columns()
+    custom_field = columns.get("cf:custom_field_name", ("string", 255))
+    for name, value in row.items():
+        kind, max_length = columns.get(name) or (
+            custom_field if name.startswith("cf:") else (None, None)
+        )
+        if kind is None or value is None:
+            continue  # unknown columns are ignored, as the schema allows
+        expected = _JSON_TYPES.get(kind, ())
+        if not isinstance(value, expected) or isinstance(value, bool):
+            return f"{name} must be of type {kind}"
+        if max_length is not None and isinstance(value, str) and len(value) > max_length:
+            return f"{name} is longer than {max_length} characters"
+    return None
 
 
 @dataclass
@@ -220,6 +271,9 @@ class BulkActivities:
     def _row_problem(self, row: Mapping[str, Any], fields_by_column: dict[str, str]) -> str | None:
         if not isinstance(row, Mapping):
             return "each contact must be a JSON object"
+        schema_problem = row_schema_problem(row)
+        if schema_problem:
+            return schema_problem
         email = row.get("email")
         if email is None and not row.get("sms_number"):
             return "email or sms_number is required"
@@ -269,30 +323,7 @@ class BulkActivities:
         ]
         if phones:
             contact["phone_numbers"] = phones[:3]
-        addresses = []
-        for prefix, kind in ADDRESS_PREFIXES.items():
-            parts = {
-                k: row.get(prefix + c)
-                for k, c in (
-                    ("street", "street"),
-                    ("city", "city"),
-                    ("state", "state"),
-                    ("postal_code", "zip"),
-                    ("country", "country"),
-                )
-            }
-            if prefix == "home_" and row.get("home country"):  # the contract spells it with a space
-                parts["country"] = row["home country"]
-            if any(parts.values()):
-                addresses.append(
-                    {
-                        "street_address_id": str(uuid.uuid4()),
-                        "kind": kind,
-                        **{k: v for k, v in parts.items() if v},
-                        "created_at": iso(now),
-                        "updated_at": iso(now),
-                    }
-                )
+        addresses = _addresses_from(row, now) if not ADDRESS_COLUMNS.isdisjoint(row) else []
         if addresses:
             contact["street_addresses"] = addresses[:3]
         merged = {f["custom_field_id"]: f for f in contact["custom_fields"]}
@@ -333,3 +364,23 @@ class BulkActivities:
         requested = len(activity.payload["contact_ids"])
         activity.status["items_total_count"] = len(targets) if list_ids else requested
         activity.status["items_completed_count"] = len(targets)
+
+
+def _addresses_from(row: Mapping[str, Any], now: float) -> list[dict[str, Any]]:
+    """Street addresses from an import row's street/city/... column families."""
+    addresses = []
+    for prefix, kind in ADDRESS_PREFIXES.items():
+        parts = {name: row.get(prefix + column) for name, column in ADDRESS_FIELDS}
+        if prefix == "home_" and row.get("home country"):
+            parts["country"] = row["home country"]
+        if any(parts.values()):
+            addresses.append(
+                {
+                    "street_address_id": str(uuid.uuid4()),
+                    "kind": kind,
+                    **{k: v for k, v in parts.items() if v},
+                    "created_at": iso(now),
+                    "updated_at": iso(now),
+                }
+            )
+    return addresses

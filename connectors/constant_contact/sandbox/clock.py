@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 
+@functools.lru_cache(maxsize=4096)  # imports and seeds stamp thousands of rows alike
 def iso(epoch: float) -> str:
     moment = datetime.fromtimestamp(epoch, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -49,6 +49,21 @@ class Response:
         return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
 
 
+def _envelope(template: str, body: Any) -> Any:
+    """The part of a request body the sandbox validates up front.
+
+    Constant Contact does not refuse a JSON import for a bad row: the row fails inside
+    the activity (activity_errors). So the rows are checked there, one by one, and here
+    only the envelope (list_ids, the shape of import_data) is - which also spares
+    seconds of schema validation on a 40,000-row import.
+    """
+    if template == "/activities/contacts_json_import" and isinstance(body, dict):
+        rows = body.get("import_data")
+        if isinstance(rows, list):
+            return {**body, "import_data": []}
+    return body
+
+
 def _media_type(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower() if content_type else None
 
@@ -423,7 +438,11 @@ class SandboxService:
             if body_error:
                 raise ApiError.validation([body_error])
         problems = contract.validate_request(
-            method, path, query, body, "application/json" if body is not None else None
+            method,
+            path,
+            query,
+            _envelope(template, body),
+            "application/json" if body is not None else None,
         )
         if problems:
             raise ApiError.validation(problems)

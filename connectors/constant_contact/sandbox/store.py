@@ -12,6 +12,7 @@ Not thread-safe on its own: the sandbox holds its one lock around every use.
 from __future__ import annotations
 
 import bisect
+import functools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 SANDBOX_NAMESPACE = uuid.UUID("6f0a3c52-7c1e-4d7e-9d55-0c0ac0de5a3d")
 
 
+@functools.lru_cache(maxsize=1024)  # seeding asks for the same list/tag/field ids per contact
 def stable_id(kind: str, key: object) -> str:
     return str(uuid.uuid5(SANDBOX_NAMESPACE, f"{kind}:{key}"))
 
