@@ -14,6 +14,7 @@ from connectors.base import (
     Role,
     RunContext,
 )
+from connectors.constant_contact import flat
 from connectors.constant_contact.activities.bulk import (
     MAX_IMPORT_ROWS,
     RowRef,
@@ -98,6 +99,7 @@ class CreateContacts(ActivityType):
             help="Lists to add the contacts to: required for bulk import and create-or-"
             "update (1 to 50).",
         ),
+        flat.RECORD_SHAPE_FIELD,
         Field(
             "poll_timeout",
             "Bulk import time limit (seconds)",
@@ -134,10 +136,14 @@ class CreateContacts(ActivityType):
     def request_schema(self, config: Mapping[str, Any]) -> dict:
         mode = config.get("mode") or SINGLE
         if mode == BULK:
-            return bulk_import_row_schema()
-        if mode == UPSERT:
-            return sign_up_form_schema()
-        return create_contact_schema()
+            return bulk_import_row_schema()  # already flat: the import's own columns
+        if config.get("record_shape") == flat.FLAT:
+            return flat.flat_schema()
+        return self._contract_schema(mode)
+
+    @staticmethod
+    def _contract_schema(mode: str) -> dict:
+        return sign_up_form_schema() if mode == UPSERT else create_contact_schema()
 
     def response_schema(self, config: Mapping[str, Any]) -> dict:
         return record_result_schema()
@@ -154,14 +160,19 @@ class CreateContacts(ActivityType):
         if problems:
             raise ConnectorError("; ".join(problems.values()), permanent=True, key="config")
         mode = config.get("mode") or SINGLE
-        checker = RecordChecker(self.request_schema(config))
+        is_flat = config.get("record_shape") == flat.FLAT
         with ConstantContactClient.for_run(context) as client:
             api = ContactsApi(client)
             if mode == BULK:
+                checker = RecordChecker(bulk_import_row_schema())
                 return self._bulk(context, config, api, checker, batch)
+            # Flat records are checked in the contract's shape, after conversion.
+            checker = RecordChecker(self._contract_schema(mode))
             handle = self._single if mode == SINGLE else self._upsert
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
+                if is_flat:
+                    record = flat.to_contact(clean(record), sign_up_form=mode == UPSERT)
                 body = clean(record, email_object=mode == SINGLE)
                 if mode == UPSERT and not body.get("list_memberships"):
                     # The sign-up form needs lists; the configured ones are the default.

@@ -14,6 +14,7 @@ from connectors.base import (
     Role,
     RunContext,
 )
+from connectors.constant_contact import flat
 from connectors.constant_contact.activities.common import update_source_field, write_each
 from connectors.constant_contact.api import (
     ContactsApi,
@@ -88,6 +89,7 @@ class UpdateContacts(ActivityType):
             ),
         ),
         update_source_field(),
+        flat.RECORD_SHAPE_FIELD,
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
@@ -101,8 +103,13 @@ class UpdateContacts(ActivityType):
         return errors
 
     def request_schema(self, config: Mapping[str, Any]) -> dict:
+        by_id = (config.get("match_by") or BY_ID) == BY_ID
+        if config.get("record_shape") == flat.FLAT:
+            schema = flat.flat_schema(contact_id=True)
+            schema["required"] = ["contact_id"] if by_id else ["email"]
+            return schema
         schema = update_contact_schema()
-        schema["required"] = ["contact_id"] if config.get("match_by", BY_ID) == BY_ID else []
+        schema["required"] = ["contact_id"] if by_id else []
         return schema
 
     def response_schema(self, config: Mapping[str, Any]) -> dict:
@@ -117,13 +124,17 @@ class UpdateContacts(ActivityType):
         match_by = config.get("match_by") or BY_ID
         replace = (config.get("mode") or MERGE) == REPLACE
         update_source = config.get("update_source") or "Account"
-        checker = RecordChecker(self.request_schema(config), email="optional")
+        is_flat = config.get("record_shape") == flat.FLAT
+        # Flat records are checked in the contract's shape, after conversion.
+        checker = RecordChecker(
+            self.request_schema({**config, "record_shape": ""}), email="optional"
+        )
 
         with ConstantContactClient.for_run(context) as client:
             api = ContactsApi(client)
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
-                body = clean(record)
+                body = clean(flat.to_contact(clean(record)) if is_flat else record)
                 problem = match_problem(body, match_by)
                 if problem:
                     return RecordResult.failed(

@@ -177,29 +177,38 @@ def test_conflict_message_and_merge_body() -> None:
     }
 
 
-def test_local_bucket_paces_evenly_across_threads() -> None:
+def test_local_bucket_reserves_evenly_spaced_slots() -> None:
+    now = [100.0]
+    bucket = LocalTokenBucket(rate=4, clock=lambda: now[0])
+    assert [bucket.acquire() for _ in range(4)] == [0.0, 0.25, 0.5, 0.75]  # no burst
+    now[0] += 2.0  # idle: the bucket refills to its capacity of one slot, not more
+    assert bucket.acquire() == 0.0
+    assert bucket.acquire() == pytest.approx(0.25)
+
+
+def test_local_bucket_is_thread_safe() -> None:
     bucket = LocalTokenBucket(rate=50)  # one slot every 20 ms
-    starts: list[float] = []
+    delays: list[float] = []
     lock = threading.Lock()
+    began = time.monotonic()
 
     def worker() -> None:
         for _ in range(5):
             delay = bucket.acquire()
-            time.sleep(delay)
             with lock:
-                starts.append(time.monotonic())
+                delays.append(delay)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
-    began = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    starts.sort()
-    assert len(starts) == 20
-    assert starts[-1] - began >= 19 / 50 - 0.01  # 20 slots, the first immediate
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) > 0.012  # never a burst
+    elapsed = time.monotonic() - began
+    delays.sort()
+    assert len(delays) == 20 and delays[0] == 0
+    # 20 reservations, each its own slot: the last is 19 slots after the first.
+    assert delays[-1] + elapsed >= 19 / 50 - 1e-6
+    assert all(b > a for a, b in itertools.pairwise(delays))
 
 
 def _free_port() -> int:

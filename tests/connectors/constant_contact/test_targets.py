@@ -309,3 +309,56 @@ def test_update_merge_adds_lists_and_merges_custom_fields(
     assert values[color_id] == "teal" and len(values) == len(before["custom_fields"]) == 2
     lookup = cc_sandbox.api_requests()[0]
     assert lookup.query["include"] == ["list_memberships,custom_fields"]
+
+
+# ------------------------------------------------------------------------------ flat shape
+
+
+def test_flat_records_become_the_contracts_shape(context: RunContext, cc_sandbox: Sandbox) -> None:
+    events = cc_sandbox.list_id("Events")
+    color = cc_sandbox.custom_fields[0]["custom_field_id"]
+    row = {
+        "email": "flat@example.com",
+        "first_name": "Flat",
+        "home_phone": "555-0100",
+        "mobile_phone": "555-0101",
+        "work_city": "Boston",
+        "work_street": "1 Main St",
+        "home_city": "",  # blank columns are not an address
+        "list_ids": f"{events}",
+        f"custom_field:{color}": "green",
+    }
+    config = {"record_shape": "flat"}
+    assert "home_phone" in CREATE.request_schema(config)["properties"]
+    (result,) = CREATE.write(context, config, [row])
+    assert result.ok and result.key == "flat@example.com"
+    contact = cc_sandbox.contact(result.external_id)
+    assert [(p["kind"], p["phone_number"]) for p in contact["phone_numbers"]] == [
+        ("home", "555-0100"),
+        ("mobile", "555-0101"),
+    ]
+    assert [(a["kind"], a["city"], a["street"]) for a in contact["street_addresses"]] == [
+        ("work", "Boston", "1 Main St")
+    ]
+    assert contact["list_memberships"] == [events]
+    assert contact["custom_fields"] == [{"custom_field_id": color, "value": "green"}]
+
+    too_long = {"email": "long@example.com", "home_phone": "5" * 26}  # PhoneNumberPut: 25
+    (failed,) = CREATE.write(context, config, [too_long])
+    assert failed.error_key == "validation" and "phone_numbers" in failed.error_message
+
+    (updated,) = UPDATE.write(
+        context,
+        {"match_by": "email", "record_shape": "flat"},
+        [{"email": "flat@example.com", "job_title": "Flattened"}],
+    )
+    assert updated.ok
+    after = cc_sandbox.contact(result.external_id)
+    assert after["job_title"] == "Flattened" and after["first_name"] == "Flat"
+
+    (upserted,) = CREATE.write(
+        context,
+        {"mode": "upsert", "record_shape": "flat", "list_ids": [events]},
+        [{"email": "flat@example.com", "home_city": "Salem", "home_phone": "555-0199"}],
+    )
+    assert (upserted.ok, upserted.action) == (True, "updated")
