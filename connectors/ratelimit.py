@@ -95,16 +95,32 @@ return 0
 class RedisTokenBucket:
     """The same bucket in Redis, shared by every worker on every machine."""
 
-    def __init__(self, client: object, key: str, rate: float, capacity: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: object,
+        key: str,
+        rate: float,
+        capacity: float = 1.0,
+        fallback: LocalTokenBucket | None = None,
+    ) -> None:
         if rate <= 0 or capacity < 1:
             raise ValueError("rate must be > 0 and capacity >= 1")
+        from redis.exceptions import RedisError
+
         self.rate = rate
         self.capacity = capacity
         self.key = key
+        self._errors: type[Exception] = RedisError
         self._script = client.register_script(_LUA_ACQUIRE)  # type: ignore[attr-defined]
+        self._fallback = fallback or LocalTokenBucket(rate, capacity)
 
     def acquire(self) -> float:
-        micros = self._script(keys=[self.key], args=[repr(self.rate), repr(self.capacity)])
+        try:
+            micros = self._script(keys=[self.key], args=[repr(self.rate), repr(self.capacity)])
+        except self._errors:
+            # Redis away: pace this process alone rather than stop every run. Workers may
+            # then together exceed the limit for a while; their 429 backoff absorbs that.
+            return self._fallback.acquire()
         return int(micros) / 1_000_000
 
 
@@ -136,12 +152,17 @@ def shared_limiter(
 
                 client = redis.Redis.from_url(redis_url)
                 _redis_clients[redis_url] = client
-            return RedisTokenBucket(client, key, rate, capacity)
-        bucket = _local_buckets.get((key, rate, capacity))
-        if bucket is None:
-            bucket = LocalTokenBucket(rate, capacity)
-            _local_buckets[(key, rate, capacity)] = bucket
-        return bucket
+            return RedisTokenBucket(client, key, rate, capacity, _local_bucket(key, rate, capacity))
+        return _local_bucket(key, rate, capacity)
+
+
+def _local_bucket(key: str, rate: float, capacity: float) -> LocalTokenBucket:
+    """The process-wide bucket for ``key`` (call with ``_registry_lock`` held)."""
+    bucket = _local_buckets.get((key, rate, capacity))
+    if bucket is None:
+        bucket = LocalTokenBucket(rate, capacity)
+        _local_buckets[(key, rate, capacity)] = bucket
+    return bucket
 
 
 def reset_local_limiters() -> None:

@@ -62,17 +62,23 @@ def _fast_client(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
         )
 
 
-@pytest.fixture(autouse=True)
-def _requests_follow_the_contract(cc_sandbox: Sandbox) -> Iterator[None]:
-    yield
+def contract_problems(sandbox: Sandbox) -> list[str]:
+    """Every way the API requests in the sandbox's log break the official contract."""
     problems = []
-    for logged in cc_sandbox.api_requests():
+    for logged in sandbox.api_requests():
         if logged.status == 401 and logged.json is None:
             continue  # the sandbox logs no body for calls it refuses at authentication
         for problem in validate_request(
             logged.method, logged.path, logged.query, logged.json, logged.content_type
         ):
             problems.append(f"{logged.method} {logged.path}: {problem}")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def _requests_follow_the_contract(cc_sandbox: Sandbox) -> Iterator[None]:
+    yield
+    problems = contract_problems(cc_sandbox)
     assert not problems, "requests that break the contract:\n" + "\n".join(problems)
 
 

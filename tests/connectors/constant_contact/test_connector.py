@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+import requests
 
 from connectors.base import FieldKind, Role
 from connectors.constant_contact.contract import load_contract
+from connectors.constant_contact.sandbox import Sandbox
 from connectors.constant_contact.schemas import (
     bulk_import_row_schema,
     contact_resource_schema,
@@ -15,6 +17,7 @@ from connectors.constant_contact.schemas import (
     update_contact_schema,
 )
 from connectors.registry import all_connectors, get_connector
+from tests.connectors.constant_contact.conftest import contract_problems
 
 
 def test_registered_with_four_activities() -> None:
@@ -99,3 +102,18 @@ def test_query_config_offers_every_contacts_filter() -> None:
     operation = load_contract()["paths"]["/contacts"]["get"]
     filters = {p["name"] for p in operation["parameters"]} - {"limit", "include_count"}
     assert filters <= offered
+
+
+def test_the_contract_check_catches_a_request_that_breaks_it(
+    cc_sandbox: Sandbox, cc_tokens: dict
+) -> None:
+    # Guards the autouse check every test here ends with: it must be able to fail.
+    requests.get(
+        cc_sandbox.api_base_url + "/contacts",
+        params={"limit": 501, "include": "everything"},
+        headers={"Authorization": f"Bearer {cc_tokens['access_token']}"},
+        timeout=5,
+    )
+    problems = contract_problems(cc_sandbox)
+    assert any("limit" in p for p in problems) and any("include" in p for p in problems)
+    cc_sandbox.reset()  # this test's own bad request is not the connector's

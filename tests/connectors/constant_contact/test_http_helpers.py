@@ -257,3 +257,14 @@ def test_redis_bucket_is_shared_between_limiters(redis_url: str) -> None:
         assert "api-key-1" not in first.key  # the API key never appears in Redis
     finally:
         connector_config.configure(redis_url="")
+
+
+def test_redis_outage_falls_back_to_local_pacing() -> None:
+    connector_config.configure(redis_url=f"redis://127.0.0.1:{_free_port()}/0")  # nobody there
+    try:
+        limiter = shared_limiter("test", "api-key-3", rate=20)
+        assert isinstance(limiter, RedisTokenBucket)
+        assert limiter.acquire() == 0
+        assert limiter.acquire() == pytest.approx(0.05, abs=0.02)  # still paced
+    finally:
+        connector_config.configure(redis_url="")

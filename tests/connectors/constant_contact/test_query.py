@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from connectors.base import RunContext
+from connectors.constant_contact import client as client_module
 from connectors.constant_contact.activities.query import QueryContacts
 from connectors.constant_contact.contract import parse_datetime
 from connectors.constant_contact.sandbox import Sandbox
@@ -212,3 +213,13 @@ def test_estimate_total_uses_include_count(context: RunContext, cc_sandbox: Sand
     assert QUERY.estimate_total(context, {"max_records": 10}) == 10
     (call, _) = cc_sandbox.api_requests()
     assert call.query["include_count"] == ["true"] and call.query["limit"] == ["1"]
+
+
+def test_segment_results_still_computing_are_asked_for_again(
+    context: RunContext, cc_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "ACCEPTED_DELAY", 0.01)
+    cc_sandbox.seed_contacts(10)
+    cc_sandbox.inject(202, count=2, path_prefix="/contacts")  # "accepted, still computing"
+    got = emails(read_all(context, {"segment_id": "1"}))
+    assert got and [r.status for r in cc_sandbox.api_requests()] == [202, 202, 200]
