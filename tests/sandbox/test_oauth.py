@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -213,3 +214,24 @@ def test_refreshed_token_keeps_working_after_the_old_access_token_expires(
     new = refresh(cc_sandbox, tokens["refresh_token"]).json()
     fresh = requests.get(url, headers={"Authorization": f"Bearer {new['access_token']}"}, timeout=5)
     assert fresh.status_code == 200
+
+
+def test_refresh_tokens_expire_after_idling(cc_sandbox: Sandbox) -> None:
+    cc_sandbox.configure(refresh_token_lifetime=0.2, rotating_refresh_tokens=False)
+    tokens = cc_sandbox.issue_tokens(CC_CLIENT_ID)
+    time.sleep(0.1)
+    assert refresh(cc_sandbox, tokens["refresh_token"]).status_code == 200  # use resets the clock
+    time.sleep(0.15)
+    assert refresh(cc_sandbox, tokens["refresh_token"]).status_code == 200
+    time.sleep(0.3)
+    idle = refresh(cc_sandbox, tokens["refresh_token"])
+    assert idle.status_code == 400
+    assert idle.json()["error"] == "invalid_grant"
+
+
+def test_token_calls_are_logged_with_the_client_id(cc_sandbox: Sandbox) -> None:
+    refresh(cc_sandbox, cc_sandbox.issue_tokens(CC_CLIENT_ID)["refresh_token"])
+    (entry,) = [r for r in cc_sandbox.requests if r.path == "/oauth2/default/v1/token"]
+    assert entry.client_id == CC_CLIENT_ID
+    assert entry.json["grant_type"] == "refresh_token"
+    assert entry.status == 200

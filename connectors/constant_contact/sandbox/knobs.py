@@ -21,6 +21,8 @@ class Knobs:
     token_lifetime: int = 86_400
     # Refresh tokens are single use (Constant Contact's "rotating" setting).
     rotating_refresh_tokens: bool = True
+    # Refresh tokens expire after this many seconds unused (Constant Contact: 180 days).
+    refresh_token_lifetime: float = 180 * 86_400.0
     # A bulk activity completes after this many seconds or this many status polls,
     # whichever comes first (0 polls = time only).
     activity_seconds: float = 0.5

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from .errors import ApiError, OAuthError
+from .knobs import Knobs
 
 KNOWN_SCOPES = frozenset(
     {
@@ -67,6 +68,7 @@ class RefreshToken:
     client_id: str
     scopes: tuple[str, ...]
     used: bool = False
+    last_used: float = field(default_factory=time.time)  # they expire after idling too long
 
 
 def s256(verifier: str) -> str:
@@ -252,9 +254,7 @@ class OAuthServer:
             raise OAuthError(401, "invalid_client", "Client authentication failed.")
         return app, True
 
-    def token(
-        self, form: dict[str, str], authorization: str | None, lifetime: int, rotating: bool
-    ) -> dict:
+    def token(self, form: dict[str, str], authorization: str | None, knobs: Knobs) -> dict:
         grant_type = form.get("grant_type")
         if grant_type not in ("authorization_code", "refresh_token"):
             raise OAuthError(
@@ -264,12 +264,12 @@ class OAuthServer:
             )
         app, confidential = self._client(form, authorization)
         if grant_type == "authorization_code":
-            return self._redeem_code(app, confidential, form, lifetime)
+            return self._redeem_code(app, confidential, form, knobs.token_lifetime)
         if not confidential:
             raise OAuthError(
                 401, "invalid_client", "Refreshing needs the client secret (HTTP Basic)."
             )
-        return self._refresh(app, form, lifetime, rotating)
+        return self._refresh(app, form, knobs)
 
     def _redeem_code(
         self, app: App, confidential: bool, form: dict[str, str], lifetime: int
@@ -295,19 +295,25 @@ class OAuthServer:
             raise OAuthError(401, "invalid_client", "Client authentication failed.")
         return self.issue_tokens(app.client_id, code.scopes, lifetime)
 
-    def _refresh(self, app: App, form: dict[str, str], lifetime: int, rotating: bool) -> dict:
+    def _refresh(self, app: App, form: dict[str, str], knobs: Knobs) -> dict:
         presented = form.get("refresh_token", "")
         token = self.refresh_tokens.get(presented)
         if token is None or token.client_id != app.client_id:
             raise OAuthError(400, "invalid_grant", "The refresh token is invalid or expired.")
         if token.used:
             raise OAuthError(400, "invalid_grant", "The refresh token was already used.")
-        if rotating:
+        now = time.time()
+        if now - token.last_used > knobs.refresh_token_lifetime:
+            del self.refresh_tokens[presented]
+            raise OAuthError(400, "invalid_grant", "The refresh token has expired.")
+        lifetime = knobs.token_lifetime
+        if knobs.rotating_refresh_tokens:
             token.used = True
             return self.issue_tokens(app.client_id, token.scopes, lifetime)
         answer = self.issue_tokens(
             app.client_id, tuple(s for s in token.scopes if s != "offline_access"), lifetime
         )
+        token.last_used = now
         answer["refresh_token"] = presented
         answer["scope"] = " ".join(token.scopes)
         return answer

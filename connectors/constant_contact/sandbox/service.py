@@ -7,6 +7,7 @@ call never stalls the others.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import threading
@@ -62,6 +63,16 @@ def _envelope(template: str, body: Any) -> Any:
         if isinstance(rows, list):
             return {**body, "import_data": []}
     return body
+
+
+def _basic_user(authorization: str | None) -> str | None:
+    """The client_id of an HTTP Basic header, for the request log (None if absent or bad)."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        return base64.b64decode(authorization[6:].strip()).decode().partition(":")[0] or None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _media_type(content_type: str | None) -> str | None:
@@ -242,6 +253,9 @@ class SandboxService:
         try:
             if path in (AUTHORIZE_PATH, TOKEN_PATH):
                 response, logged_body = self._oauth(method, path, query, headers, raw_body)
+                client_id = _basic_user(headers.get("Authorization")) or (logged_body or {}).get(
+                    "client_id"
+                )
             elif path == "/v3" or path.startswith("/v3/"):
                 response, logged_body, client_id = self._api(method, path, query, headers, raw_body)
             else:
@@ -330,12 +344,7 @@ class SandboxService:
             ), form
         try:
             with self.lock:
-                answer = self.oauth.token(
-                    form,
-                    headers.get("Authorization"),
-                    self.knobs.token_lifetime,
-                    self.knobs.rotating_refresh_tokens,
-                )
+                answer = self.oauth.token(form, headers.get("Authorization"), self.knobs)
         except OAuthError as error:
             extra = {"WWW-Authenticate": 'Basic realm="sandbox"'} if error.status == 401 else {}
             return Response(error.status, error.body(), extra), form
