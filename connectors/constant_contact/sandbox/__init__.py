@@ -1,4 +1,32 @@
-"""A faithful local sandbox of the Constant Contact V3 API (see server.Sandbox)."""
+"""A faithful local sandbox of the Constant Contact V3 API (stdlib HTTP + the official contract).
+
+Python::
+
+    from connectors.constant_contact.sandbox import Sandbox
+
+    with Sandbox(seed=300, rate_limit=4.0) as sandbox:      # port=0: a free port
+        sandbox.register_app("client", "secret")             # any loopback redirect URI
+        tokens = sandbox.issue_tokens("client")              # or the real OAuth2 code flow
+        sandbox.api_base_url, sandbox.authorize_url, sandbox.token_url
+        sandbox.inject(503, count=2, path_prefix="/contacts")
+        sandbox.requests                                     # the request log
+
+CLI (serves until SIGINT/SIGTERM, loopback only unless --host says otherwise)::
+
+    python -m connectors.constant_contact.sandbox --port 8765 --seed 300 --rate-limit 4 \\
+        --app CLIENT_ID:CLIENT_SECRET
+
+HTTP controls for other processes: see `control` (POST /_sandbox/apps, tokens, configure,
+faults, seed, reset; GET /_sandbox/requests, stats, contacts). Knobs: see `Knobs`.
+
+What it serves (everything else in the contract answers 501):
+OAuth2 /oauth2/default/v1/authorize and /token; GET /v3/account/summary;
+GET/POST /v3/contacts, GET/PUT/DELETE /v3/contacts/{id}, POST /v3/contacts/sign_up_form;
+GET/POST /v3/contact_lists, GET /v3/contact_lists/{id}; GET/POST /v3/contact_custom_fields;
+GET/POST /v3/contact_tags; POST /v3/activities/contacts_json_import and contact_delete;
+GET /v3/activities and /v3/activities/{id}. Every API request is validated against the
+contract first (`connectors.constant_contact.contract.validate_request`).
+"""
 
 from .knobs import Knobs
 from .server import Sandbox
