@@ -149,7 +149,7 @@ class ConnectionForm(ComponentForm):
         for spec in self.specs:
             if spec.secret and stored_secrets.get(spec.name):
                 self.fields[CLEAR_PREFIX + spec.name] = forms.BooleanField(
-                    required=False, label=f"Clear the stored {spec.label.lower()}"
+                    required=False, label=f"Clear the stored {spec.label}"
                 )
 
     def make_field(self, spec: Field) -> forms.Field:

@@ -148,9 +148,11 @@ def _stored_secrets(connection: Connection | None) -> dict[str, Any]:
 
 
 def _validate_connection(form: ConnectionForm, connector: Connector) -> bool:
-    if not form.is_valid():
-        return False
-    form.add_errors(connector.validate_connection(form.config()))
+    """Field checks and the connector's own (e.g. the URL allow-list), all shown at once."""
+    form.is_valid()
+    problems = connector.validate_connection(form.config())
+    # A field that already failed its own check keeps that one message.
+    form.add_errors({k: v for k, v in problems.items() if k not in form.errors})
     return not form.errors
 
 
@@ -278,7 +280,13 @@ def connection_test(
     response = render(
         request,
         "design/connection_form.html#test-result",
-        _context(request, access, connection=connection, result=result),
+        _context(
+            request,
+            access,
+            connection=connection,
+            result=result,
+            outcome_label=str(result.outcome).replace("_", " ").capitalize(),
+        ),
     )
     return _triggers(response, **{CHANGED: True})
 
