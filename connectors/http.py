@@ -177,6 +177,20 @@ def same_origin(url: str, other: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _MAX_LOGGED_TEXT = 4096
+_MAX_LOGGED_ITEMS = 20
+
+
+def sample(value: Any, max_items: int = _MAX_LOGGED_ITEMS) -> Any:
+    """``value`` with every list cut to its first ``max_items`` (plus a note of the rest):
+    a debug sample of a 40,000-row import must not cost megabytes per log entry."""
+    if isinstance(value, Mapping):
+        return {key: sample(item, max_items) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        kept = [sample(item, max_items) for item in value[:max_items]]
+        if len(value) > max_items:
+            kept.append(f"... {len(value) - max_items} more")
+        return kept
+    return value
 
 
 def response_body_for_log(response: Any) -> Any:
@@ -209,7 +223,7 @@ def build_exchange(
         status=status,
         duration_ms=round(duration_ms, 3),
         attempt=attempt,
-        request_body=redact(request_body, secrets) if debug else None,
-        response_body=redact(response_body_for_log(response), secrets) if debug else None,
+        request_body=redact(sample(request_body), secrets) if debug else None,
+        response_body=redact(sample(response_body_for_log(response)), secrets) if debug else None,
         error=redact(error, secrets),
     )

@@ -236,6 +236,7 @@ class TokenManager:
                     auth=auth,
                     headers={"Accept": "application/json"},
                     timeout=connector_settings().http_timeout,
+                    allow_redirects=False,
                 )
             except requests.RequestException as exc:
                 self._report(form, None, started, attempt, type(exc).__name__, secrets)

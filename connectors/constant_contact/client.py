@@ -164,6 +164,8 @@ class ConstantContactClient:
                     data=data,
                     headers={**headers, "Authorization": f"Bearer {token}"},
                     timeout=connector_settings().http_timeout,
+                    # A redirect could lead anywhere, allow-list or not: never follow one.
+                    allow_redirects=False,
                 )
             except requests.RequestException as exc:
                 reason = type(exc).__name__

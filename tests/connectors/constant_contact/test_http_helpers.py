@@ -31,6 +31,7 @@ from connectors.http import (
     origin,
     redact,
     resolve_status,
+    sample,
     url_allowed,
 )
 from connectors.ratelimit import LocalTokenBucket, RedisTokenBucket, shared_limiter
@@ -268,3 +269,11 @@ def test_redis_outage_falls_back_to_local_pacing() -> None:
         assert limiter.acquire() == pytest.approx(0.05, abs=0.02)  # still paced
     finally:
         connector_config.configure(redis_url="")
+
+
+def test_debug_samples_cut_long_lists() -> None:
+    body = {"import_data": [{"email": f"a{i}@example.com"} for i in range(100)], "list_ids": ["x"]}
+    cut = sample(body, max_items=3)
+    assert cut["import_data"][:3] == body["import_data"][:3]
+    assert cut["import_data"][3] == "... 97 more" and len(cut["import_data"]) == 4
+    assert cut["list_ids"] == ["x"]
