@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 _stop = threading.Event()
 _worker: dict[str, object] = {}
+_unloadable: set[str] = set()  # connectors already reported as failing to load
 
 
 @cache
@@ -41,7 +42,9 @@ def connector_versions() -> dict[str, str]:
         try:
             versions[key] = get_connector(key).version
         except Exception:  # a connector that can't load is simply not carried
-            logger.exception("Connector %s could not be loaded", key)
+            if key not in _unloadable:
+                _unloadable.add(key)
+                logger.exception("Connector %s could not be loaded", key)
     return versions
 
 
