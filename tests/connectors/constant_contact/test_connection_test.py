@@ -149,3 +149,32 @@ def test_invalid_config(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
     missing = make_connection(cc_sandbox, cc_tokens, client_id="")
     assert CONNECTOR.test(missing).outcome is Outcome.INVALID_CONFIG
     assert cc_sandbox.api_requests() == []
+
+
+def test_redirects_are_never_followed(cc_sandbox: Sandbox, cc_tokens: dict[str, Any]) -> None:
+    hits: list[str] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(302)
+            port = self.server.server_address[1]
+            self.send_header("Location", f"http://127.0.0.1:{port}/followed")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    redirecting = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        connector_config.configure(url_allow_list=(cc_sandbox.url, redirecting))
+        connection = make_connection(cc_sandbox, cc_tokens, api_base_url=redirecting + "/v3")
+        result = CONNECTOR.test(connection)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == ["/v3/account/summary"]  # "/followed" was never asked for
+    assert result.outcome is Outcome.UNEXPECTED
