@@ -149,9 +149,17 @@ class QueryContacts(ActivityType):
             unknown = set(as_list(config.get(name))) - set(allowed)
             if unknown:
                 errors[name] = f"Unknown value(s): {', '.join(sorted(unknown))}."
-        page_size = config.get("page_size")
-        if page_size not in (None, "") and not 1 <= int(page_size) <= MAX_PAGE_SIZE:
-            errors["page_size"] = f"Between 1 and {MAX_PAGE_SIZE}."
+        for name, low, high in (("page_size", 1, MAX_PAGE_SIZE), ("max_records", 1, None)):
+            value = config.get(name)
+            if value in (None, ""):
+                continue
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                errors[name] = "Enter a whole number."
+                continue
+            if number < low or (high is not None and number > high):
+                errors[name] = f"Between {low} and {high}." if high else f"At least {low}."
         if config.get("segment_id"):
             others = [n for n in self._filter_names(config) if n != "segment_id"]
             if others or config.get("incremental"):

@@ -151,6 +151,8 @@ def test_segment_cannot_be_combined(context: RunContext) -> None:
     errors = QUERY.validate_config({"segment_id": "1", "status": ["active"]})
     assert "segment_id" in errors
     assert "page_size" in QUERY.validate_config({"page_size": 501})
+    assert "page_size" in QUERY.validate_config({"page_size": "many"})
+    assert "max_records" in QUERY.validate_config({"max_records": 0})
     assert "updated_after" in QUERY.validate_config({"updated_after": "yesterday"})
     assert "include" in QUERY.validate_config({"include": ["everything"]})
 
