@@ -27,6 +27,8 @@ class SchemaField:
     title: str = ""
     description: str = ""
     item_type: str = ""  # for arrays of scalars
+    # Required here and every parent is required too: must be mapped whatever else is.
+    always_required: bool = False
 
     @property
     def label(self) -> str:
@@ -79,12 +81,13 @@ def _walk(schema: Mapping[str, Any], prefix: str, depth: int, parent_required: b
             "name": name,
             "depth": depth,
             "required": name in required,
+            "always_required": name in required and parent_required,
             "title": str(sub.get("title") or ""),
             "description": str(sub.get("description") or ""),
         }
         if kind == "object" and sub.get("properties"):
             yield SchemaField(path=path, type="object", leaf=False, **common)
-            yield from _walk(sub, path + ".", depth + 1, name in required)
+            yield from _walk(sub, path + ".", depth + 1, parent_required and name in required)
         elif kind == "array" and type_of(sub.get("items") or {}) == "object":
             yield SchemaField(path=path, type="array", leaf=False, **common)
             yield from _walk(sub["items"], path + ".0.", depth + 1, False)

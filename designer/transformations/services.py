@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
@@ -117,6 +118,7 @@ class PreviewRow:
     input: Any
     output: Any = None
     error: str = ""
+    warnings: list[str] = field(default_factory=list)  # the output against the target schema
 
     @property
     def input_json(self) -> str:
@@ -157,13 +159,35 @@ def transformation_preview(*, rules: Any, data: EditorData, limit: int | None = 
     except ConnectorError as exc:
         if not records:
             return Preview([], f"The source could not be read: {exc.message}")
+    checker = _checker(data.target.schema)
     rows: list[PreviewRow] = []
     for number, record in enumerate(records, start=1):
         try:
-            rows.append(PreviewRow(number, record, mapping.apply(record)))
+            output = mapping.apply(record)
         except MappingError as exc:
             rows.append(PreviewRow(number, record, error=str(exc)))
+            continue
+        rows.append(PreviewRow(number, record, output, warnings=_schema_warnings(checker, output)))
     return Preview(rows)
+
+
+def _checker(schema: Mapping[str, Any] | None):
+    if not schema or not schema.get("properties"):
+        return None
+    try:
+        return jsonschema.Draft4Validator(schema)
+    except jsonschema.SchemaError:
+        return None
+
+
+def _schema_warnings(checker, output: Mapping[str, Any]) -> list[str]:
+    if checker is None:
+        return []
+    found = []
+    for error in itertools.islice(checker.iter_errors(dict(output)), 5):
+        where = ".".join(str(p) for p in error.absolute_path)
+        found.append(f"{where}: {error.message}" if where else error.message)
+    return found
 
 
 def kinds() -> Sequence[str]:

@@ -68,6 +68,12 @@
     if (row && row.dataset.required === "true") {
       row.classList.toggle("unmapped-required", kind === "");
     }
+    // A "required ... not mapped" message is out of date once the field is mapped.
+    problemsList.querySelectorAll(".problem").forEach((item) => {
+      if (item.dataset.target === cell.dataset.ruleFor && item.textContent.includes("is not mapped")) {
+        item.hidden = kind !== "";
+      }
+    });
   }
 
   function clearMessages() {

@@ -84,6 +84,7 @@ def test_preview_shows_input_output_and_errors_side_by_side(client_for, operatio
         {"target": "email_address.address", "kind": "path", "value": "Email"},
         {"target": "first_name", "kind": "expression", "value": "record['First Name'] | upper"},
         {"target": "list_memberships", "kind": "expression", "value": "Lists | split(',')"},
+        {"target": "job_title", "kind": "expression", "value": "'x' * 60"},
     ]
     response = post_json(client_for("editor"), url(operation, "preview"), {"rules": rules})
     html = response.content.decode()
@@ -91,6 +92,8 @@ def test_preview_shows_input_output_and_errors_side_by_side(client_for, operatio
     assert html.count('class="preview-row') == 3
     assert "&quot;ANN&quot;" in html and "&quot;l2&quot;" in html
     assert "inline data line 4: 1 values where the header has 4 columns." in html
+    # The output is checked against the target schema too.
+    assert html.count("job_title: &#x27;xxxxxxxx") == 2 and "is too long" in html
 
 
 def test_preview_reports_a_source_that_cannot_be_read(client_for, operation, project):
