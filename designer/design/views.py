@@ -73,6 +73,9 @@ def _flash(
         events[CHANGED] = True
     if close_dialog:
         events["close-dialog"] = {"message": message}
+        # The message goes to the page, not into the dialog that is closing.
+        response["HX-Retarget"] = "#designer-flash"
+        response["HX-Reswap"] = "innerHTML"
     return _triggers(response, **events) if events else response
 
 

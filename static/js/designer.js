@@ -105,9 +105,11 @@
       document.querySelectorAll("details.menu[open]").forEach((menu) => {
         if (!menu.contains(event.target)) menu.open = false;
       });
-      if (event.target.closest(".menu-items button[hx-get]")) {
-        const menu = event.target.closest("details.menu");
-        if (menu) menu.open = false;
+      // An action chosen from a menu closes it (after htmx and the form have seen the click).
+      const action = event.target.closest(".menu-items button");
+      if (action) {
+        const menu = action.closest("details.menu");
+        setTimeout(() => { if (menu) menu.open = false; }, 0);
       }
     });
     document.addEventListener("keydown", (event) => {
