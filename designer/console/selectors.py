@@ -42,6 +42,15 @@ def runs(
     return found.order_by("-created_at", "-id")
 
 
+def run_for_console(*, scope: ConsoleScope, run_id: int) -> OperationRun | None:
+    run = (
+        OperationRun.objects.select_related("project", "operation", "agent", "triggered_by")
+        .filter(pk=run_id)
+        .first()
+    )
+    return run if run is not None and scope.covers(run.project_id) else None
+
+
 def _count(model: Any, **filters: Any) -> Coalesce:
     """A correlated COUNT subquery: several counts on one row without join blow-up."""
     counted = (

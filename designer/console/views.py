@@ -34,6 +34,10 @@ def _day_start(value: str | None, *, plus_days: int = 0) -> datetime | None:
     return timezone.make_aware(moment)
 
 
+def _member_project_ids(request: HttpRequest) -> set[int]:
+    return set(request.user.memberships.values_list("project_id", flat=True))
+
+
 def _qs(request: HttpRequest) -> str:
     """The current filters as a query string without the page, for the pager's links."""
     query = request.GET.copy()
@@ -91,6 +95,27 @@ def runs(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
                 "until": until_text,
             },
             "qs": _qs(request),
+            "member_project_ids": _member_project_ids(request),
+        },
+    )
+
+
+@console_view
+def run_detail(request: HttpRequest, scope: ConsoleScope, run_id: int) -> HttpResponse:
+    """A run as the console sees it: for staff, also runs of projects they are not in."""
+    run = selectors.run_for_console(scope=scope, run_id=run_id)
+    if run is None:
+        raise Http404("No such run")
+    return render(
+        request,
+        "console/run.html",
+        {
+            "scope": scope,
+            "section": "runs",
+            "run": run,
+            "log_lines": run.log_lines.order_by("-id")[:500],
+            "failures": run.failures.all()[:50],
+            "is_member": request.user.memberships.filter(project_id=run.project_id).exists(),
         },
     )
 
@@ -137,9 +162,7 @@ def projects(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
             "section": "projects",
             "projects": selectors.projects(scope=scope),
             # Staff see projects they are not in: no settings link for those (it would 404).
-            "member_project_ids": set(
-                request.user.memberships.values_list("project_id", flat=True)
-            ),
+            "member_project_ids": _member_project_ids(request),
         },
     )
 

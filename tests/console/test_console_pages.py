@@ -75,7 +75,11 @@ def test_runs_page_links_to_run_pages_and_cancels(console_client, project, make_
     running = make_run(project, status=RunStatus.RUNNING)
     staff = console_client("staff")
     html = html_of(staff, "runs")
-    assert reverse("runs:detail", args=[project.pk, running.pk]) in html
+    assert reverse("console:run", args=[running.pk]) in html
+    # The project's own run page only for members: staff outside the project would get 404.
+    assert reverse("runs:detail", args=[project.pk, running.pk]) not in html
+    admin_html = html_of(console_client("admin"), "runs")
+    assert reverse("runs:detail", args=[project.pk, running.pk]) in admin_html
     response = staff.post(
         reverse("console:run_cancel", args=[running.pk]), {"next": "/console/runs/?status=active"}
     )
@@ -155,3 +159,20 @@ def test_front_page_chart_counts_runs_per_day_by_status(console_client, project,
     # The tallest day (4 runs) fills the chart's 100 units: 3 success + 1 error.
     assert 'height="75.00" style="fill: var(--ok)"' in html
     assert "Runs per day, last 14 days" in html
+
+
+def test_run_page_shows_the_log_and_failures_to_staff_outside_the_project(
+    console_client, project, make_run
+):
+    from designer.runs.models import RecordFailure, RunLogLine
+
+    run = make_run(project, status=RunStatus.WARNING, failed_records=1, message="1 failed")
+    RunLogLine.objects.create(run=run, message="Read 10 records from Query contacts")
+    RecordFailure.objects.create(run=run, index=4, key="a@b.test", error_message="Bad email")
+    response = console_client("staff").get(reverse("console:run", args=[run.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Read 10 records from Query contacts" in html
+    assert "a@b.test" in html and "Bad email" in html and "Success with Warning" in html
+    other = make_run(ProjectFactory())
+    assert console_client("admin").get(reverse("console:run", args=[other.pk])).status_code == 404
