@@ -29,7 +29,11 @@ from typing import Any
 from jinja2.exceptions import SecurityError, TemplateError
 
 from connectors.files.records import RECORD_ERROR
-from designer.transformations.expressions import ExpressionError, compile_expression
+from designer.transformations.expressions import (
+    ExpressionError,
+    compile_batch,
+    compile_expression,
+)
 from designer.transformations.schema import parse_path
 
 KINDS = ("path", "constant", "expression")
@@ -142,6 +146,7 @@ class CompiledRule:
     kind: str
     get: Callable[[Mapping[str, Any]], Any]
     has_index: bool
+    source: str = ""  # a valid expression's text, for the combined evaluation
 
 
 def _rule_failure(target: str, message: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -177,6 +182,7 @@ def _compile_rule(rule: Mapping[str, Any]) -> CompiledRule:
             get = _rule_failure(target, str(exc))
         else:
             get = _guarded(target, evaluate)
+            return CompiledRule(target, steps, kind, get, has_index, str(value).strip())
     else:
         get = _rule_failure(target, f"unknown rule kind {kind!r}")
     return CompiledRule(target, steps, kind, get, has_index)
@@ -200,6 +206,20 @@ def _guarded(target: str, evaluate: Callable[[Mapping[str, Any]], Any]):
 class CompiledMapping:
     rules: tuple[Mapping[str, Any], ...]
     _compiled: tuple[CompiledRule, ...] = field(default=(), repr=False)
+    # Every valid expression evaluated at once (see expressions.compile_batch), and for each
+    # compiled rule its position in that batch's result (-1: not part of it).
+    _batch: Callable[[Mapping[str, Any]], list[Any]] | None = field(default=None, repr=False)
+    _slots: tuple[int, ...] = field(default=(), repr=False)
+    # Only a target index above 0 can leave a hole (None) in a list to compact away.
+    _may_leave_holes: bool = field(default=False, repr=False)
+
+    def _expression_values(self, record: Mapping[str, Any]) -> list[Any] | None:
+        if self._batch is None:
+            return None
+        try:
+            return self._batch(record)
+        except Exception:
+            return None  # evaluate rule by rule, so the failing one is named
 
     def apply(self, record: Mapping[str, Any]) -> dict[str, Any]:
         problem = record.get(RECORD_ERROR) if isinstance(record, Mapping) else None
@@ -209,8 +229,9 @@ class CompiledMapping:
             return dict(record)
         out: dict[str, Any] = {}
         holes = False
-        for rule in self._compiled:
-            value = rule.get(record)
+        batch = self._expression_values(record)
+        for rule, slot in zip(self._compiled, self._slots, strict=True):
+            value = batch[slot] if batch is not None and slot >= 0 else rule.get(record)
             if value is _MISSING or value in EMPTY:
                 continue
             if not rule.has_index:
@@ -224,7 +245,7 @@ class CompiledMapping:
             else:
                 set_steps(out, rule.steps, value, create_items=True)
                 holes = True
-        return _compact(out) if holes else out
+        return _compact(out) if holes and self._may_leave_holes else out
 
 
 def _ordered(rules: Sequence[Mapping[str, Any]]) -> tuple[CompiledRule, ...]:
@@ -233,10 +254,26 @@ def _ordered(rules: Sequence[Mapping[str, Any]]) -> tuple[CompiledRule, ...]:
     return tuple(sorted(compiled, key=lambda r: 1 if (r.kind == "constant" and r.has_index) else 0))
 
 
+def _build(rules: tuple[Mapping[str, Any], ...]) -> CompiledMapping:
+    compiled = _ordered(rules)
+    sources: list[str] = []
+    slots: list[int] = []
+    for rule in compiled:
+        if rule.kind == "expression" and rule.source:
+            slots.append(len(sources))
+            sources.append(rule.source)
+        else:
+            slots.append(-1)
+    batch = compile_batch(tuple(sources)) if len(sources) > 1 else None
+    if batch is None:
+        slots = [-1] * len(compiled)
+    holes = any(kind == "index" and arg > 0 for rule in compiled for kind, arg in rule.steps)
+    return CompiledMapping(rules, compiled, batch, tuple(slots), holes)
+
+
 @lru_cache(maxsize=256)
 def _compile_cached(key: str) -> CompiledMapping:
-    rules = tuple(json.loads(key))
-    return CompiledMapping(rules, _ordered(rules))
+    return _build(tuple(json.loads(key)))
 
 
 def compile_mapping(rules: Sequence[Mapping[str, Any]] | None) -> CompiledMapping:
@@ -245,5 +282,5 @@ def compile_mapping(rules: Sequence[Mapping[str, Any]] | None) -> CompiledMappin
     try:
         key = json.dumps(list(rules), sort_keys=True, default=str)
     except (TypeError, ValueError):
-        return CompiledMapping(tuple(rules), _ordered(rules))
+        return _build(tuple(rules))
     return _compile_cached(key)
