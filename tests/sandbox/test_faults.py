@@ -111,3 +111,17 @@ def test_slow_calls_do_not_block_other_clients(cc_sandbox: Sandbox, api: Api) ->
     assert other.get("/account/summary").status_code == 200
     assert time.perf_counter() - started < 0.5
     slow.join()
+
+
+def test_a_call_in_flight_across_a_reset_leaves_no_trace(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(0, count=1, delay=0.4)
+    answers: list[int] = []
+    late = threading.Thread(
+        target=lambda: answers.append(api.get("/contacts").status_code), daemon=True
+    )
+    late.start()
+    time.sleep(0.1)
+    cc_sandbox.reset()  # the next test starts here
+    late.join()
+    assert answers == [503]
+    assert cc_sandbox.requests == []

@@ -95,6 +95,7 @@ class SandboxService:
         self.limiter = RateLimiter()
         self.faults = FaultInjector()
         self.log = RequestLog()
+        self.generation = 0
         self.reset()
 
     # ================================================================== controls
@@ -113,6 +114,9 @@ class SandboxService:
             self.limiter.reset()
             self.faults.clear()
             self.log = RequestLog(self.knobs.request_log_size)
+            # Calls still in flight (a delayed one whose client gave up) belong to the
+            # previous generation: they must not touch the new state or its log.
+            self.generation += 1
             for client_id, secret in self.initial_apps:
                 self.oauth.register_app(client_id, secret)
             if self.initial_seed:
@@ -244,6 +248,7 @@ class SandboxService:
     ) -> Response:
         """Answer one HTTP request (anything but /_sandbox/, which the server routes itself)."""
         arrived = time.time()
+        generation = self.generation
         parts = urlsplit(target)
         path = parts.path or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -257,7 +262,9 @@ class SandboxService:
                     "client_id"
                 )
             elif path == "/v3" or path.startswith("/v3/"):
-                response, logged_body, client_id = self._api(method, path, query, headers, raw_body)
+                response, logged_body, client_id = self._api(
+                    method, path, query, headers, raw_body, generation
+                )
             else:
                 response = Response(
                     404, [{"error_key": "not_found", "error_message": f"No such endpoint {path}"}]
@@ -270,6 +277,8 @@ class SandboxService:
                 500, [{"error_key": "sandbox.internal_error", "error_message": repr(error)}]
             )
         with self.lock:
+            if generation != self.generation:
+                return response  # from before a reset: not part of the new log
             self.log.add(
                 timestamp=arrived,
                 method=method,
@@ -359,6 +368,7 @@ class SandboxService:
         query: dict[str, list[str]],
         headers: Mapping[str, str],
         raw_body: bytes,
+        generation: int,
     ) -> tuple[Response, Any, str | None]:
         body: Any = None
         content_type = headers.get("Content-Type")
@@ -380,6 +390,8 @@ class SandboxService:
             return injected, body, None
 
         with self.lock:
+            if generation != self.generation:
+                return Response(503, ApiError.of(503, "The sandbox was reset.").errors), body, None
             if self.knobs.error_rate and self.rng.random() < self.knobs.error_rate:
                 status = self.rng.choice((500, 503))
                 return Response(status, ApiError.of(status).errors), body, None
