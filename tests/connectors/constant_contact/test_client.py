@@ -17,6 +17,7 @@ from connectors.constant_contact.connector import ConstantContactConnector
 from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.sandbox import Sandbox
 from connectors.http import RetryPolicy
+from connectors.ratelimit import RedisTokenBucket
 from tests.connectors.constant_contact.conftest import (
     FAST_RETRY,
     LockedConnection,
@@ -164,3 +165,29 @@ def test_urls_off_the_allow_list_are_refused(cc_sandbox: Sandbox, cc_tokens: dic
         client.url("https://evil.test/v3/contacts?cursor=abc")  # a link to elsewhere
     assert raised.value.key == "foreign_link"
     assert cc_sandbox.api_requests() == []
+
+
+@pytest.mark.real_pace
+def test_workers_share_one_redis_bucket(
+    cc_sandbox: Sandbox, cc_tokens: dict, redis_url: str
+) -> None:
+    cc_sandbox.configure(rate_limit=4)
+    connector_config.configure(redis_url=redis_url)
+    connection = make_connection(cc_sandbox, cc_tokens)
+    started = time.monotonic()
+
+    def worker() -> None:
+        # Each client gets its own RedisTokenBucket: only Redis connects them.
+        with ConstantContactClient(connection) as client:
+            assert isinstance(client.limiter, RedisTokenBucket)
+            for _ in range(4):
+                client.get_json("/contacts", params={"limit": 1})
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    assert [r.status for r in cc_sandbox.api_requests()] == [200] * 8
+    assert elapsed >= 7 / 4  # 8 calls, evenly paced across both workers

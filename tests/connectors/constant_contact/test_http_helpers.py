@@ -5,12 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import shutil
-import socket
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -35,6 +31,7 @@ from connectors.http import (
     url_allowed,
 )
 from connectors.ratelimit import LocalTokenBucket, RedisTokenBucket, shared_limiter
+from tests.connectors.constant_contact.conftest import free_port
 
 
 def test_redact_masks_secret_names_at_any_depth_and_known_values_in_text() -> None:
@@ -212,37 +209,6 @@ def test_local_bucket_is_thread_safe() -> None:
     assert all(b > a for a, b in itertools.pairwise(delays))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=5)
-
-
 def test_redis_bucket_is_shared_between_limiters(redis_url: str) -> None:
     connector_config.configure(redis_url=redis_url)
     try:
@@ -261,7 +227,7 @@ def test_redis_bucket_is_shared_between_limiters(redis_url: str) -> None:
 
 
 def test_redis_outage_falls_back_to_local_pacing() -> None:
-    connector_config.configure(redis_url=f"redis://127.0.0.1:{_free_port()}/0")  # nobody there
+    connector_config.configure(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nobody there
     try:
         limiter = shared_limiter("test", "api-key-3", rate=20)
         assert isinstance(limiter, RedisTokenBucket)
