@@ -260,3 +260,17 @@ def variable_delete(*, project: Project, variable_id: int, actor) -> None:
         return
     audit_record(project=project, actor=actor, action=AuditAction.DELETE, obj=variable)
     variable.delete()
+
+
+def variable_secrets_rotate() -> int:
+    """Re-encrypt every secret variable with the primary credentials key (for key rotation,
+    beside the connections' secrets); returns how many were re-encrypted."""
+    from designer.crypto import rotate
+
+    count = 0
+    for variable in Variable.objects.exclude(value_encrypted="").only("pk", "value_encrypted"):
+        Variable.objects.filter(pk=variable.pk).update(
+            value_encrypted=rotate(variable.value_encrypted)
+        )
+        count += 1
+    return count

@@ -145,3 +145,16 @@ def test_delete_then_restore_from_history(client_for, project):
     assert response.status_code == 302
     restored = Variable.objects.get(project=project)
     assert (restored.name, restored.value) == ("base", "x")
+
+
+def test_secret_variables_follow_a_key_rotation(project, settings):
+    from cryptography.fernet import Fernet
+
+    variable = make(project, "api_key", "hunter2", secret=True)
+    old_key = settings.CREDENTIALS_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.CREDENTIALS_KEYS = [new_key, old_key]
+    assert services.variable_secrets_rotate() == 1
+    settings.CREDENTIALS_KEYS = [new_key]  # the old key is gone: still readable
+    variable.refresh_from_db()
+    assert variable.resolved_value() == "hunter2"
