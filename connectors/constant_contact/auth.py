@@ -131,7 +131,15 @@ class TokenManager:
                 key="not_connected",
             )
         if _expiring(secrets) and secrets.get("refresh_token"):
-            return self.refresh(stale_access_token=token)
+            try:
+                return self.refresh(stale_access_token=token)
+            except NeedsReconnect:
+                raise
+            except ConnectorError:
+                # The authorization server is down or slow, but the token has a few minutes
+                # left: use them rather than fail calls that would still succeed.
+                if _expiring(secrets, margin=0):
+                    raise
         return token
 
     def can_refresh(self) -> bool:
@@ -309,14 +317,14 @@ class TokenManager:
         )
 
 
-def _expiring(secrets: dict[str, Any]) -> bool:
+def _expiring(secrets: dict[str, Any], margin: float = REFRESH_MARGIN_SECONDS) -> bool:
     expires_at = secrets.get("expires_at")
     if not isinstance(expires_at, int | float):
         try:
             expires_at = float(expires_at) if expires_at not in (None, "") else None
         except (TypeError, ValueError):
             expires_at = None
-    return expires_at is not None and expires_at - time.time() < REFRESH_MARGIN_SECONDS
+    return expires_at is not None and expires_at - time.time() < margin
 
 
 def uses_oauth(settings: ConnectionSettings) -> bool:

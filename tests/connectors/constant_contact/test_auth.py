@@ -249,3 +249,18 @@ def test_locked_connection_is_a_connection(connection: LockedConnection) -> None
     # Guard for the race test: the fixture's update_secrets really serialises.
     assert connection.lock.acquire(blocking=False)
     connection.lock.release()
+
+
+def test_a_token_with_minutes_left_is_used_while_the_token_server_is_down(
+    cc_sandbox: Sandbox, cc_tokens: dict[str, Any]
+) -> None:
+    connection = make_connection(cc_sandbox, cc_tokens)
+    connection.stored_secrets["expires_at"] = int(time.time()) + 120  # refresh is due...
+    cc_sandbox.inject(503, count=10, path_prefix="/oauth2")  # ...but the server is down
+    with ConstantContactClient(connection) as client:
+        assert client.get_json("/contacts", params={"limit": 1}) == {"contacts": []}
+    assert connection.secrets()["access_token"] == cc_tokens["access_token"]
+    connection.stored_secrets["expires_at"] = int(time.time()) - 1  # truly expired now
+    with ConstantContactClient(connection) as client, pytest.raises(Exception) as raised:
+        client.get_json("/contacts", params={"limit": 1})
+    assert getattr(raised.value, "permanent", True) is False
