@@ -224,6 +224,12 @@ RUNS_MAX_REQUEUES = envint("RUNS_MAX_REQUEUES", 3)
 RUNS_RETENTION_DAYS = envint("RUNS_RETENTION_DAYS", 30)
 # Extra connectors to register, "key=dotted.path.Class" comma separated (tests, plug-ins).
 RUNS_EXTRA_CONNECTORS = envlist("EXTRA_CONNECTORS")
+# The embedded (filesystem) broker is polled; kombu's default of once a second caps a worker
+# at one run a second and adds up to a second of queue latency (benchmarks/engine.py).
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = float(
+        env("RUNS_BROKER_POLL_SECONDS", "0.1")
+    )
 CELERY_BEAT_SCHEDULE = {
     "runs-reap-lost": {"task": "runs.reap_lost", "schedule": 30.0},
     "runs-prune": {"task": "runs.prune", "schedule": 24 * 60 * 60.0},
