@@ -22,6 +22,17 @@ def last_runs(project: Project) -> dict[int, Any]:
     return last_runs_by_operation(project)
 
 
+def connection_extras(connection: Any) -> dict[str, Any]:
+    """App-provided facts a connector needs (the Files connector's folder), or {}."""
+    if connection.connector_key != "files":
+        return {}
+    try:
+        from designer.transformations.storage import connection_extras as files_extras
+    except ImportError:
+        return {}
+    return files_extras(connection)
+
+
 def schedules(project: Project) -> list[Any]:
     """The project's schedules with their operation (one query), or [] before they exist."""
     try:

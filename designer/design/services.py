@@ -20,6 +20,7 @@ from connectors.base import ConnectorError, TestOutcome, TestResult
 from connectors.registry import get_connector
 from designer.crypto import decrypt_json, encrypt_json
 from designer.design.connection_context import DbConnection
+from designer.design.integrations import connection_extras
 from designer.design.models import (
     Activity,
     Connection,
@@ -217,7 +218,7 @@ def connection_test(*, connection: Connection) -> TestResult:
         )
     else:
         try:
-            result = connector.test(DbConnection(connection))
+            result = connector.test(_context(connection))
         except ConnectorError as exc:
             result = TestResult(TestOutcome.UNEXPECTED, exc.message)
     _store_test_result(connection, result)
@@ -240,6 +241,10 @@ def _store_test_result(connection: Connection, result: TestResult) -> None:
         status=status, status_message=message, last_tested_at=now
     )
     connection.status, connection.status_message, connection.last_tested_at = status, message, now
+
+
+def _context(connection: Connection) -> DbConnection:
+    return DbConnection(connection, connection_extras(connection))
 
 
 # OAuth2 authorization code flow with PKCE (S256). The verifier never leaves the session.
@@ -269,7 +274,7 @@ def connection_oauth_start(
     }
     session[OAUTH_SESSION_KEY] = pending
     return get_connector(connection.connector_key).authorization_url(
-        DbConnection(connection),
+        _context(connection),
         redirect_uri=redirect_uri,
         state=state,
         code_challenge=_challenge(verifier),
@@ -306,7 +311,7 @@ def connection_oauth_complete(
         return False, "Not authorised: the answer carried no authorisation code."
     try:
         get_connector(connection.connector_key).complete_authorization(
-            DbConnection(connection),
+            _context(connection),
             code=params["code"],
             redirect_uri=redirect_uri,
             code_verifier=entry["verifier"],

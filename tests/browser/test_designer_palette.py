@@ -7,11 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from connectors.config import configure, connector_settings
-from designer.crypto import decrypt_json
+from designer.crypto import decrypt_json, encrypt_json
 from designer.design.models import Connection, ConnectionStatus
 from tests.design.browser_helpers import dialog, endpoint, open_designer, operation
 from tests.design.conftest import fake_connector  # noqa: F401  (fixture)
-from tests.fixtures.sandbox import CC_CLIENT_ID
+from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
 
 pytestmark = pytest.mark.usefixtures("fake_connector")
 
@@ -162,3 +162,36 @@ def test_test_button_with_bad_credentials_shows_constant_contacts_error(
     connection = Connection.objects.get(name="Constant Contact")
     assert connection.status in (ConnectionStatus.FAILING, ConnectionStatus.NEEDS_RECONNECT)
     assert connection.status_message
+
+
+def test_connect_with_constant_contact_round_trip_through_the_sandbox(
+    page, login, personas, project, cc_allowed, live_server, settings
+):
+    settings.SITE_URL = live_server.url  # the redirect URI the sandbox sends the browser back to
+    connection = Connection.objects.create(
+        project=project,
+        connector_key="constant_contact",
+        name="Constant Contact",
+        config={
+            "client_id": CC_CLIENT_ID,
+            "auth_method": "oauth",
+            "api_base_url": cc_allowed.api_base_url,
+            "authorize_url": cc_allowed.authorize_url,
+            "token_url": cc_allowed.token_url,
+        },
+        secrets_encrypted=encrypt_json({"client_secret": CC_CLIENT_SECRET}),
+    )
+    open_designer(page, login, project)
+    page.get_by_role("button", name="Open endpoint Constant Contact").click()
+    dialog(page).get_by_role("button", name="Connect with Constant Contact").click()
+    # Sandbox authorize -> our callback -> back to the designer with the form open.
+    page.wait_for_url(f"**/projects/{project.pk}/?connection={connection.pk}")
+    expect(page.get_by_role("status").first).to_contain_text("Authorised.")
+    expect(dialog(page).locator("#connection-status")).to_contain_text("Connected")
+    expect(dialog(page).locator('[data-secret-state="access_token"]')).to_have_text("set")
+    connection.refresh_from_db()
+    secrets = decrypt_json(connection.secrets_encrypted)
+    assert secrets["access_token"] and secrets["refresh_token"]
+    assert connection.status == ConnectionStatus.CONNECTED
+    token_calls = [r for r in cc_allowed.requests if r.path.endswith("/token")]
+    assert token_calls, "the code was exchanged at the sandbox's token endpoint"
