@@ -150,6 +150,7 @@ class ConstantContactClient:
         attempt = 0
         waited = 0.0
         refreshed = False
+        lost_in_transit = False  # an earlier try may have reached Constant Contact
         while True:
             attempt += 1
             token = self.tokens.access_token()
@@ -191,6 +192,7 @@ class ConstantContactClient:
                     error_message=message,
                     permanent=resolution.permanent,
                 )
+                error.after_retry = lost_in_transit
                 if key in _NO_RETRY_KEYS:
                     raise error
                 retry_after = _retry_after(response)
@@ -202,6 +204,8 @@ class ConstantContactClient:
                     self.tokens.refresh(stale_access_token=token)
                     continue
                 raise error
+            if resolution.action is Action.RETRY:
+                lost_in_transit = True
             if resolution.action is Action.RETRY and attempt < policy.max_tries:
                 delay = policy.delay(attempt)
                 if retry_after is not None:

@@ -190,6 +190,11 @@ class CreateContacts(ActivityType):
         except ApiError as exc:
             if exc.status != 409:
                 raise
+            contact_id = conflicting_contact_id(exc.error_message)
+            if exc.after_retry and contact_id:
+                # Our first try timed out or failed on the way back, yet was processed:
+                # the "duplicate" is the contact we just created.
+                return RecordResult.done(key=key, external_id=contact_id, action="created")
             return self._duplicate(api, config, body, key, exc)
         return RecordResult.done(
             key=key, external_id=str(created.get("contact_id", "")), action="created"

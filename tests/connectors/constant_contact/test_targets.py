@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 import pytest
 
+from connectors import config as connector_config
 from connectors.base import ConnectorError, NeedsReconnect, RecordResult, RunContext
 from connectors.constant_contact.activities import bulk as bulk_module
 from connectors.constant_contact.activities.create import CreateContacts
@@ -362,3 +364,18 @@ def test_flat_records_become_the_contracts_shape(context: RunContext, cc_sandbox
         [{"email": "flat@example.com", "home_city": "Salem", "home_phone": "555-0199"}],
     )
     assert (upserted.ok, upserted.action) == (True, "updated")
+
+
+def test_a_create_whose_answer_was_lost_is_not_a_duplicate(
+    context: RunContext, cc_sandbox: Sandbox
+) -> None:
+    connector_config.configure(http_timeout=0.3)
+    # The first POST is processed, but its answer comes after our timeout; the retry then
+    # meets "Email already exists" - for the contact our own first try created.
+    cc_sandbox.inject(0, count=1, path_prefix="/contacts", delay=0.6)
+    (result,) = CREATE.write(context, {"on_duplicate": "fail"}, [person(1)])
+    time.sleep(0.4)  # let the sandbox finish the slow call before the contract check
+    created = cc_sandbox.contact_by_email("new1@example.com")
+    assert (result.ok, result.action) == (True, "created")
+    assert result.external_id == created["contact_id"]
+    assert sorted(r.status for r in cc_sandbox.api_requests() if r.method == "POST") == [201, 409]
