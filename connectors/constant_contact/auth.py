@@ -19,7 +19,6 @@ from connectors.base import ConnectionContext, ConnectorError, HttpExchange, Nee
 from connectors.config import connector_settings
 from connectors.constant_contact.errors import ApiError, error_details
 from connectors.constant_contact.settings import (
-    AUTH_OAUTH,
     REFRESH_MARGIN_SECONDS,
     SCOPES,
     ConnectionSettings,
@@ -325,7 +324,3 @@ def _expiring(secrets: dict[str, Any], margin: float = REFRESH_MARGIN_SECONDS) -
         except (TypeError, ValueError):
             expires_at = None
     return expires_at is not None and expires_at - time.time() < margin
-
-
-def uses_oauth(settings: ConnectionSettings) -> bool:
-    return settings.auth_method == AUTH_OAUTH

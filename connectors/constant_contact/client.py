@@ -86,8 +86,6 @@ class ConstantContactClient:
         self.tokens = TokenManager(
             connection, self.settings, self.session, report=self._emit, debug=debug
         )
-        self.calls = 0  # API calls sent, retries included (benchmarks, tests)
-        self.throttled = 0  # 429 answers received
 
     @classmethod
     def for_run(cls, context: RunContext, **kwargs: Any) -> ConstantContactClient:
@@ -156,7 +154,6 @@ class ConstantContactClient:
             token = self.tokens.access_token()
             wait_for_slot(self.limiter)
             started = time.monotonic()
-            self.calls += 1
             try:
                 response = self.session.request(
                     method,
@@ -184,8 +181,6 @@ class ConstantContactClient:
                 if resolution.action is Action.SUCCESS:
                     return response
                 key, message = error_details(response)
-                if response.status_code == 429:
-                    self.throttled += 1
                 error = ApiError(
                     status=response.status_code,
                     key=key,
