@@ -175,3 +175,15 @@ def test_unimplemented_contract_operation_is_501_not_a_fake_success(cc_sandbox: 
     everything = cc_sandbox.issue_tokens(CC_CLIENT_ID, ["contact_data", "campaign_data"])
     response = Api(cc_sandbox, everything["access_token"]).get("/emails")
     assert response.status_code == 501
+
+
+def test_chunked_request_bodies_are_read_whole(api: Api) -> None:
+    payload = b'{"email_address": {"address": "chunked@example.com"}, "create_source": "Account"}'
+    response = api.post(
+        "/contacts",
+        data=iter([payload[:20], payload[20:]]),  # a generator: requests sends it chunked
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 201
+    found = api.get("/contacts", params={"email": "chunked@example.com"}).json()["contacts"]
+    assert [c["contact_id"] for c in found] == [response.json()["contact_id"]]

@@ -53,23 +53,40 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log replaces stderr chatter
 
+    def _too_large(self) -> None:
+        error = {
+            "error_key": "payload_too_large",
+            "error_message": "The request body is too large.",
+        }
+        self._send(Response(413, [error]), close=True)
+
     def _read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked); None after answering 413."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
-            self._send(
-                Response(
-                    413,
-                    [
-                        {
-                            "error_key": "payload_too_large",
-                            "error_message": "The request body is too large.",
-                        }
-                    ],
-                ),
-                close=True,
-            )
+            self._too_large()
             return None
         return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes | None:
+        # Clients streaming a generator send chunks; leaving them unread would corrupt
+        # the next request on this keep-alive connection.
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                self._too_large()
+                return None
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()  # the CRLF after each chunk
 
     def _dispatch(self) -> None:
         body = self._read_body()
