@@ -180,7 +180,11 @@ def connection_delete(*, connection: Connection) -> None:
 
 @transaction.atomic
 def connection_duplicate(*, connection: Connection, user: Any) -> Connection:
-    """Copy an endpoint: its connection (credentials included) and all its activities."""
+    """Copy an endpoint: its settings and all its activities, but not its credentials.
+
+    Two connections sharing one rotating OAuth2 refresh token would log each other out, so
+    the copy starts without secrets and asks for them (or for Connect) again.
+    """
     taken = Connection.objects.filter(project_id=connection.project_id).values_list(
         "name", flat=True
     )
@@ -189,7 +193,7 @@ def connection_duplicate(*, connection: Connection, user: Any) -> Connection:
         connector_key=connection.connector_key,
         name=copy_name(connection.name, taken),
         config=dict(connection.config),
-        secrets_encrypted=connection.secrets_encrypted,
+        status_message="Credentials are not copied: enter them, or connect again, then Test.",
         updated_by=user,
     )
     Activity.objects.bulk_create(

@@ -257,3 +257,22 @@ def test_bad_code_is_reported(client_for, project, fake_connector):
     callback = reverse("design:connection_oauth_callback", args=[project.pk, connection.pk])
     done = client.get(callback, {"state": state, "code": "stolen"})
     assert "invalid_grant" in unescape(client.get(done["Location"]).content.decode())
+
+
+def test_duplicate_endpoint_copies_settings_and_activities_not_credentials(
+    client_for, project, fake_connector
+):
+    client = client_for("editor")
+    connection = make_connection(project, client, api_key="s3cret")
+    ActivityFactory(connection=connection, activity_type="query", name="All", config={"limit": 3})
+    response = client.post(
+        reverse(
+            "design:component_action", args=[project.pk, "connection", connection.pk, "duplicate"]
+        ),
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Duplicated “CRM” as “CRM copy”." in unescape(response.content.decode())
+    copy = Connection.objects.get(name="CRM copy")
+    assert copy.config == connection.config
+    assert copy.secrets_encrypted == ""
+    assert [(a.name, a.config) for a in copy.activities.all()] == [("All", {"limit": 3})]

@@ -113,3 +113,27 @@ def test_an_endpoint_whose_connector_is_missing_still_renders(client_for, projec
     ConnectionFactory(project=project, connector_key="gone", name="Old")
     html = client_for("viewer").get(reverse("design:designer", args=[project.pk])).content.decode()
     assert "Connector “gone” is not installed." in unescape(html)
+
+
+def test_each_operation_shows_its_last_run_and_a_run_button(client_for, personas, project):
+    from designer.runs.models import OperationRun
+
+    first = OperationFactory(project=project, name="First")
+    second = OperationFactory(project=project, name="Second")
+    for status in ("error", "warning"):
+        OperationRun.objects.create(
+            project=project, operation=first, status=status, trigger="manual", queue="default"
+        )
+    html = client_for("operator").get(reverse("design:designer", args=[project.pk])).content
+    html = unescape(html.decode())
+    first_card = html[
+        html.index('aria-label="Operation First"') : html.index('aria-label="Operation Second"')
+    ]
+    assert 'class="run-status status-warning"' in first_card
+    assert "Success with Warning" in first_card
+    assert reverse("runs:start", args=[project.pk, first.pk]) in first_card  # operators may run
+    assert "Not run yet" in html[html.index('aria-label="Operation Second"') :]
+    viewer = unescape(
+        client_for("viewer").get(reverse("design:designer", args=[project.pk])).content.decode()
+    )
+    assert reverse("runs:start", args=[project.pk, second.pk]) not in viewer
