@@ -127,7 +127,7 @@ CHART_STATUSES = [
 @dataclass
 class ChartDay:
     day: date
-    x: int  # left edge in the SVG's units (10 per day)
+    x: int  # left edge in the SVG's units (40 per day)
     counts: dict[str, int]
     total: int
     # (status, label, colour, count, y, height) in the SVG's units, bottom-up.
@@ -163,7 +163,7 @@ def runs_per_day(*, scope: ConsoleScope, days: int = 14, height: float = 100.0) 
                 y -= h
                 bars.append((str(status), label, colour, n, round(y, 2), round(h, 2)))
         chart.append(
-            ChartDay(day=day, x=i * 10, counts=counts, total=sum(counts.values()), bars=bars)
+            ChartDay(day=day, x=i * 40, counts=counts, total=sum(counts.values()), bars=bars)
         )
     return chart
 

@@ -57,7 +57,7 @@ def index(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
             "summary": selectors.summary(scope=scope),
             "chart": chart,
             "chart_legend": selectors.CHART_STATUSES,
-            "chart_width": len(chart) * 10,
+            "chart_width": len(chart) * 40,
             "chart_peak": max((d.total for d in chart), default=0),
             "recent": audit_entries(project_ids=scope.id_list())[:10],
         },

@@ -176,3 +176,14 @@ def test_run_page_shows_the_log_and_failures_to_staff_outside_the_project(
     assert "a@b.test" in html and "Bad email" in html and "Success with Warning" in html
     other = make_run(ProjectFactory())
     assert console_client("admin").get(reverse("console:run", args=[other.pk])).status_code == 404
+
+
+def test_durations_read_as_people_write_them():
+    from datetime import timedelta
+
+    from designer.console.templatetags.console_tags import duration
+
+    assert duration(None) == "\u2013"
+    assert duration(timedelta(seconds=12.44)) == "12.4 s"
+    assert duration(timedelta(seconds=187)) == "3 min 07 s"
+    assert duration(timedelta(hours=2, minutes=5, seconds=9)) == "2 h 05 min"
