@@ -147,3 +147,24 @@ def test_duplicate_and_undo_several_steps(page, login, personas, project):
         "Drop a target activity here"
     )
     assert Operation.objects.count() == 1
+
+
+def test_move_a_step_without_dragging(page, login, personas, project):
+    things = endpoint(project)
+    operation(project, "First", source=things["query"])
+    operation(project, "Second")
+    open_designer(page, login, project)
+    move = card(page, "First").get_by_role("button", name="Move All contacts to another operation")
+    move.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#designer-dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Move “All contacts” to an operation")
+    dialog.get_by_label("Operation").select_option(label="Second")
+    dialog.get_by_role("button", name="Move").press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(card(page, "Second").locator('[data-drop-slot="source"]')).to_contain_text(
+        "All contacts"
+    )
+    expect(card(page, "First").locator('[data-drop-slot="source"]')).to_contain_text(
+        "Drop a source activity here"
+    )

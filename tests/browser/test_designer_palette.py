@@ -195,3 +195,20 @@ def test_connect_with_constant_contact_round_trip_through_the_sandbox(
     assert connection.status == ConnectionStatus.CONNECTED
     token_calls = [r for r in cc_allowed.requests if r.path.endswith("/token")]
     assert token_calls, "the code was exchanged at the sandbox's token endpoint"
+
+
+def test_test_waits_for_unsaved_changes_to_be_saved(page, login, personas, project):
+    endpoint(project)
+    open_designer(page, login, project)
+    page.get_by_role("button", name="Open endpoint CRM").click()
+    panel = dialog(page)
+    test = panel.get_by_role("button", name="Test", exact=True)
+    expect(test).to_be_enabled()
+    panel.get_by_label("Client id").fill("changed")
+    expect(test).to_be_disabled()
+    expect(panel.locator("#test-hint")).to_have_text(
+        "Unsaved changes: Save Changes first, then Test."
+    )
+    panel.get_by_role("button", name="Save Changes").click()
+    expect(panel.get_by_text("Saved.")).to_be_visible()
+    expect(panel.get_by_role("button", name="Test", exact=True)).to_be_enabled()
