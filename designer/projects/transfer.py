@@ -46,6 +46,16 @@ def _connector_secrets(connector_key: str) -> frozenset[str]:
         return frozenset()
 
 
+def _activity_types(connector_key: str) -> frozenset[str] | None:
+    """The connector's activity type keys; None if the connector can't be loaded to check."""
+    try:
+        from connectors.registry import get_connector
+
+        return frozenset(get_connector(connector_key).activity_types)
+    except Exception:
+        return None
+
+
 def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
     connections = list(
         Connection.objects.filter(project=project).prefetch_related("activities").order_by("name")
@@ -260,12 +270,18 @@ def project_import(*, document: Any, actor: Any, name: str = "") -> Project:
             updated_by=actor,
         )
         _save(connection, where)
+        known_types = _activity_types(key)
         for j, sub in enumerate(_items(item, "activities")):
             sub_where = f"{where} activities[{j}] “{sub['name']}”"
             _require(
                 isinstance(sub.get("activity_type"), str) and sub["activity_type"],
                 sub_where,
                 "needs an activity_type",
+            )
+            _require(
+                known_types is None or sub["activity_type"] in known_types,
+                sub_where,
+                f"the connector has no activity type “{sub['activity_type']}”",
             )
             activity = Activity(
                 project=project,

@@ -167,6 +167,15 @@ def test_import_view_asks_for_credentials_again(client_for, full_project):
         (lambda d: d["operations"][1].update(transformation="Gone"), "no transformation “Gone”"),
         (lambda d: d["operations"][1].update(on_success="Ghost"), "no operation “Ghost” to run"),
         (lambda d: d["variables"].append({"name": "list_id"}), "duplicate names ['list_id']"),
+        (
+            lambda d: d["connections"][0]["activities"][0].update(activity_type="teleport"),
+            "no activity type “teleport”",
+        ),
+        (
+            lambda d: d["operations"][1].update(source={"connection": "X", "activity": "Y"}),
+            "no activity “Y” in connection “X”",
+        ),
+        (lambda d: d["connections"][0].update(name="a/b"), "connections[0] “a/b”: name"),
         (lambda d: d["schedules"][0].update(cron="not a cron"), "schedules[0]"),
     ],
 )
