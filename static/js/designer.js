@@ -66,6 +66,13 @@
     div.className = "flash-message " + (ok === false ? "error" : "ok");
     div.textContent = message;
     area.appendChild(div);
+    fadeLater(area);
+  }
+
+  // Confirmations fade after a while; refusals stay until the next message.
+  function fadeLater(area) {
+    const shown = area.querySelector(".flash-message.ok");
+    if (shown) setTimeout(() => shown.remove(), 8000);
   }
 
   function watchDirty(form) {
@@ -90,6 +97,7 @@
         target.querySelectorAll("[data-dirty-watch]").forEach(watchDirty);
       }
       if (target && target.id === "palette-content") applySearch(document.querySelector(".palette"));
+      if (target && target.id === "designer-flash") fadeLater(target);
     });
     document.body.addEventListener("close-dialog", (event) => {
       closeDialog();
