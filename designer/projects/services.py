@@ -118,7 +118,7 @@ def _lock_admins(project: Project) -> list[int]:
 
 def _get_membership(project: Project, membership_id: int) -> Membership:
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(project=project, pk=membership_id)
         .first()
@@ -231,7 +231,8 @@ def variable_update(
     """
     from designer.audit.services import audit_snapshot
 
-    variable = Variable.objects.select_for_update().select_related("updated_by")
+    # of=("self",): PostgreSQL can't lock the nullable side of the updated_by outer join.
+    variable = Variable.objects.select_for_update(of=("self",)).select_related("updated_by")
     variable = variable.get(project=project, pk=variable_id)
     if variable.version != version:
         raise StaleVersion(variable, version)
