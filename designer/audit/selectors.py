@@ -39,4 +39,14 @@ def audit_entries(
 
 
 def audit_kinds() -> list[str]:
-    return ["connection", "activity", "transformation", "operation", "variable", "project", "run"]
+    return [
+        "connection",
+        "activity",
+        "transformation",
+        "operation",
+        "schedule",
+        "variable",
+        "member",
+        "project",
+        "run",
+    ]

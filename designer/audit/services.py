@@ -6,6 +6,13 @@ Other apps call ``audit_record`` after a write, in the same transaction:
                  before=before_snapshot, after=audit_snapshot(connection))
 
 Secrets are removed here, whatever the caller passes.
+
+Conventions, so the history reads the same everywhere:
+- design changes: ``obj=<component>``, action "create" / "update" (with ``before=
+  audit_snapshot(obj)`` taken before the change) / "delete" (called BEFORE ``obj.delete()``,
+  so the snapshot that makes the restore possible can be taken);
+- runs: ``obj=<operation>``, action "run" or "cancel"; a Test: ``obj=<connection>``, "test";
+- ``actor=None`` for schedules and workers (shown as "system").
 """
 
 from __future__ import annotations
