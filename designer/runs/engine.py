@@ -9,6 +9,7 @@ declared lost and re-queued can never overwrite what the new owner does.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -205,7 +206,28 @@ class _Execution:
             )
 
     # ---------------------------------------------------------------------------- the run
+    def _beat(self, stop: threading.Event) -> None:
+        """Keep ``heartbeat_at`` fresh while this process executes the run (own thread, so
+        a long batch doesn't look like a lost agent)."""
+        try:
+            while not stop.wait(settings.RUNS_HEARTBEAT_SECONDS):
+                self._owned().update(heartbeat_at=timezone.now())
+        except Exception:
+            logger.exception("Run heartbeat failed")
+        finally:
+            connections.close_all()  # this thread's own connection
+
     def execute(self) -> None:
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(stop,), daemon=True)
+        beat.start()
+        try:
+            self._execute()
+        finally:
+            stop.set()
+            beat.join(timeout=5)
+
+    def _execute(self) -> None:
         try:
             status, message = self._run()
         except _Lost:

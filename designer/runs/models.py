@@ -110,6 +110,9 @@ class OperationRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Refreshed by the process executing the run while it runs; a run whose heartbeat is
+    # older than RUNS_AGENT_LOST_SECONDS has lost its agent (worker or pool process died).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)  # the final outcome in one line
 
     debug = models.BooleanField(default=False)  # debug logging was on when it was queued

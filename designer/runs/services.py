@@ -113,6 +113,7 @@ def run_claim(*, run_id: int, agent_name: str) -> bool:
         attempts=F("attempts") + 1,
         # A re-queued run keeps its first start time, so duration and time-out stay honest.
         started_at=Coalesce(F("started_at"), Value(timezone.now())),
+        heartbeat_at=timezone.now(),
     )
     return claimed == 1
 
@@ -293,6 +294,9 @@ def _fail_in_flight(run: OperationRun, reason: str) -> int:
 def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
     """End or re-queue runs whose agent went silent, and end runs far past their time-out.
 
+    Silence is judged per run (``heartbeat_at``, refreshed by the executing process), so a
+    dead pool process is caught even while its worker's main process still sends heartbeats.
+
     Safe to call from several processes at once: each change is a conditional UPDATE.
     Returns the ids of the runs it changed.
     """
@@ -303,11 +307,7 @@ def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
     cutoff = now - lost_after
     candidates = (
         OperationRun.objects.filter(status__in=[RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED])
-        .filter(
-            Q(agent__isnull=True, started_at__lt=cutoff)
-            | Q(agent__last_heartbeat__lt=cutoff)
-            | Q(agent__stopped_at__isnull=False)
-        )
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
         .select_related("operation", "agent")
     )
     changed: list[int] = []
@@ -332,7 +332,7 @@ def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
 
 def _reap_one(run: OperationRun, *, now: datetime, reason: str) -> bool:
     agent = run.agent_name or "an unknown agent"
-    last = run.agent.last_heartbeat if run.agent else None
+    last = run.heartbeat_at
     if reason == "timeout":
         status, message = (
             RunStatus.ERROR,

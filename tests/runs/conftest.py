@@ -45,6 +45,9 @@ def fake_connector(settings) -> Iterator[None]:
     CONNECTORS["fake"] = FAKE
     get_connector.cache_clear()
     settings.RUNS_AGENT_LOST_SECONDS = AGENT_LOST_SECONDS
+    # In-process runs hold the test's transaction; their heartbeat thread must not beat
+    # into it (worker processes get fast heartbeats through their environment).
+    settings.RUNS_HEARTBEAT_SECONDS = 60
     yield
     CONNECTORS.pop("fake", None)
     get_connector.cache_clear()
@@ -237,14 +240,12 @@ class Workers:
         wait_for(ready, timeout=timeout, interval=0.2, what=f"worker {worker.name}")
 
     def stop_all(self) -> None:
+        # Killed outright: the test is over, and a warm or cold shutdown costs seconds each.
         for worker in self.started:
             if worker.process.poll() is None:
-                worker.process.send_signal(signal.SIGQUIT)  # cold shutdown: tests are over
+                worker.process.kill()
         for worker in self.started:
-            try:
-                worker.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.process.wait(timeout=20)
 
 
 @pytest.fixture

@@ -41,7 +41,12 @@ def running_run(project, *, policy=AgentLostPolicy.ERROR, in_flight=0, **kwargs)
 
 
 def silence(seconds: float) -> None:
-    Agent.objects.update(last_heartbeat=timezone.now() - timedelta(seconds=seconds))
+    """The agent's heartbeats (and so its runs') stopped ``seconds`` ago."""
+    then = timezone.now() - timedelta(seconds=seconds)
+    Agent.objects.update(last_heartbeat=then)
+    OperationRun.objects.filter(status__in=["running", "cancel_requested"]).update(
+        heartbeat_at=then
+    )
 
 
 def test_heartbeat_records_the_agent_and_online_follows_it():
@@ -112,7 +117,8 @@ def test_cancel_requested_on_a_lost_agent_ends_as_canceled(project):
 def test_a_live_agent_past_the_time_out_is_ended(project):
     run = running_run(project, timeout_seconds=60)
     OperationRun.objects.filter(pk=run.pk).update(
-        started_at=timezone.now() - timedelta(seconds=60 + AGENT_LOST_SECONDS + 1)
+        started_at=timezone.now() - timedelta(seconds=60 + AGENT_LOST_SECONDS + 1),
+        heartbeat_at=timezone.now(),  # still beating, but stuck
     )
     assert runs_reap_lost() == [run.pk]
     run.refresh_from_db()

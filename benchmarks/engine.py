@@ -1,0 +1,342 @@
+"""Run engine on real Celery workers: queue latency and throughput of small operations.
+
+    .venv/bin/python -m benchmarks.engine
+
+For each broker (the embedded filesystem broker; Redis when reachable at BENCH_REDIS_URL,
+default redis://127.0.0.1:6379/0) and for one and two workers (prefork, concurrency 1 each):
+
+* Queue latency: Run -> Running (``started_at - created_at``) of 20 runs started one at a
+  time, each waited for before the next; p50 / p95 / max in milliseconds.
+* Throughput: 100 small operations (10 records each) queued at once; runs per second from the
+  first queued to the last ended.
+* One 20,000-record run (one worker): records per second through source -> mapping -> target
+  with per-batch counter and failure writes (1% of records fail, as rows).
+
+Each configuration runs in a child process with its own temporary SQLite database (WAL) and
+broker folder, so nothing touches var/. Figures go to benchmarks/results.json under "engine".
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from connectors.base import ActivityType, Connector, RecordResult, Role, RunContext
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results.json"
+LATENCY_RUNS = 20
+THROUGHPUT_RUNS = 100
+BIG_RUN = 20_000
+
+
+# ------------------------------------------------------------ the benchmark's own connector
+class Numbers(ActivityType):
+    key = "numbers"
+    name = "Numbers"
+    role = Role.SOURCE
+
+    def estimate_total(self, context: RunContext, config: Mapping[str, Any]) -> int | None:
+        return int(config["count"])
+
+    def read(self, context: RunContext, config: Mapping[str, Any]) -> Iterator[list[dict]]:
+        count = int(config["count"])
+        for start in range(0, count, 500):
+            yield [
+                {"id": i, "email": f"n{i}@example.com", "first_name": f"N{i}"}
+                for i in range(start, min(count, start + 500))
+            ]
+
+
+class Discard(ActivityType):
+    key = "discard"
+    name = "Discard"
+    role = Role.TARGET
+    preferred_batch_size = 500
+
+    def write(
+        self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
+    ) -> list[RecordResult]:
+        return [
+            RecordResult.failed(key=str(r["id"]), error_key="bench", error_message="1 in 100")
+            if r["id"] % 100 == 99
+            else RecordResult.done(key=str(r["id"]))
+            for r in batch
+        ]
+
+
+class BenchConnector(Connector):
+    key = "bench"
+    name = "Benchmark"
+    version = "1.0.0"
+    activity_types = {"numbers": Numbers(), "discard": Discard()}
+
+
+# ------------------------------------------------------------------------- child process
+def _child(workers: int) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from designer.design.models import Activity, Connection, Operation, Transformation
+    from designer.projects.models import Project
+    from designer.runs.models import FINAL_STATUSES, Agent, OperationRun, RunStatus
+    from designer.runs.services import run_start
+
+    call_command("migrate", verbosity=0)
+    queue = f"bench-{uuid.uuid4().hex[:6]}"
+    project = Project.objects.create(name="Bench", agent_group=queue)
+    connection = Connection.objects.create(project=project, connector_key="bench", name="B")
+    mapping = Transformation.objects.create(
+        project=project,
+        name="M",
+        mapping=[
+            {"target": "email_address.address", "kind": "path", "value": "email"},
+            {"target": "first_name", "kind": "path", "value": "first_name"},
+            {"target": "id", "kind": "path", "value": "id"},
+        ],
+    )
+
+    def operation(name: str, count: int) -> Operation:
+        source = Activity.objects.create(
+            project=project,
+            connection=connection,
+            activity_type="numbers",
+            name=f"{name} source",
+            config={"count": count},
+        )
+        target = Activity.objects.create(
+            project=project,
+            connection=connection,
+            activity_type="discard",
+            name=f"{name} target",
+        )
+        return Operation.objects.create(
+            project=project, name=name, source=source, target=target, transformation=mapping
+        )
+
+    small = operation("small", 10)
+    big = operation("big", BIG_RUN)
+    procs = []
+    logs = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    for n in range(workers):
+        name = f"bench{n}-{uuid.uuid4().hex[:4]}@bench"
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "designer",
+                    "worker",
+                    "-P",
+                    "prefork",
+                    "-c",
+                    "1",
+                    "-Q",
+                    queue,
+                    "-n",
+                    name,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-l",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                stdout=(logs / f"{n}.log").open("w"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while Agent.objects.filter(last_heartbeat__isnull=False).count() < workers:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"workers did not start; logs in {logs}")
+            time.sleep(0.1)
+
+        def start(op: Operation) -> OperationRun:
+            with transaction.atomic():
+                return run_start(operation=op, trigger="command")
+
+        def wait(run_ids: list[int], timeout: float = 600) -> None:
+            deadline = time.monotonic() + timeout
+            while OperationRun.objects.filter(
+                pk__in=run_ids, status__in=FINAL_STATUSES
+            ).count() < len(run_ids):
+                if time.monotonic() > deadline:
+                    raise SystemExit("runs did not finish")
+                time.sleep(0.01)
+
+        start(small)  # warm-up: first task import, first connections
+        wait(list(OperationRun.objects.values_list("pk", flat=True)))
+
+        latencies = []
+        for _ in range(LATENCY_RUNS):
+            run = start(small)
+            wait([run.pk])
+            run.refresh_from_db()
+            assert run.status == RunStatus.SUCCESS, run.message
+            latencies.append((run.started_at - run.created_at).total_seconds() * 1000)
+        latencies.sort()
+
+        ids = [start(small).pk for _ in range(THROUGHPUT_RUNS)]
+        wait(ids)
+        runs = OperationRun.objects.filter(pk__in=ids)
+        first = min(r.created_at for r in runs)
+        last = max(r.ended_at for r in runs)
+        span = (last - first).total_seconds()
+        assert all(r.status == RunStatus.SUCCESS for r in runs)
+        figures: dict[str, Any] = {
+            "latency_ms": {
+                "runs": LATENCY_RUNS,
+                "p50": round(statistics.median(latencies), 1),
+                "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+                "max": round(latencies[-1], 1),
+            },
+            "throughput": {
+                "runs": THROUGHPUT_RUNS,
+                "records_per_run": 10,
+                "seconds": round(span, 2),
+                "runs_per_second": round(THROUGHPUT_RUNS / span, 1),
+                "agents_used": runs.values("agent_name").distinct().count(),
+            },
+        }
+        if workers == 1:
+            run = start(big)
+            wait([run.pk])
+            run.refresh_from_db()
+            seconds = (run.ended_at - run.started_at).total_seconds()
+            figures["big_run"] = {
+                "records": run.source_records,
+                "written": run.target_records,
+                "failed_rows": run.failed_records,
+                "seconds": round(seconds, 2),
+                "records_per_second": round(run.source_records / seconds),
+            }
+        return figures
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGQUIT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# ------------------------------------------------------------------------ orchestration
+def _redis_ok(url: str) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def _configuration(broker: str, workers: int, redis_url: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "designer.settings",
+            "VAR_DIR": tmp,
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            "EXTRA_CONNECTORS": "bench=benchmarks.engine.BenchConnector",
+            "CELERY_BROKER_DIR": f"{tmp}/broker",
+            "RUNS_HEARTBEAT_SECONDS": "2",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+        env["CELERY_BROKER_URL"] = redis_url if broker == "redis" else "filesystem://"
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.engine", "--child", str(workers)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"{broker} x{workers} failed:\n{out.stdout}\n{out.stderr}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run() -> dict[str, Any]:
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    brokers = ["filesystem"] + (["redis"] if _redis_ok(redis_url) else [])
+    figures: dict[str, Any] = {"database": "sqlite (WAL)", "pool": "prefork, concurrency 1"}
+    for broker in brokers:
+        for workers in (1, 2):
+            figures[f"{broker}_{workers}_worker{'s' if workers > 1 else ''}"] = _configuration(
+                broker, workers, redis_url
+            )
+    if "redis" not in brokers:
+        figures["note"] = f"Redis not reachable at {redis_url}: embedded broker only"
+    return figures
+
+
+def print_table(figures: dict[str, Any]) -> None:
+    print("Run engine on Celery workers (SQLite WAL, prefork -c 1 per worker)")
+    print(f"  {'configuration':<24} {'Run->Running p50/p95/max ms':>28} {'small runs/s':>13}")
+    for name, f in figures.items():
+        if not isinstance(f, dict) or "latency_ms" not in f:
+            continue
+        lat = f["latency_ms"]
+        print(
+            f"  {name:<24} {lat['p50']:>12} / {lat['p95']} / {lat['max']:<8} "
+            f"{f['throughput']['runs_per_second']:>10}"
+        )
+        if "big_run" in f:
+            big = f["big_run"]
+            print(
+                f"  {'':<24} one {big['records']:,}-record run: {big['seconds']} s, "
+                f"{big['records_per_second']:,} records/s, {big['failed_rows']} failure rows"
+            )
+
+
+def merge_results(figures: dict[str, Any]) -> None:
+    with open(HERE / "results-lock.tmp", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        except ValueError:
+            current = {}
+        current["engine"] = {
+            **figures,
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        fd, tmp = tempfile.mkstemp(dir=HERE, suffix=".tmp")
+        with os.fdopen(fd, "w") as out:
+            json.dump(current, out, indent=2, sort_keys=True)
+            out.write("\n")
+        os.replace(tmp, RESULTS)
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        print(json.dumps(_child(int(sys.argv[2]))))
+        return 0
+    figures = run()
+    print_table(figures)
+    merge_results(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
