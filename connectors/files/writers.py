@@ -71,8 +71,10 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested objects as dotted columns; lists of objects indexed (a.0.b); other lists joined."""
     out: dict[str, Any] = {}
     for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        name = f"{prefix}{key}" if prefix else key
+        if type(value) is str:  # the common case, first and without ABC checks
+            out[name] = value
+        elif isinstance(value, Mapping):
             out.update(flatten(value, name + "."))
         elif isinstance(value, list):
             if any(isinstance(item, Mapping | list) for item in value):
