@@ -267,6 +267,13 @@ class _Execution:
         source_context = self._context(source)
         target_context = self._context(target)
         size = self._batch_size(target_type, target.config)
+        rules = len(operation.transformation.mapping or []) if operation.transformation else 0
+        self.log(
+            LogLevel.INFO,
+            f"Source “{source.name}” ({source_type.name}) → "
+            + (f"transformation with {rules} rules" if rules else "no transformation")
+            + f" → target “{target.name}” ({target_type.name}), batches of {size}.",
+        )
 
         if run.input_records is not None:
             records = _rechunk([run.input_records], size)
@@ -439,6 +446,10 @@ class _Execution:
                         record,
                     )
                 )
+        self.log(
+            LogLevel.INFO,
+            f"Records {start + 1} to {start + len(chunk)}: {ok} written, {len(failures)} failed.",
+        )
         self._commit_batch(read=len(chunk), ok=ok, failures=failures)
 
     def _fail_all(self, to_write, failures, error_key, message, read) -> None:
