@@ -29,6 +29,7 @@ from designer.design.versioning import StaleVersion
 from designer.projects.access import Capability, ProjectAccess, project_view
 
 PANES = {"palette", "canvas", "components"}
+OAUTH_OUTCOME_KEY = "design.oauth_outcome"
 CHANGED = "designer-changed"
 
 
@@ -226,12 +227,18 @@ def connection_detail(
         connector = connection.connector
     except KeyError:
         raise Http404("This endpoint's connector is not installed") from None
+    outcome = request.session.get(OAUTH_OUTCOME_KEY)
+    if outcome and outcome.get("connection") == connection.pk:
+        del request.session[OAUTH_OUTCOME_KEY]
+    else:
+        outcome = None
     return _connection_form_response(
         request,
         access,
         connector=connector,
         form=_connection_form(connection),
         connection=connection,
+        oauth_outcome=outcome,
     )
 
 
@@ -336,7 +343,12 @@ def connection_oauth_callback(
         params=request.GET.dict(),
         redirect_uri=_redirect_uri(request, access, connection),
     )
-    (messages.success if authorised else messages.error)(request, message)
+    # Shown in the connection form, which the designer page reopens on the way back.
+    request.session[OAUTH_OUTCOME_KEY] = {
+        "connection": connection.pk,
+        "ok": authorised,
+        "message": message,
+    }
     return redirect(_designer_with(access, connection))
 
 

@@ -186,7 +186,7 @@ def test_connect_with_constant_contact_round_trip_through_the_sandbox(
     dialog(page).get_by_role("button", name="Connect with Constant Contact").click()
     # Sandbox authorize -> our callback -> back to the designer with the form open.
     page.wait_for_url(f"**/projects/{project.pk}/?connection={connection.pk}")
-    expect(page.get_by_role("status").first).to_contain_text("Authorised.")
+    expect(dialog(page).locator(".oauth-outcome")).to_contain_text("Authorised.")
     expect(dialog(page).locator("#connection-status")).to_contain_text("Connected")
     expect(dialog(page).locator('[data-secret-state="access_token"]')).to_have_text("set")
     connection.refresh_from_db()

@@ -226,12 +226,14 @@ def test_oauth_flow_with_pkce_state_bound_to_connection_and_user(
     connection.refresh_from_db()
     assert decrypt_json(connection.secrets_encrypted) == {"access_token": "token-1"}
     assert connection.status == ConnectionStatus.CONNECTED
-    page = unescape(client.get(done["Location"]).content.decode())
-    assert "Authorised." in page
+    detail = reverse("design:connection", args=[project.pk, connection.pk])
+    assert f'hx-get="{detail}" hx-trigger="load"' in client.get(done["Location"]).content.decode()
+    assert "Authorised. Connected to Fake CRM" in unescape(client.get(detail).content.decode())
+    assert "Authorised." not in client.get(detail).content.decode()  # shown once
 
     # The state is single use.
-    again = client.get(callback, {"state": state, "code": "good-code"})
-    assert "did not match" in unescape(client.get(again["Location"]).content.decode())
+    client.get(callback, {"state": state, "code": "good-code"})
+    assert "did not match" in unescape(client.get(detail).content.decode())
 
 
 def test_oauth_refusal_comes_back_with_the_reason(client_for, project, fake_connector):
@@ -240,11 +242,11 @@ def test_oauth_refusal_comes_back_with_the_reason(client_for, project, fake_conn
     start = client.post(reverse("design:connection_oauth_start", args=[project.pk, connection.pk]))
     state = parse_qs(urlparse(start["Location"]).query)["state"][0]
     callback = reverse("design:connection_oauth_callback", args=[project.pk, connection.pk])
-    done = client.get(
+    client.get(
         callback, {"state": state, "error": "access_denied", "error_description": "User said no"}
     )
-    page = unescape(client.get(done["Location"]).content.decode())
-    assert "Not authorised: User said no" in page
+    detail = reverse("design:connection", args=[project.pk, connection.pk])
+    assert "Not authorised: User said no" in unescape(client.get(detail).content.decode())
     connection.refresh_from_db()
     assert connection.status == ConnectionStatus.FAILING
 
@@ -255,8 +257,9 @@ def test_bad_code_is_reported(client_for, project, fake_connector):
     start = client.post(reverse("design:connection_oauth_start", args=[project.pk, connection.pk]))
     state = parse_qs(urlparse(start["Location"]).query)["state"][0]
     callback = reverse("design:connection_oauth_callback", args=[project.pk, connection.pk])
-    done = client.get(callback, {"state": state, "code": "stolen"})
-    assert "invalid_grant" in unescape(client.get(done["Location"]).content.decode())
+    client.get(callback, {"state": state, "code": "stolen"})
+    detail = reverse("design:connection", args=[project.pk, connection.pk])
+    assert "Not authorised: invalid_grant" in unescape(client.get(detail).content.decode())
 
 
 def test_duplicate_endpoint_copies_settings_and_activities_not_credentials(
