@@ -8,11 +8,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from connectors.base import ActivityType, Connector, Field, FieldKind
 from designer.design.models import component_name
 
 CLEAR_PREFIX = "clear__"
+DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> shows
 
 
 def _list_value(value: Any) -> str:
@@ -78,13 +80,30 @@ def form_field(spec: Field, *, secret_is_set: bool = False) -> forms.Field:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind is FieldKind.DATETIME:
         return forms.DateTimeField(
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common
+            widget=forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format=DATETIME_LOCAL_FORMAT
+            ),
+            **common,
         )
     return forms.CharField(max_length=spec.max_length, **common)
 
 
 def _no_help(common: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in common.items() if k != "help_text"}
+
+
+def initial_value(spec: Field, value: Any) -> Any:
+    """A stored config value as its widget wants it (ISO strings back to dates)."""
+    if isinstance(value, str) and value:
+        try:
+            if spec.kind is FieldKind.DATETIME:
+                parsed = datetime.datetime.fromisoformat(value)
+                return timezone.localtime(parsed) if timezone.is_aware(parsed) else parsed
+            if spec.kind is FieldKind.DATE:
+                return datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 def json_value(value: Any) -> Any:
@@ -113,7 +132,7 @@ class ComponentForm(forms.Form):
         for spec in self.specs:
             self.fields[spec.name] = self.make_field(spec)
             if spec.name in values and not spec.secret:
-                self.initial[spec.name] = values[spec.name]
+                self.initial[spec.name] = initial_value(spec, values[spec.name])
 
     def make_field(self, spec: Field) -> forms.Field:
         return form_field(spec)

@@ -96,3 +96,20 @@ def test_schema_tree_resolves_refs_arrays_and_stops_on_recursion():
         node, depth = node.children[0], depth + 1
     assert depth <= 2
     assert schema_tree(None) is None
+
+
+def test_stored_dates_and_times_show_again_when_editing():
+    from connectors.registry import get_connector
+
+    query = get_connector("constant_contact").activity_type("query")
+    form = ActivityForm(
+        activity_type=query,
+        values={"updated_after": "2026-11-27T10:30:00+00:00", "lists": ["a", "b"]},
+        initial={"name": "Q"},
+    )
+    html = str(form["updated_after"])
+    assert 'type="datetime-local"' in html and 'value="2026-11-27T10:30"' in html
+    assert 'value="a, b"' in str(form["lists"])
+    posted = ActivityForm({"name": "Q", "updated_after": "2026-11-27T10:30"}, activity_type=query)
+    assert posted.is_valid(), posted.errors
+    assert posted.config()["updated_after"].startswith("2026-11-27T10:30:00")

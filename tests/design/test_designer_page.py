@@ -137,3 +137,18 @@ def test_each_operation_shows_its_last_run_and_a_run_button(client_for, personas
         client_for("viewer").get(reverse("design:designer", args=[project.pk])).content.decode()
     )
     assert reverse("runs:start", args=[project.pk, second.pk]) not in viewer
+
+
+def test_the_transformation_step_links_to_the_mapping_editor(client_for, project, fake_connector):
+    from tests.factories import TransformationFactory
+
+    mapping = TransformationFactory(project=project, name="Contact map")
+    OperationFactory(project=project, name="Mapped", transformation=mapping)
+    OperationFactory(project=project, name="Unmapped")
+    html = unescape(
+        client_for("editor").get(reverse("design:designer", args=[project.pk])).content.decode()
+    )
+    editor = reverse("transformations:edit", args=[project.pk, mapping.pk])
+    assert f'<a href="{editor}">Contact map</a>' in html
+    unmapped = html[html.index('aria-label="Operation Unmapped"') :]
+    assert "Add transformation" in unmapped
