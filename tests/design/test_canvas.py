@@ -217,3 +217,21 @@ def test_keyboard_menu_offers_operations_and_posts_a_placement(client_for, proje
     assert "Add “Add contact” to an operation" in html
     assert "A new operation" in html and ">Sync</option>" in html
     assert f'name="activity" value="{endpoint["create"].pk}"' in html
+
+
+def test_undo_of_a_move_puts_the_step_back_in_both_operations(
+    client_for, personas, project, endpoint
+):
+    client = client_for("editor")
+    first = OperationFactory(project=project, name="First", source=endpoint["query"])
+    drop(client, project, from_operation=first.pk, from_slot="source")  # to a new operation
+    moved_to = Operation.objects.exclude(pk=first.pk).get()
+    assert moved_to.source == endpoint["query"]
+    html = unescape(
+        client.get(reverse("design:pane", args=[project.pk, "canvas"])).content.decode()
+    )
+    assert "Undo: Move “All contacts” from “First” to “New Operation”" in html
+    client.post(reverse("design:canvas_undo", args=[project.pk]), HTTP_HX_REQUEST="true")
+    first.refresh_from_db()
+    assert first.source == endpoint["query"]
+    assert not Operation.objects.filter(pk=moved_to.pk).exists()
