@@ -149,6 +149,21 @@ class OperationRun(models.Model):
         return (self.ended_at or timezone.now()) - self.started_at
 
     @property
+    def duration_text(self) -> str:
+        """“0.4 s”, “12 s”, “3 min 5 s”, “2 h 4 min”; empty before it starts."""
+        if self.duration is None:
+            return ""
+        seconds = self.duration.total_seconds()
+        if seconds < 10:
+            return f"{seconds:.1f} s"
+        whole = int(seconds)
+        if whole < 60:
+            return f"{whole} s"
+        if whole < 3600:
+            return f"{whole // 60} min {whole % 60} s"
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+    @property
     def done_records(self) -> int:
         return self.target_records + self.failed_records
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from designer.design.models import Operation
 from designer.projects.access import Capability, ProjectAccess, project_view
@@ -60,16 +61,22 @@ def start(request: HttpRequest, access: ProjectAccess, operation_id: int) -> Htt
         messages.error(request, str(exc))
         return redirect("design:designer", access.project.pk)
     if request.htmx:
-        return render(request, "runs/_status.html#run-status", _status_context(access, run))
+        response = render(request, "runs/_status.html#run-status", _status_context(access, run))
+        return trigger_client_event(response, "runs-changed")  # lists on the page refresh
     return redirect("runs:detail", access.project.pk, run.pk)
 
 
 @project_view(Capability.VIEW)
 @require_GET
 def run_status(request: HttpRequest, access: ProjectAccess, run_id: int) -> HttpResponse:
-    """The small live status panel (htmx polls it while the run is active)."""
+    """The small live status panel (htmx polls it while the run is active). On the run's own
+    page (``?page=1``) the end of the run reloads the page: counters, failures, buttons."""
     run = _run(access, run_id)
-    return render(request, "runs/_status.html#run-status", _status_context(access, run))
+    if request.htmx and request.GET.get("page") and run.is_final:
+        return HttpResponseClientRefresh()
+    context = {**_status_context(access, run), "on_run_page": bool(request.GET.get("page"))}
+    response = render(request, "runs/_status.html#run-status", context)
+    return trigger_client_event(response, "runs-changed") if run.is_final else response
 
 
 @project_view(Capability.VIEW)
@@ -82,6 +89,7 @@ def run_detail(request: HttpRequest, access: ProjectAccess, run_id: int) -> Http
         )
     context = {
         **_status_context(access, run),
+        "on_run_page": True,
         **_log(run),
         "failures": run.failures.all()[:FAILURES_ON_PAGE],
         "failures_shown": FAILURES_ON_PAGE,
