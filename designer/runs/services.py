@@ -307,6 +307,7 @@ def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
     cutoff = now - lost_after
     candidates = (
         OperationRun.objects.filter(status__in=[RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED])
+        .defer("input_records")
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
         .select_related("operation", "agent")
     )
@@ -315,11 +316,16 @@ def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
         if _reap_one(run, now=now, reason="lost"):
             changed.append(run.pk)
     # Runs whose agent is alive but which are long past their time-out (a stuck call).
-    for run in OperationRun.objects.filter(
-        status__in=[RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED], started_at__isnull=False
-    ).select_related("operation", "agent"):
-        deadline = run.started_at + timedelta(seconds=run.operation.timeout_seconds) + lost_after
-        if now > deadline and _reap_one(run, now=now, reason="timeout"):
+    # Only the timing columns are read for the check (every worker runs this every beat).
+    overdue = [
+        pk
+        for pk, started_at, timeout in OperationRun.objects.filter(
+            status__in=[RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED], started_at__isnull=False
+        ).values_list("pk", "started_at", "operation__timeout_seconds")
+        if now > started_at + timedelta(seconds=timeout) + lost_after and pk not in changed
+    ]
+    for run in OperationRun.objects.filter(pk__in=overdue).select_related("operation", "agent"):
+        if _reap_one(run, now=now, reason="timeout"):
             changed.append(run.pk)
     for pk in changed:
         run = OperationRun.objects.select_related("operation").get(pk=pk)
