@@ -235,3 +235,30 @@ def test_undo_of_a_move_puts_the_step_back_in_both_operations(
     first.refresh_from_db()
     assert first.source == endpoint["query"]
     assert not Operation.objects.filter(pk=moved_to.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("admin", 200), ("editor", 200), ("operator", 403), ("viewer", 403)]
+)
+def test_only_designers_change_the_canvas(client_for, project, endpoint, persona, status):
+    response = client_for(persona).post(
+        reverse("design:canvas_drop", args=[project.pk]),
+        {"activity": endpoint["query"].pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == status
+    assert Operation.objects.filter(project=project).exists() is (status == 200)
+
+
+def test_outsiders_cannot_place_another_projects_activity(client_for, project, fake_connector):
+    from tests.factories import ProjectFactory
+
+    elsewhere = ConnectionFactory(project=ProjectFactory(), connector_key="fake_crm")
+    foreign = ActivityFactory(connection=elsewhere, activity_type="query")
+    response = client_for("editor").post(
+        reverse("design:canvas_drop", args=[project.pk]),
+        {"activity": foreign.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 404
+    assert not Operation.objects.exists()
