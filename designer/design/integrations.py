@@ -30,9 +30,7 @@ def schedules(project: Project) -> list[Any]:
     """The project's schedules with their operation (one query)."""
     from designer.runs.models import Schedule
 
-    return list(
-        Schedule.objects.filter(project=project).select_related("operation").order_by("id")
-    )
+    return list(Schedule.objects.filter(project=project).select_related("operation").order_by("id"))
 
 
 def operation_urls(project_id: int, operation_id: int) -> dict[str, str]:
