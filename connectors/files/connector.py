@@ -38,6 +38,7 @@ from connectors.files.columns import (
 )
 from connectors.files.paths import UnsafePath, check_name, folder_of, matching_files, safe_path
 from connectors.files.readers import CsvOptions, Limits
+from connectors.files.records import read_error
 from connectors.files.writers import TEMPLATE_FIELDS, FileWriter, render_name, template_problem
 
 DEFAULT_MAX_FILE_BYTES = 2 << 30  # 2 GiB
@@ -104,7 +105,16 @@ def _common_checks(config: Mapping[str, Any]) -> dict[str, str]:
     return errors
 
 
-class ReadFile(ActivityType):
+class _FileSource(ActivityType):
+    def record_key(self, record: Mapping[str, Any]) -> str:
+        # An unreadable row is known by where it is: "contacts.csv line 17".
+        problem = read_error(record)
+        if problem:
+            return problem.partition(":")[0]
+        return super().record_key(record)
+
+
+class ReadFile(_FileSource):
     key = "read"
     name = "Read"
     role = Role.SOURCE
@@ -290,7 +300,7 @@ class WriteFile(ActivityType):
         return writer.write(batch, [self.record_key(r) for r in batch], first=first)
 
 
-class InlineData(ActivityType):
+class InlineData(_FileSource):
     """A small table kept in the activity's configuration: no file, for quick tries."""
 
     key = "inline"

@@ -47,6 +47,11 @@ def auto_map(
     """The rules plus new ones for unmapped target leaves; and the targets that were added."""
     out = [dict(r) for r in rules]
     mapped = {str(r.get("target")) for r in out}
+    if not any(f.leaf for f in target):
+        # An open target (a file without columns): carry every source field over as it is.
+        added = [f.path for f in source if f.leaf and f.path not in mapped]
+        out += [{"target": path, "kind": "path", "value": path} for path in added]
+        return out, added
     used = {str(r.get("value")) for r in out if r.get("kind", "path") == "path"}
     sources = [f for f in source if f.leaf]
     added: list[str] = []

@@ -192,6 +192,7 @@ def test_1000_contacts_from_csv_through_create(setup, cc_sandbox, client_for):
         "mapping_error": 5,
     }
     ragged = done.failures.get(index=99)
+    assert ragged.key == "contacts.csv line 101"
     assert ragged.error_message == (
         "record: contacts.csv line 101: 2 values where the header has 6 columns."
     )

@@ -115,3 +115,12 @@ def test_schema_tree_paths():
     assert paths["email_address.address"].required
     assert paths["phone_numbers.0.phone_number"].leaf
     assert paths["list_memberships"].label == "string[]"
+
+
+def test_auto_map_onto_an_open_target_carries_every_source_field():
+    rules, added = auto_map(
+        [{"target": "Email", "kind": "path", "value": "E-mail"}], fields(SOURCE), fields(None)
+    )
+    assert rules[0] == {"target": "Email", "kind": "path", "value": "E-mail"}
+    assert {"target": "City", "kind": "path", "value": "City"} in rules
+    assert added == list(SOURCE["properties"])  # "Email" is a target, not a source field

@@ -59,6 +59,8 @@ def test_ragged_rows_become_error_records_and_the_rest_is_read(read, context, fo
     records = read_all(read, context(), {"file_name": "ragged.csv"})
     assert [r.get("email") for r in records] == ["a@example.com", None, None, "d@example.com"]
     assert records[1][RECORD_ERROR] == "ragged.csv line 3: 2 values where the header has 3 columns."
+    assert read.record_key(records[1]) == "ragged.csv line 3"
+    assert read.record_key(records[0]) == "a@example.com"
     assert "4 values" in records[2][RECORD_ERROR] and "line 4" in records[2][RECORD_ERROR]
 
 
