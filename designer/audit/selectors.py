@@ -15,6 +15,7 @@ def audit_entries(
     project_id: int | None = None,
     action: str = "",
     kind: str = "",
+    component_id: int | None = None,
     actor: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
@@ -29,6 +30,8 @@ def audit_entries(
         entries = entries.filter(action=action)
     if kind:
         entries = entries.filter(component_kind=kind)
+    if component_id is not None:
+        entries = entries.filter(component_id=component_id)
     if actor:
         entries = entries.filter(actor_name__iexact=actor)
     if since:

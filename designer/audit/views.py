@@ -15,7 +15,13 @@ from designer.projects.access import Capability, ProjectAccess, project_view
 def project_history(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     action = request.GET.get("action", "")
     kind = request.GET.get("kind", "")
-    entries = selectors.audit_entries(project_id=access.project.pk, action=action, kind=kind)
+    component_id = request.GET.get("id", "")
+    entries = selectors.audit_entries(
+        project_id=access.project.pk,
+        action=action,
+        kind=kind,
+        component_id=int(component_id) if component_id.isdigit() else None,
+    )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -26,6 +32,7 @@ def project_history(request: HttpRequest, access: ProjectAccess) -> HttpResponse
             "page": page,
             "action": action,
             "kind": kind,
+            "component_id": component_id if component_id.isdigit() else "",
             "actions": AuditAction.choices,
             "kinds": selectors.audit_kinds(),
             "restorable": services.RESTORABLE,

@@ -143,3 +143,15 @@ def test_project_create_rename_delete_are_audited(client_for, personas):
     gone = AuditEntry.objects.get(action="delete", component_kind="project")
     assert gone.project_id is None and gone.project_name == "Audited 2"
     assert gone.actor_name == "outsider"
+
+
+def test_history_of_one_component(client_for, project):
+    audit_record(project=project, action="update", kind="operation", name="Op A")
+    first = audit_record(project=project, action="update", kind="operation", name="Op B")
+    AuditEntry.objects.filter(pk=first.pk).update(component_id=7)
+    html = (
+        client_for("viewer")
+        .get(reverse("audit:history", args=[project.pk]), {"kind": "operation", "id": "7"})
+        .content.decode()
+    )
+    assert "Op B" in html and "Op A" not in html

@@ -76,6 +76,7 @@ def test_runs_page_links_to_run_pages_and_cancels(console_client, project, make_
     staff = console_client("staff")
     html = html_of(staff, "runs")
     assert reverse("console:run", args=[running.pk]) in html
+    assert 'hx-select="#runs-table"' in html and 'hx-trigger="every 10s"' in html
     # The project's own run page only for members: staff outside the project would get 404.
     assert reverse("runs:detail", args=[project.pk, running.pk]) not in html
     admin_html = html_of(console_client("admin"), "runs")
