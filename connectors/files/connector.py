@@ -1,7 +1,7 @@
 """The Files connector: read and write CSV / JSON / JSON Lines in the connection's folder.
 
 The folder comes from ``ConnectionContext.extras["folder"]`` (the app sets it to
-FILES_ROOT/<project id>/<connection id>); optional extras ``max_file_bytes`` and ``max_rows``
+FILES_ROOT/<connection id>); optional extras ``max_file_bytes`` and ``max_rows``
 carry the deployment's limits. Activity types:
 
 * ``read`` (source): a file name or wildcard pattern, read in name order, in batches.

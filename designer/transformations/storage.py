@@ -1,6 +1,6 @@
 """Files connections' storage: one folder per connection, managed by the app.
 
-The folder is FILES_ROOT/<project id>/<connection id>. Uploads stream into a hidden temporary
+The folder is FILES_ROOT/<connection id>. Uploads stream into a hidden temporary
 file in that folder and are renamed into place only when complete and within the size limit,
 so a half-received upload never appears as a file.
 """
@@ -25,7 +25,9 @@ FILES_CONNECTOR = "files"
 
 
 def connection_folder(connection: Connection) -> Path:
-    return Path(settings.FILES_ROOT) / str(connection.project_id) / str(connection.pk)
+    # FILES_ROOT/<connection id>: the folder the run engine hands to the connector too
+    # (designer.runs.engine); connection ids are unique across projects.
+    return Path(settings.FILES_ROOT) / str(connection.pk)
 
 
 def connection_extras(connection: Connection) -> dict[str, Any]:

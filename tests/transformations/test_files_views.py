@@ -86,6 +86,4 @@ def test_only_files_connections_have_a_folder_page(client_for, project):
 
 def test_extras_point_the_connector_at_the_folder(files_connection, files_root):
     extras = connection_extras(files_connection)
-    assert extras["folder"] == str(
-        files_root / str(files_connection.project_id) / str(files_connection.pk)
-    )
+    assert extras["folder"] == str(files_root / str(files_connection.pk))

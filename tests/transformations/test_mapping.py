@@ -153,3 +153,16 @@ def test_expression_helpers():
         "meta": {"k": [1]},
         "lower": "a@x.io",
     }
+
+
+def test_with_several_expressions_the_failing_one_is_named():
+    rules = [
+        {"target": "a", "kind": "expression", "value": "first | upper"},
+        {"target": "b", "kind": "expression", "value": "'x' * size"},
+        {"target": "c", "kind": "expression", "value": "missing_field"},
+    ]
+    mapping = compile_mapping(rules)
+    assert mapping.apply({"first": "ann", "size": 2}) == {"a": "ANN", "b": "xx"}
+    with pytest.raises(MappingError) as info:
+        mapping.apply({"first": "ann", "size": 10_000_000})
+    assert info.value.target == "b" and "too large" in info.value.message

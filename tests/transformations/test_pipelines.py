@@ -14,7 +14,6 @@ import csv
 import io
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -33,22 +32,6 @@ from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
 from tests.runs.conftest import new_queue, wait_final, worker_env, workers  # noqa: F401
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-try:
-    from designer.runs import engine as _engine
-
-    # The worker must see the folder the UI manages (FILES_ROOT/<project>/<connection>);
-    # until the engine builds its extras with storage.connection_extras it uses another.
-    _ENGINE_USES_STORAGE = "connection_extras" in Path(_engine.__file__).read_text()
-except ImportError:
-    _ENGINE_USES_STORAGE = False
-if not _ENGINE_USES_STORAGE:
-    pytestmark.append(
-        pytest.mark.xfail(
-            reason="designer/runs/engine.py passes FILES_ROOT/<connection id> as the Files "
-            "folder instead of designer.transformations.storage.connection_extras(connection)",
-            strict=False,
-        )
-    )
 
 
 @pytest.fixture
