@@ -43,6 +43,15 @@ from connectors.files.writers import TEMPLATE_FIELDS, FileWriter, render_name, t
 
 DEFAULT_MAX_FILE_BYTES = 2 << 30  # 2 GiB
 DEFAULT_MAX_ROWS = 10_000_000
+# The deployment's limits, set once at start-up by the app (designer.transformations.apps);
+# a connection's extras may still override them.
+_limits = {"max_file_bytes": DEFAULT_MAX_FILE_BYTES, "max_rows": DEFAULT_MAX_ROWS}
+
+
+def configure_limits(*, max_file_bytes: int, max_rows: int) -> None:
+    _limits.update(max_file_bytes=int(max_file_bytes), max_rows=int(max_rows))
+
+
 INLINE_MAX_CHARS = 256 * 1024
 INLINE_MAX_ROWS = 1000
 SAMPLE_SIZE = 100
@@ -70,10 +79,10 @@ COLUMNS_HELP = (
 
 def limits_of(context: RunContext, config: Mapping[str, Any]) -> Limits:
     extras = context.connection.extras
-    max_rows = int(extras.get("max_rows") or DEFAULT_MAX_ROWS)
+    max_rows = int(extras.get("max_rows") or _limits["max_rows"])
     if config.get("max_rows"):
         max_rows = min(max_rows, int(config["max_rows"]))
-    return Limits(int(extras.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES), max_rows)
+    return Limits(int(extras.get("max_file_bytes") or _limits["max_file_bytes"]), max_rows)
 
 
 def csv_options(config: Mapping[str, Any]) -> CsvOptions:

@@ -6,6 +6,8 @@ the sandbox over HTTP. The worker reads and writes the connection's folder the U
 * Query to a CSV file and back: the file's emails through Delete, then the file through
   Create restores the contacts.
 * A hand-written CSV of emails through Delete.
+* Inline data to a JSON Lines file; an empty file and a file over the size limit end their
+  runs in Error with a message naming the file.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
 from tests.runs.conftest import new_queue, wait_final, worker_env, workers  # noqa: F401
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+MAX_FILE_BYTES = 200_000  # the worker's FILES_MAX_FILE_BYTES
 
 
 @pytest.fixture
@@ -67,6 +70,7 @@ def setup(project, workers, cc_sandbox, cc_tokens, settings, tmp_path):  # noqa:
         extra_env={
             "CONNECTOR_URL_ALLOW_LIST": cc_sandbox.url,
             "FILES_ROOT": str(settings.FILES_ROOT),
+            "FILES_MAX_FILE_BYTES": str(MAX_FILE_BYTES),
         },
     )
     folder = connection_folder(files)
@@ -295,3 +299,50 @@ def test_csv_of_emails_through_delete(setup, cc_sandbox):
     assert set(failures) == {"nobody@example.com", "not-an-email"}
     assert failures["nobody@example.com"][0] == "not_found"
     assert cc_sandbox.contacts == []
+
+
+# ------------------------------------------------ inline data -> file; empty and oversized files
+def test_inline_data_to_a_file_and_bad_files(setup, client_for):
+    project, files, folder = setup["project"], setup["files"], setup["folder"]
+    inline = ActivityFactory(
+        connection=files,
+        activity_type="inline",
+        name="Typed in",
+        config={"data": "email,name\na@x.io,Ann\nb@x.io,Bob\nbroken\n"},
+    )
+    write = ActivityFactory(
+        connection=files,
+        activity_type="write",
+        name="Out",
+        config={"file_name": "out-{run_id}.jsonl", "format": "jsonl"},
+    )
+    mapping = [
+        {"target": "email", "kind": "path", "value": "email"},
+        {"target": "name", "kind": "expression", "value": "name | upper"},
+    ]
+    done = run(operation(project, inline, write, mapping, "Inline to file"))
+    assert done.status == RunStatus.WARNING, (done.message, log_of(done))
+    assert (done.source_records, done.target_records, done.failed_records) == (3, 2, 1)
+    assert done.failures.get().key == "inline data line 4"
+    download = client_for("viewer").get(
+        f"/projects/{project.pk}/files/{files.pk}/download/out-{done.pk}.jsonl"
+    )
+    assert b"".join(download.streaming_content).decode().splitlines() == [
+        '{"email": "a@x.io", "name": "ANN"}',
+        '{"email": "b@x.io", "name": "BOB"}',
+    ]
+
+    (folder / "empty.csv").write_text("")
+    (folder / "big.csv").write_text("email\n" + "someone@example.com\n" * 12_000)
+    size = (folder / "big.csv").stat().st_size
+    for name, message in (
+        ("empty.csv", "empty.csv is empty: a CSV file needs a header row."),
+        ("big.csv", f"big.csv is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes."),
+    ):
+        read = ActivityFactory(
+            connection=files, activity_type="read", name=name, config={"file_name": name}
+        )
+        failed = run(operation(project, read, write, [], f"Read {name}"))
+        assert failed.status == RunStatus.ERROR
+        assert message in failed.message, failed.message
+        assert failed.source_records == 0
