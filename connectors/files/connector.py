@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from typing import Any
 
 from connectors.base import (
@@ -228,10 +229,11 @@ class ReadFile(_FileSource):
             header = readers.csv_header(path, csv_options(config))
             return {"type": "object", "properties": {h: {"type": "string"} for h in header}}
         sample = []
-        for record in self.rows(context, config):
-            sample.append(record)
-            if len(sample) >= SAMPLE_SIZE:
-                break
+        with closing(self.rows(context, config)) as rows:  # closes the file when done
+            for record in rows:
+                sample.append(record)
+                if len(sample) >= SAMPLE_SIZE:
+                    break
         return infer_schema(sample)
 
 

@@ -57,7 +57,10 @@ def _source_side(activity: Activity | None) -> Side:
     kind = activity_type_of(activity)
     if kind is None:
         return Side(activity, note="This source's connector is not installed.")
-    schema = kind.response_schema(activity.config) or None
+    try:
+        schema = kind.response_schema(activity.config) or None
+    except (ConnectorError, KeyError, TypeError, ValueError) as exc:
+        return Side(activity, note=f"The source schema could not be built: {exc}")
     note = ""
     sample = getattr(kind, "sample_schema", None)
     if schema is not None and not schema.get("properties") and callable(sample):
@@ -76,7 +79,10 @@ def _target_side(activity: Activity | None) -> Side:
     kind = activity_type_of(activity)
     if kind is None:
         return Side(activity, note="This target's connector is not installed.")
-    schema = kind.request_schema(activity.config) or None
+    try:
+        schema = kind.request_schema(activity.config) or None
+    except (ConnectorError, KeyError, TypeError, ValueError) as exc:
+        return Side(activity, note=f"The target schema could not be built: {exc}")
     note = ""
     if schema is not None and not schema.get("properties"):
         note = "Any field is accepted: add target fields by name."
