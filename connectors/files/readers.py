@@ -99,6 +99,11 @@ def csv_rows(
         raise file_error(f"{name} is empty: a CSV file needs a header row.", "empty") from None
     except csv.Error as exc:
         raise file_error(f"{name}: the header row can't be read ({exc}).") from None
+    if header_row and header_row[0][:2] in ("\udcff\udcfe", "\udcfe\udcff"):
+        raise file_error(
+            f"{name} is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8.",
+            "encoding",
+        )
     if _UNDECODABLE.search("".join(header_row)):
         raise file_error(
             f"{name}: the header row is not valid in the chosen encoding; is the file Latin-1?",
@@ -117,12 +122,18 @@ def csv_rows(
         picks = [(header.index(c.name), c) for c in columns]
     typed = bool(columns) and any(c.type != "string" for c in columns)
     while True:
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield error_record(f"{name} line {reader.line_num}: {exc}")
+            end = reader.line_num
+            where = f"line {start}" if end <= start else f"lines {start}-{end}"
+            hint = ""
+            if "unexpected end of data" in str(exc):
+                hint = f" (a quoted value opened on line {start} is never closed)"
+            yield error_record(f"{name} {where}: {exc}{hint}")
             continue
         if not row:
             continue  # blank line

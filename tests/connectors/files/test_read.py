@@ -184,3 +184,20 @@ def test_validate_config_names_the_field(read):
     errors = read.validate_config({"file_name": "../etc/passwd", "columns": "a:date"})
     assert "folders" in errors["file_name"]
     assert "type must be one of" in errors["columns"]
+
+
+def test_utf16_unclosed_quotes_and_oversized_cells_are_explained(read, context, folder):
+    (folder / "u16.csv").write_text("email,name\na@x.io,Ann\n", encoding="utf-16")
+    with pytest.raises(ConnectorError, match=r"u16\.csv is UTF-16"):
+        read_all(read, context(), {"file_name": "u16.csv"})
+    (folder / "open.csv").write_text('email,note\na@x.io,ok\nb@x.io,"never closed\nc@x.io,y\n')
+    records = read_all(read, context(), {"file_name": "open.csv"})
+    assert records[0] == {"email": "a@x.io", "note": "ok"}
+    assert records[1][RECORD_ERROR] == (
+        "open.csv lines 3-4: unexpected end of data "
+        "(a quoted value opened on line 3 is never closed)"
+    )
+    (folder / "huge.csv").write_text("e,n\na,ok\nb," + "x" * (2 << 20) + "\nc,fine\n")
+    records = read_all(read, context(), {"file_name": "huge.csv"})
+    assert [r.get("e") for r in records] == ["a", None, "c"]
+    assert "huge.csv line 3: field larger than field limit" in records[1][RECORD_ERROR]
