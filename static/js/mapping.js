@@ -227,6 +227,13 @@
     if (source) {
       event.preventDefault();
       selectSource(source);
+      return;
+    }
+    const target = event.target.closest(".target-label");
+    if (target && selectedSource) {
+      event.preventDefault();
+      mapOnto(target.closest(".target-field"), selectedSource.dataset.path);
+      selectSource(selectedSource);
     }
   });
   editor.addEventListener("change", (event) => {
