@@ -8,6 +8,7 @@ so a half-received upload never appears as a file.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.db import transaction
 
 from connectors.files.paths import list_files, safe_path
 from designer.design.models import Connection
@@ -142,3 +144,11 @@ class LimitedUploadHandler(FileUploadHandler):
     def upload_interrupted(self) -> None:
         if self.file is not None:
             self.file.discard()
+
+
+def folder_remove_on_delete(sender: Any, instance: Connection, **kwargs: Any) -> None:
+    """post_delete of a Connection: a Files connection's folder goes with it, once committed."""
+    if instance.connector_key != FILES_CONNECTOR:
+        return
+    folder = connection_folder(instance)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))

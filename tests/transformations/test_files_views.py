@@ -87,3 +87,16 @@ def test_only_files_connections_have_a_folder_page(client_for, project):
 def test_extras_point_the_connector_at_the_folder(files_connection, files_root):
     extras = connection_extras(files_connection)
     assert extras["folder"] == str(files_root / str(files_connection.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_files_connection_or_its_project_removes_its_folder(project):
+    kept = ConnectionFactory(project=project, connector_key="files", name="Kept")
+    gone = ConnectionFactory(project=project, connector_key="files", name="Gone")
+    for conn in (kept, gone):
+        connection_folder(conn).mkdir(parents=True)
+        (connection_folder(conn) / "a.csv").write_text("a\n1\n")
+    gone.delete()
+    assert not connection_folder(gone).exists() and connection_folder(kept).exists()
+    project.delete()
+    assert not connection_folder(kept).exists()
