@@ -12,10 +12,9 @@ carry the deployment's limits. Activity types:
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from connectors.base import (
@@ -399,25 +398,22 @@ class InlineData(_FileSource):
         )
 
 
-# Which (file, run) pairs have had their first batch, so later batches append. In-process:
-# a run's batches all go through one worker process; a re-queued run starts again from the
-# first batch, which correctly replaces the half-written file.
-_started: OrderedDict[tuple[str, str], None] = OrderedDict()
-_started_lock = threading.Lock()
-_STARTED_KEEP = 10_000
+def _first_batch(path: Path, context: RunContext) -> bool:
+    """Is this the run's first batch for ``path`` (replace the file) or a later one (append)?
 
-
-def _first_batch(path, context: RunContext) -> bool:
+    A hidden marker beside the file names the run that wrote it, so the answer survives a
+    worker change: a run re-queued after its agent was lost resumes where it stopped, and its
+    next batch must append to what the first worker wrote, not replace it.
+    """
     run = context.run_id or f"context-{id(context)}"
-    key = (str(path), run)
-    with _started_lock:
-        if key in _started:
-            _started.move_to_end(key)
+    marker = path.with_name(f".{path.name}.run")
+    try:
+        if marker.read_text() == run and path.exists():
             return False
-        _started[key] = None
-        while len(_started) > _STARTED_KEEP:
-            _started.popitem(last=False)
-        return True
+    except OSError:
+        pass
+    marker.write_text(run)
+    return True
 
 
 class FilesConnector(Connector):

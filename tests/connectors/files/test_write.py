@@ -101,3 +101,15 @@ def test_utf8_bom_option_writes_a_single_bom(write, context, folder):
     write.write(ctx, config, [{"a": "ü"}])
     data = (folder / "bom.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+
+
+def test_a_resumed_run_appends_even_in_another_process(files, write, context, folder):
+    from connectors.files.connector import FilesConnector
+
+    config = {"file_name": "r-{run_id}.csv"}
+    write.write(context(run_id="11"), config, [{"n": "1"}])
+    # A different worker (a new connector instance, a new context) continues run 11.
+    other = FilesConnector().activity_type("write")
+    other.write(context(run_id="11"), config, [{"n": "2"}])
+    assert (folder / "r-11.csv").read_text().splitlines() == ["n", "1", "2"]
+    assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == ["r-11.csv"]
