@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "designer.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -230,6 +231,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = float(
         env("RUNS_BROKER_POLL_SECONDS", "0.1")
     )
+    # Fanout bindings (worker remote control) beside the queues, not in the current folder.
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(CELERY_BROKER_DIR / "control")
+    (CELERY_BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE = {
     "runs-reap-lost": {"task": "runs.reap_lost", "schedule": 30.0},
     "runs-prune": {"task": "runs.prune", "schedule": 24 * 60 * 60.0},

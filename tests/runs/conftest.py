@@ -145,13 +145,14 @@ def worker_env(django_db_setup, tmp_path_factory) -> dict[str, str]:
     )
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         folder = tmp_path_factory.mktemp("broker")
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir()
         app.conf.broker_transport_options = {
+            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
-            "store_processed": False,
+            "control_folder": str(folder / "control"),
         }
         # Connections made before this (if any) point at the default folder: drop them.
         if app._pool is not None:
@@ -174,6 +175,18 @@ class Worker:
             self.process.send_signal(sig)
             self.process.wait(timeout=20)
 
+    def children(self) -> list[int]:
+        """Pids of the worker's pool processes (prefork)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -184,11 +197,20 @@ class Workers:
     folder: Path
     started: list[Worker] = field(default_factory=list)
 
-    def start(self, queue: str, *, extra_env: dict[str, str] | None = None, wait: bool = True):
-        workers = self.start_many([queue], extra_env=extra_env, wait=wait)
+    def start(
+        self,
+        queue: str,
+        *,
+        extra_env: dict[str, str] | None = None,
+        wait: bool = True,
+        pool: str = "solo",
+    ):
+        workers = self.start_many([queue], extra_env=extra_env, wait=wait, pool=pool)
         return workers[0]
 
-    def start_many(self, queues: list[str], *, extra_env=None, wait: bool = True):
+    def start_many(
+        self, queues: list[str], *, extra_env=None, wait: bool = True, pool: str = "solo"
+    ):
         """Start one worker per queue entry at once (they boot in parallel)."""
         new = []
         for queue in queues:
@@ -205,7 +227,7 @@ class Workers:
                     "designer",
                     "worker",
                     "-P",
-                    "solo",
+                    pool,
                     "-c",
                     "1",
                     "-Q",

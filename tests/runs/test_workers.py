@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import os
 import signal
 import subprocess
 import sys
@@ -236,3 +237,29 @@ def test_sigkill_with_the_error_policy_ends_the_run_as_agent_lost(
     handled = {f"r{i}@example.com" for i in range(run.source_records)}
     assert set(written) | failed == handled
     assert run.target_records == len(set(written) - failed)
+
+
+def test_a_killed_pool_process_is_caught_by_the_run_heartbeat(project, workers, tmp_path):
+    """Prefork: the pool process dies but the worker's main process lives on and keeps
+    sending agent heartbeats; the run's own heartbeat stops, so the run is still ended."""
+    queue = new_queue()
+    project.agent_group = queue
+    project.save()
+    operation = make_operation(project, count=500, page=10, batch=10, delay=0.05)
+    worker = workers.start(queue, pool="prefork")
+    run = run_start(operation=operation, trigger=RunTrigger.MANUAL)
+
+    def progressed():
+        run.refresh_from_db()
+        return run.source_records >= 30
+
+    wait_for(progressed, what="progress")
+    children = worker.children()
+    assert len(children) == 1
+    os.kill(children[0], signal.SIGKILL)
+    wait_final(run, timeout=60)
+    assert run.status == RunStatus.ERROR
+    assert run.message.startswith(f"Agent lost: {worker.name} stopped sending heartbeats")
+    assert worker.process.poll() is None  # the worker itself is alive ...
+    assert Agent.objects.get(name=worker.name).online  # ... and still reports in
+    assert run.attempts == 1  # a redelivered message finds nothing to claim
