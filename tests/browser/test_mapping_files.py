@@ -39,7 +39,7 @@ def test_upload_a_csv_then_map_from_its_inferred_header(page, login, files_setup
     page.goto(f"/projects/{project.pk}/transformations/{transformation.pk}/")
     expect(page.get_by_text("The schema could not be inferred: No file matches")).to_be_visible()
 
-    page.get_by_role("link", name="Files").click()
+    page.get_by_role("link", name="Manage files").click()
     page.get_by_label("File", exact=True).set_input_files(str(local))
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status")).to_contain_text("Uploaded signups.csv")
