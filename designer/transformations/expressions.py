@@ -3,7 +3,8 @@
 An expression sees the source record's fields as variables (``first_name ~ " " ~
 last_name``) and the whole record as ``record`` (``record["E-mail"]`` for awkward names). It
 returns a real value - a string, a number, a list - not rendered text. The sandbox refuses
-attribute tricks; ``*`` and ``**`` are capped so one rule can't eat the worker's memory.
+attribute tricks and changes to the record; ``*`` and ``**`` are capped so one rule can't
+eat the worker's memory.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, Undefined
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_REPEAT = 100_000
 MAX_EXPONENT = 1000
@@ -75,7 +76,8 @@ def _coalesce(*values: Any) -> Any:
     return None
 
 
-class MappingSandbox(SandboxedEnvironment):
+class MappingSandbox(ImmutableSandboxedEnvironment):
+    # Immutable: an expression can't change the record (record.pop(...)) under other rules.
     intercepted_binops = frozenset({"*", "**"})
 
     def call_binop(self, context, operator_name: str, left: Any, right: Any) -> Any:
