@@ -67,7 +67,13 @@ def upload(request: HttpRequest, access: ProjectAccess, connection_id: int) -> H
         request, folder=storage.connection_folder(connection), limit=limit
     )
     request.upload_handlers = [handler]
-    return _store_upload(request, access, connection, handler, back)
+    try:
+        return _store_upload(request, access, connection, handler, back)
+    finally:
+        # Refused (a CSRF failure, an unsafe name) or stored: the hidden temporary file is
+        # gone either way (a stored upload was renamed into place, so this finds nothing).
+        if handler.file is not None:
+            handler.file.discard()
 
 
 @csrf_protect

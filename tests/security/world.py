@@ -1,0 +1,186 @@
+"""A project filled with one of everything, secrets planted in every place a secret can live.
+
+Used by the URL sweeps (real ids for every ``<int:...>`` of every project URL) and by the
+secret scan (the planted values must never come back out).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from designer.audit.models import AuditEntry
+from designer.crypto import encrypt_json
+from designer.projects import services as project_services
+from designer.projects.models import Membership, Project, Role
+from designer.runs.models import (
+    DebugSample,
+    OperationRun,
+    RecordFailure,
+    RunLogLine,
+    RunStatus,
+    Schedule,
+)
+from tests.factories import (
+    ActivityFactory,
+    ConnectionFactory,
+    MembershipFactory,
+    OperationFactory,
+    TransformationFactory,
+    UserFactory,
+)
+
+# Distinctive values: any of them showing up outside encrypted columns is a leak.
+SECRETS = {
+    "client_secret": "PLANTED-client-secret-7f3a9c",
+    "access_token": "PLANTED-access-token-51be02",
+    "refresh_token": "PLANTED-refresh-token-c4d8e1",
+    "variable": "PLANTED-secret-variable-9e6d20",
+}
+
+
+def walk(patterns=None, prefix: str = ""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+@dataclass
+class World:
+    project: Project
+    ids: dict[str, int]
+    strings: dict[str, str] = field(default_factory=dict)
+
+    def url(self, route: str, *, project_id: int | None = None) -> str:
+        """The route with this world's ids (``project_id`` may point elsewhere)."""
+        path = route.replace("<int:project_id>", str(project_id or self.project.pk))
+
+        def fill(match: re.Match) -> str:
+            converter, name = match.group(1), match.group(2)
+            if converter == "int":
+                if name == "connection_id" and route.startswith("projects/<int:project_id>/files/"):
+                    return str(self.ids["files_connection_id"])
+                if name == "component_id":
+                    return str(self.ids["activity_id"])
+                return str(self.ids[name])
+            return self.strings.get(name, "x")
+
+        return "/" + re.sub(r"<(\w+):(\w+)>", fill, path)
+
+
+def build_world(*, admin, name: str = "World", sandbox_url: str = "http://127.0.0.1:9") -> World:
+    project = Project.objects.create(name=name)
+    if not Membership.objects.filter(project=project, user=admin).exists():
+        MembershipFactory(project=project, user=admin, role=Role.ADMIN)
+    extra = MembershipFactory(project=project, user=UserFactory(), role=Role.VIEWER)
+    cc = ConnectionFactory(
+        project=project,
+        connector_key="constant_contact",
+        name="Constant Contact",
+        config={
+            "client_id": "test-client",
+            "auth_method": "oauth",
+            "api_base_url": sandbox_url + "/v3",
+            "authorize_url": sandbox_url + "/oauth2/default/v1/authorize",
+            "token_url": sandbox_url + "/oauth2/default/v1/token",
+        },
+        secrets_encrypted=encrypt_json(
+            {
+                "client_secret": SECRETS["client_secret"],
+                "access_token": SECRETS["access_token"],
+                "refresh_token": SECRETS["refresh_token"],
+                "expires_at": int(timezone.now().timestamp()) + 3600,
+            }
+        ),
+    )
+    files = ConnectionFactory(project=project, connector_key="files", name="Files")
+    query = ActivityFactory(connection=cc, activity_type="query", name="Query", config={})
+    create = ActivityFactory(
+        connection=cc,
+        activity_type="create",
+        name="Create",
+        config={"mode": "single", "create_source": "Account", "on_duplicate": "fail"},
+    )
+    transformation = TransformationFactory(
+        project=project,
+        mapping=[{"target": "email_address.address", "kind": "path", "value": "email_address"}],
+    )
+    operation = OperationFactory(
+        project=project, source=query, target=create, transformation=transformation
+    )
+    run = OperationRun.objects.create(
+        project=project,
+        operation=operation,
+        status=RunStatus.WARNING,
+        trigger="manual",
+        queue=project.agent_group,
+        started_at=timezone.now(),
+        ended_at=timezone.now(),
+        source_records=2,
+        target_records=1,
+        failed_records=1,
+        debug=True,
+        message="Finished with failed records: 2 source records, 1 written, 1 failed.",
+    )
+    RunLogLine.objects.create(run=run, level="info", message="Started.")
+    RecordFailure.objects.create(
+        run=run,
+        index=1,
+        key="bad@example.com",
+        error_key="validation",
+        error_message="email_address.address: not an email",
+        record={"email_address": "bad@example.com"},
+    )
+    DebugSample.objects.create(
+        run=run,
+        method="GET",
+        url=sandbox_url + "/v3/contacts",
+        status=200,
+        duration_ms=3.0,
+        attempt=1,
+        request_body=None,
+        response_body={"contacts": []},
+        error="",
+    )
+    variable = project_services.variable_create(
+        project=project, name="api_password", value=SECRETS["variable"], is_secret=True, actor=admin
+    )
+    schedule = Schedule.objects.create(project=project, operation=operation, created_by=admin)
+    entry = AuditEntry.objects.filter(project=project).first() or AuditEntry.objects.create(
+        project=project, project_name=project.name, action="update"
+    )
+    return World(
+        project=project,
+        ids={
+            "membership_id": extra.pk,
+            "variable_id": variable.pk,
+            "connection_id": cc.pk,
+            "files_connection_id": files.pk,
+            "activity_id": query.pk,
+            "operation_id": operation.pk,
+            "transformation_id": transformation.pk,
+            "run_id": run.pk,
+            "schedule_id": schedule.pk,
+            "entry_id": entry.pk,
+        },
+        strings={
+            "pane": "canvas",
+            "connector_key": "constant_contact",
+            "activity_type": "query",
+            "kind": "activity",
+            "action": "rename",
+            "slot": "source",
+            "name": "contacts.csv",
+            "fmt": "csv",
+        },
+    )
+
+
+def project_routes() -> list[tuple[str, Any]]:
+    return [(route, p) for route, p in walk() if "<int:project_id>" in route]
