@@ -60,6 +60,10 @@ class ConnectorError(Exception):
 
     ``permanent`` says whether retrying can help: bad credentials or a validation error are
     permanent; throttling, 5xx and network errors are not.
+
+    ``done``: a target's ``write`` that stops mid-batch sets it to the results of the batch's
+    first records (already written) before raising, so the engine counts them as written
+    instead of reporting them failed.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class ConnectorError(Exception):
         self.permanent = permanent
         self.key = key
         self.status = status
+        self.done: list[RecordResult] = []
 
 
 class NeedsReconnect(ConnectorError):

@@ -400,18 +400,22 @@ class _Execution:
                     target_type.write(target_context, self.operation.target.config, batch)
                 )
             except ConnectorError as exc:
+                # Records the target wrote before it stopped keep their results (exc.done).
+                done = list(exc.done)[: len(to_write)]
                 if exc.permanent:
-                    self._fail_all(to_write, failures, exc.key or "error", exc.message, len(chunk))
+                    self._fail_all(
+                        to_write, failures, exc.key or "error", exc.message, len(chunk), done
+                    )
                     raise
                 self.log(
                     LogLevel.WARNING,
                     f"Batch of {len(batch)} records failed after retries: {exc.message}",
                 )
-                results = [
+                results = done + [
                     RecordResult.failed(
                         key=key, error_key=exc.key or "transient_error", error_message=exc.message
                     )
-                    for _, _, key, _ in to_write
+                    for _, _, key, _ in to_write[len(done) :]
                 ]
             except Exception as exc:
                 text = f"Internal error in the target: {type(exc).__name__}: {exc}"
@@ -452,11 +456,24 @@ class _Execution:
         )
         self._commit_batch(read=len(chunk), ok=ok, failures=failures)
 
-    def _fail_all(self, to_write, failures, error_key, message, read) -> None:
+    def _fail_all(self, to_write, failures, error_key, message, read, done=()) -> None:
+        """Commit a batch the target gave up on: ``done`` holds the results of its first
+        records (written before the error); the rest fail with the error."""
+        ok = 0
+        for (index, record, key, _), result in zip(to_write, done, strict=False):
+            if result.ok:
+                ok += 1
+            else:
+                failures.append(
+                    _Failure(
+                        index, result.key or key, result.error_key, result.error_message, record
+                    )
+                )
         failures.extend(
-            _Failure(index, key, error_key, message, record) for index, record, key, _ in to_write
+            _Failure(index, key, error_key, message, record)
+            for index, record, key, _ in to_write[len(done) :]
         )
-        self._commit_batch(read=read, ok=0, failures=failures)
+        self._commit_batch(read=read, ok=ok, failures=failures)
 
     def _mark_in_flight(self, chunk: list[dict], source_type: ActivityType) -> None:
         in_flight = [{"key": _key(source_type, r), "record": r} for r in chunk]

@@ -79,6 +79,7 @@ def write_each(
             streak = 0
         except ConnectorError as exc:
             if is_connection_level(exc):
+                exc.done = results  # the records before this one were written
                 raise
             results.append(failure_from(exc, key))
             if exc.permanent:
