@@ -2,8 +2,9 @@
 
     .venv/bin/python -m benchmarks.engine
 
-For each broker (the embedded filesystem broker; Redis when reachable at BENCH_REDIS_URL,
-default redis://127.0.0.1:6379/0) and for one and two workers (prefork, concurrency 1 each):
+For the embedded set-up (filesystem broker + SQLite), Redis + SQLite and Redis + PostgreSQL
+(when reachable at BENCH_REDIS_URL / BENCH_POSTGRES_URL, defaults on 127.0.0.1), each with
+one and with two workers (prefork, concurrency 1 each):
 
 * Queue latency: Run -> Running (``started_at - created_at``) of 20 runs started one at a
   time, each waited for before the next; p50 / p95 / max in milliseconds.
@@ -12,8 +13,9 @@ default redis://127.0.0.1:6379/0) and for one and two workers (prefork, concurre
 * One 20,000-record run (one worker): records per second through source -> mapping -> target
   with per-batch counter and failure writes (1% of records fail, as rows).
 
-Each configuration runs in a child process with its own temporary SQLite database (WAL) and
-broker folder, so nothing touches var/. Figures go to benchmarks/results.json under "engine".
+Each configuration runs in a child process with its own fresh database (a temporary SQLite
+file, or a PostgreSQL database created and dropped) and broker folder; nothing touches var/.
+Figures go to benchmarks/results.json under "engine".
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -250,13 +253,48 @@ def _redis_ok(url: str) -> bool:
         return False
 
 
-def _configuration(broker: str, workers: int, redis_url: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
+def _postgres_ok(url: str) -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+@contextmanager
+def _database(kind: str, tmp: str, postgres_url: str) -> Iterator[str]:
+    """A fresh database for one configuration: a SQLite file, or a PostgreSQL database
+    created (and dropped) on the server at ``postgres_url``."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp}/bench.sqlite3"
+        return
+    import psycopg
+
+    name = f"bench_engine_{os.getpid()}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _configuration(
+    broker: str, database: str, workers: int, redis_url: str, postgres_url: str
+) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp,
+        _database(database, tmp, postgres_url) as database_url,
+    ):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "designer.settings",
             "VAR_DIR": tmp,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            "DATABASE_URL": database_url,
             "EXTRA_CONNECTORS": "bench=benchmarks.engine.BenchConnector",
             "CELERY_BROKER_DIR": f"{tmp}/broker",
             "RUNS_HEARTBEAT_SECONDS": "2",
@@ -279,33 +317,41 @@ def _configuration(broker: str, workers: int, redis_url: str) -> dict[str, Any]:
 
 def run() -> dict[str, Any]:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    brokers = ["filesystem"] + (["redis"] if _redis_ok(redis_url) else [])
-    figures: dict[str, Any] = {"database": "sqlite (WAL)", "pool": "prefork, concurrency 1"}
-    for broker in brokers:
+    postgres_url = os.environ.get(
+        "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    # The embedded set-up (filesystem broker + SQLite), then Redis with SQLite and, when a
+    # server is there, Redis with PostgreSQL (the production shape).
+    configurations = [("filesystem", "sqlite")]
+    if _redis_ok(redis_url):
+        configurations.append(("redis", "sqlite"))
+        if _postgres_ok(postgres_url):
+            configurations.append(("redis", "postgres"))
+    figures: dict[str, Any] = {"pool": "prefork, concurrency 1 per worker"}
+    for broker, database in configurations:
         for workers in (1, 2):
-            figures[f"{broker}_{workers}_worker{'s' if workers > 1 else ''}"] = _configuration(
-                broker, workers, redis_url
-            )
-    if "redis" not in brokers:
+            name = f"{broker}_{database}_{workers}_worker{'s' if workers > 1 else ''}"
+            figures[name] = _configuration(broker, database, workers, redis_url, postgres_url)
+    if len(configurations) == 1:
         figures["note"] = f"Redis not reachable at {redis_url}: embedded broker only"
     return figures
 
 
 def print_table(figures: dict[str, Any]) -> None:
-    print("Run engine on Celery workers (SQLite WAL, prefork -c 1 per worker)")
-    print(f"  {'configuration':<24} {'Run->Running p50/p95/max ms':>28} {'small runs/s':>13}")
+    print("Run engine on Celery workers (prefork -c 1 per worker)")
+    print(f"  {'configuration':<30} {'Run->Running p50/p95/max ms':>28} {'small runs/s':>13}")
     for name, f in figures.items():
         if not isinstance(f, dict) or "latency_ms" not in f:
             continue
         lat = f["latency_ms"]
         print(
-            f"  {name:<24} {lat['p50']:>12} / {lat['p95']} / {lat['max']:<8} "
+            f"  {name:<30} {lat['p50']:>12} / {lat['p95']} / {lat['max']:<8} "
             f"{f['throughput']['runs_per_second']:>10}"
         )
         if "big_run" in f:
             big = f["big_run"]
             print(
-                f"  {'':<24} one {big['records']:,}-record run: {big['seconds']} s, "
+                f"  {'':<30} one {big['records']:,}-record run: {big['seconds']} s, "
                 f"{big['records_per_second']:,} records/s, {big['failed_rows']} failure rows"
             )
 

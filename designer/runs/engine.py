@@ -134,6 +134,7 @@ class _Execution:
         self.read = run.source_records
         self._last_check = 0.0
         self._cancelled = False
+        self.pending_total: int | None = None
 
     # ---------------------------------------------------------------- ownership-checked writes
     def _owned(self):
@@ -281,8 +282,7 @@ class _Execution:
         else:
             if run.total_expected is None:
                 total = self._estimate(source_type, source_context, source.config)
-                if total is not None:
-                    OperationRun.objects.filter(pk=run.pk).update(total_expected=total)
+                self.pending_total = total  # stored with the first batch: one commit less
             records = _rechunk(source_type.read(source_context, source.config), size)
         resume_at = self.read
         if resume_at:
@@ -477,8 +477,13 @@ class _Execution:
 
     def _mark_in_flight(self, chunk: list[dict], source_type: ActivityType) -> None:
         in_flight = [{"key": _key(source_type, r), "record": r} for r in chunk]
-        if not self._owned().update(in_flight_records=in_flight):
+        if not self._owned().update(in_flight_records=in_flight, **self._total()):
             raise _Lost()
+
+    def _total(self) -> dict[str, int]:
+        """The source's estimate, once, for the next write of the run row."""
+        total, self.pending_total = self.pending_total, None
+        return {"total_expected": total} if total is not None else {}
 
     def _commit_batch(self, *, read: int, ok: int, failures: list[_Failure]) -> None:
         with transaction.atomic():
@@ -522,6 +527,7 @@ class _Execution:
                 message=message[:5000],
                 in_flight_records=None,
                 http_requests=F("http_requests") + self.http_requests,
+                **self._total(),
             )
             if not updated:
                 raise _Lost()
