@@ -143,3 +143,15 @@ def test_a_viewer_sees_the_mapping_read_only(page, login, editor_url):
     expect(page.get_by_role("tree", name="Source schema")).to_be_visible()
     expect(page.get_by_label("How first_name is mapped")).to_be_disabled()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
+
+
+def test_map_with_the_keyboard(page, login, editor_url):
+    login(page, "editor")
+    page.goto(editor_url)
+    source_field(page, "Surname").focus()
+    page.keyboard.press("Enter")
+    expect(source_field(page, "Surname")).to_have_class("source-field selected")
+    target_row(page, "last_name").locator(".target-label").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Mapping of last_name")).to_have_value("Surname")
+    expect(source_field(page, "Surname")).to_have_class("source-field")
