@@ -9,13 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from designer.runs.models import OperationRun, RunStatus
-from tests.browser.conftest import browser, login, page  # noqa: F401  (fixtures)
 from tests.runs.conftest import make_operation, new_queue, wait_final
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_run_button_shows_live_status_then_cancel(page, login, personas, project, workers):  # noqa: F811
+def test_run_button_shows_live_status_then_cancel(page, login, personas, project, workers):
     queue = new_queue()
     project.agent_group = queue
     project.save()

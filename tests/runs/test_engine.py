@@ -136,10 +136,10 @@ def test_version_rule(have, need, ok):
 
 
 def test_the_operation_time_out_ends_the_run_as_error(project):
-    operation = make_operation(project, count=50, page=5, batch=5, delay=0.35, timeout_seconds=1)
+    operation = make_operation(project, count=50, page=5, batch=5, delay=0.35, timeout_seconds=2)
     run = execute(start(operation))
     assert run.status == RunStatus.ERROR
-    assert run.message.startswith("Timed out: the operation time-out of 1 second was reached")
+    assert run.message.startswith("Timed out: the operation time-out of 2 seconds was reached")
     assert 0 < run.source_records < 50
     assert run.target_records == run.source_records
 

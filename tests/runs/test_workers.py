@@ -92,11 +92,11 @@ def test_cancel_stops_at_the_next_batch_and_keeps_partial_counts(
 
 def test_time_out_ends_the_run_as_error(queued_project, shared_worker):
     operation = make_operation(
-        queued_project, count=100, page=5, batch=5, delay=0.3, timeout_seconds=1
+        queued_project, count=100, page=5, batch=5, delay=0.3, timeout_seconds=2
     )
     run = wait_final(run_start(operation=operation, trigger=RunTrigger.MANUAL))
     assert run.status == RunStatus.ERROR
-    assert "operation time-out of 1 second was reached" in run.message
+    assert "operation time-out of 2 seconds was reached" in run.message
     assert 0 < run.source_records < 100
 
 
@@ -263,3 +263,19 @@ def test_a_killed_pool_process_is_caught_by_the_run_heartbeat(project, workers, 
     assert worker.process.poll() is None  # the worker itself is alive ...
     assert Agent.objects.get(name=worker.name).online  # ... and still reports in
     assert run.attempts == 1  # a redelivered message finds nothing to claim
+
+
+def test_an_agent_with_an_older_connector_refuses_the_run(project, workers):
+    queue = new_queue()
+    project.agent_group = queue
+    project.save()
+    worker = workers.start(queue, extra_env={"FAKE_CONNECTOR_VERSION": "1.1.0"})
+    assert Agent.objects.get(name=worker.name).connector_versions["fake"] == "1.1.0"
+    run = run_start(operation=make_operation(project, count=5), trigger=RunTrigger.MANUAL)
+    wait_final(run)
+    assert run.status == RunStatus.ERROR
+    assert run.message == (
+        f"Agent {worker.name} carries Fake connector version 1.1.0, but this project needs "
+        "1.2.0; update the agent."
+    )
+    assert run.source_records == 0
