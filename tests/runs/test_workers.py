@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -279,3 +280,20 @@ def test_an_agent_with_an_older_connector_refuses_the_run(project, workers):
         "1.2.0; update the agent."
     )
     assert run.source_records == 0
+
+
+def test_a_schedules_beat_task_runs_the_operation_on_a_worker(queued_project, shared_worker):
+    """What beat sends for a schedule (its PeriodicTask's task, args and queue), delivered to a
+    worker, starts a run of the operation that then runs there."""
+    from django_celery_beat.models import PeriodicTask
+
+    from designer.celery import app
+    from designer.runs.schedules import schedule_save
+
+    schedule = schedule_save(operation=make_operation(queued_project, count=7), cron="*/5 * * * *")
+    task = PeriodicTask.objects.get(pk=schedule.periodic_task_id)
+    app.send_task(task.task, args=json.loads(task.args), queue=task.queue)
+    run = wait_for(lambda: OperationRun.objects.filter(operation=schedule.operation).first())
+    wait_final(run)
+    assert run.trigger == RunTrigger.SCHEDULE
+    assert (run.status, run.target_records) == (RunStatus.SUCCESS, 7)
