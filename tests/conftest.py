@@ -15,6 +15,7 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytest_plugins: list[str] = [
     "tests.fixtures.sandbox",
+    "tests.fixtures.browser",
 ]
 
 PERSONAS = ("admin", "editor", "operator", "viewer", "outsider")
