@@ -9,6 +9,7 @@ it through the Files connector's Read activity in batches of 1,000, as a run wou
 * memory: peak traced Python memory (tracemalloc) while reading 100,000 rows and while
   reading all 1,000,000 - streaming means the two are about equal - and the process's peak
   RSS, against the file's size;
+* JSON array and JSON Lines read of 1,000,000 records: rows per second and peak traced memory;
 * CSV write throughput: the same rows written back through the Write activity.
 
 Prints a table and merges the figures into benchmarks/results.json under "files".
@@ -16,6 +17,7 @@ Prints a table and merges the figures into benchmarks/results.json under "files"
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
@@ -49,6 +51,30 @@ def write_csv(path: Path, rows: int) -> None:
                 out.writelines(chunk)
                 chunk = []
         out.writelines(chunk)
+
+
+def write_json(path: Path, rows: int, *, lines: bool) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        if not lines:
+            out.write("[\n")
+        chunk = []
+        for i in range(rows):
+            item = json.dumps(
+                {
+                    "email": f"user{i}@example.com",
+                    "first_name": f"First{i % 997}",
+                    "address": {"city": "Springfield", "postal_code": str(10000 + i % 89999)},
+                    "lists": ["list-a", "list-b"],
+                }
+            )
+            sep = "\n" if lines else (",\n" if i < rows - 1 else "\n")
+            chunk.append(item + sep)
+            if len(chunk) == 10_000:
+                out.writelines(chunk)
+                chunk = []
+        out.writelines(chunk)
+        if not lines:
+            out.write("]\n")
 
 
 def context(folder: Path, run_id: str = "bench") -> RunContext:
@@ -87,6 +113,21 @@ def run() -> dict[str, Any]:
         peak_big = traced_peak(folder, "big.csv")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
+        json_figures = {}
+        for name, lines in (("contacts.json", False), ("contacts.jsonl", True)):
+            write_json(folder / name, ROWS, lines=lines)
+            started = time.perf_counter()
+            assert read_rows(folder, name) == ROWS
+            seconds = time.perf_counter() - started
+            json_figures[name] = {
+                "rows": ROWS,
+                "file_mb": round((folder / name).stat().st_size / 2**20, 1),
+                "seconds": round(seconds, 2),
+                "rows_per_second": int(ROWS / seconds),
+                "peak_traced_mb": round(traced_peak(folder, name), 2),
+            }
+            (folder / name).unlink()
+
         read = FilesConnector().activity_type("read")
         write = FilesConnector().activity_type("write")
         ctx = context(folder, run_id="w")
@@ -108,6 +149,8 @@ def run() -> dict[str, Any]:
                 "peak_traced_mb_1000000_rows": round(peak_big, 2),
                 "peak_rss_mb_process": round(rss, 1),
             },
+            "json_array_read_1000000": json_figures["contacts.json"],
+            "json_lines_read_1000000": json_figures["contacts.jsonl"],
             "csv_read_write_copy_1000000": {
                 "rows": ROWS,
                 "seconds": round(write_seconds, 2),
@@ -131,6 +174,15 @@ def print_table(figures: dict[str, Any]) -> None:
         f"{r['peak_traced_mb_1000000_rows']} MB at 1,000,000 rows; "
         f"process peak RSS {r['peak_rss_mb_process']} MB"
     )
+    for key, label in (
+        ("json_array_read_1000000", "JSON array"),
+        ("json_lines_read_1000000", "JSON Lines"),
+    ):
+        j = figures[key]
+        print(
+            f"{label} read, {j['rows']:,} rows ({j['file_mb']} MB): {j['seconds']} s, "
+            f"{j['rows_per_second']:,} rows/s, peak traced {j['peak_traced_mb']} MB"
+        )
     w = figures["csv_read_write_copy_1000000"]
     print(
         f"CSV read + write copy, {w['rows']:,} rows: {w['seconds']} s, "
