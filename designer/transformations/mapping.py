@@ -20,6 +20,7 @@ MappingError; compiling is cached, so calling it per batch costs nothing.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -234,6 +235,10 @@ class CompiledMapping:
             value = batch[slot] if batch is not None and slot >= 0 else rule.get(record)
             if value is _MISSING or value in EMPTY:
                 continue
+            if type(value) in (dict, list):
+                # A copy: later rules may write inside it, and it may be the source record's
+                # own object or a constant shared by every record.
+                value = copy.deepcopy(value)
             if not rule.has_index:
                 if len(rule.steps) == 1:
                     out[rule.target] = value

@@ -168,3 +168,17 @@ def test_with_several_expressions_the_failing_one_is_named():
     with pytest.raises(MappingError) as info:
         mapping.apply({"first": "ann", "size": 10_000_000})
     assert info.value.target == "b" and "too large" in info.value.message
+
+
+def test_objects_are_copied_so_later_rules_never_change_the_source_or_a_constant():
+    rules = [
+        {"target": "address", "kind": "path", "value": "home"},
+        {"target": "address.kind", "kind": "constant", "value": "home"},
+        {"target": "lists", "kind": "constant", "value": ["a"]},
+        {"target": "lists.1", "kind": "path", "value": "extra"},
+    ]
+    mapping = compile_mapping(rules)
+    source = {"home": {"city": "X"}, "extra": "b"}
+    assert mapping.apply(source) == {"address": {"city": "X", "kind": "home"}, "lists": ["a", "b"]}
+    assert source == {"home": {"city": "X"}, "extra": "b"}
+    assert mapping.apply({"extra": "c"})["lists"] == ["a", "c"]
