@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -212,9 +212,11 @@ class _Execution:
         a long batch doesn't look like a lost agent)."""
         try:
             while not stop.wait(settings.RUNS_HEARTBEAT_SECONDS):
-                self._owned().update(heartbeat_at=timezone.now())
-        except Exception:
-            logger.exception("Run heartbeat failed")
+                try:
+                    self._owned().update(heartbeat_at=timezone.now())
+                except DatabaseError:  # a blip: reconnect on the next beat
+                    logger.warning("Run %s heartbeat failed", self.run.pk, exc_info=True)
+                    connections.close_all()
         finally:
             connections.close_all()  # this thread's own connection
 
@@ -238,6 +240,12 @@ class _Execution:
             return
         except _Stop as stop:
             status, message = stop.status, stop.message
+        except (OperationalError, InterfaceError):
+            # The database went away under us: nothing can be recorded now. The run stops
+            # beating, and the agent-lost policy (re-queue or Error) takes over; its batch in
+            # flight is reported then.
+            logger.exception("Run %s lost its database; left to the agent-lost policy", self.run.pk)
+            return
         except NeedsReconnect as exc:
             status = RunStatus.ERROR
             message = self._summary(f"The connection needs to be reconnected: {exc.message}")
