@@ -265,10 +265,13 @@ def json_array_rows(stream: IO[str], name: str) -> Iterator[dict[str, Any]]:
             try:
                 value, end = decoder.raw_decode(buffer, pos)
             except json.JSONDecodeError as exc:
-                if fill():
-                    if len(buffer) - pos > MAX_JSON_ITEM:
-                        raise file_error(f"{name}: record {index + 1} is over 16 MB.") from None
-                    continue
+                if len(buffer) - pos <= MAX_JSON_ITEM and fill():
+                    continue  # most likely cut at the chunk's end: read on
+                if not eof:
+                    raise file_error(
+                        f"{name}: invalid JSON in record {index + 1} ({exc.msg}), or a record "
+                        f"over 16 MB; the {index} records before it were read."
+                    ) from None
                 raise file_error(
                     f"{name}: invalid JSON in record {index + 1} ({exc.msg}); the {index} "
                     "records before it were read.",
