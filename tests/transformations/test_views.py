@@ -113,3 +113,21 @@ def test_a_transformation_of_another_project_is_404(client_for, operation):
         f"/projects/{operation.project_id}/transformations/{other.pk}/"
     )
     assert response.status_code == 404
+
+
+def test_a_file_target_accepts_any_field_and_auto_map_carries_the_source_over(
+    client_for, operation
+):
+    target = operation.target
+    target.connection = operation.source.connection  # the Files connection
+    target.activity_type = "write"
+    target.config = {"file_name": "out-{run_id}.csv"}
+    target.save()
+    page = client_for("editor").get(url(operation)).content.decode()
+    assert "Any field is accepted: add target fields by name." in page
+    assert "Manage files" in page
+    body = post_json(client_for("editor"), url(operation, "automap"), {"rules": []}).json()
+    assert [r["target"] for r in body["rules"]] == ["Email", "First Name", "Phone", "Lists"]
+    rules = [{"target": "email", "kind": "path", "value": "Email"}]
+    saved = post_json(client_for("editor"), url(operation, "save"), {"rules": rules, "version": 1})
+    assert saved.json()["ok"] is True
