@@ -55,6 +55,7 @@ def configure_limits(*, max_file_bytes: int, max_rows: int) -> None:
 INLINE_MAX_CHARS = 256 * 1024
 INLINE_MAX_ROWS = 1000
 SAMPLE_SIZE = 100
+REPLACE, APPEND, FAIL = "replace", "append", "fail"
 
 FORMATS = (("csv", "CSV"), ("json", "JSON array"), ("jsonl", "JSON Lines"))
 DELIMITERS = ((",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |"))
@@ -259,6 +260,18 @@ class WriteFile(ActivityType):
             help="CSV columns, in order (nested fields as a.b, list items as a.0.b). "
             "Empty = every field of the records.",
         ),
+        Field(
+            "if_exists",
+            "If the file exists",
+            FieldKind.CHOICE,
+            default=REPLACE,
+            choices=(
+                (REPLACE, "Replace it"),
+                (APPEND, "Append to it"),
+                (FAIL, "Fail the run"),
+            ),
+            help="When a run starts writing; later batches of the same run always append.",
+        ),
         Field("encoding", "Encoding", FieldKind.CHOICE, default="utf-8", choices=WRITE_ENCODINGS),
         DELIMITER_FIELD,
     )
@@ -274,6 +287,8 @@ class WriteFile(ActivityType):
                 problem = exc.message
         if problem:
             errors["file_name"] = problem
+        if (config.get("if_exists") or REPLACE) not in (REPLACE, APPEND, FAIL):
+            errors["if_exists"] = "Replace, append or fail."
         if (config.get("format") or "csv") not in dict(FORMATS):
             errors["format"] = "Choose CSV, JSON or JSON Lines."
         return errors
@@ -306,7 +321,18 @@ class WriteFile(ActivityType):
         )
         first = _first_batch(path, context)
         if first:
-            context.log("info", f"Writing {name}.")
+            existing = path.exists()
+            policy = config.get("if_exists") or REPLACE
+            if existing and policy == FAIL:
+                path.with_name(f".{path.name}.run").unlink(missing_ok=True)
+                raise ConnectorError(
+                    f"{name} already exists (the activity is set to fail then).",
+                    permanent=True,
+                    key="file_exists",
+                )
+            verb = "Appending to" if existing and policy == APPEND else "Writing"
+            context.log("info", f"{verb} {name}.")
+            first = not (existing and policy == APPEND)
         return writer.write(batch, [self.record_key(r) for r in batch], first=first)
 
 

@@ -113,3 +113,22 @@ def test_a_resumed_run_appends_even_in_another_process(files, write, context, fo
     other.write(context(run_id="11"), config, [{"n": "2"}])
     assert (folder / "r-11.csv").read_text().splitlines() == ["n", "1", "2"]
     assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == ["r-11.csv"]
+
+
+def test_if_the_file_exists_replace_append_or_fail(write, context, folder):
+    from connectors.base import ConnectorError
+
+    (folder / "log.csv").write_text("n\r\n0\r\n")
+    write.write(context(run_id="a"), {"file_name": "log.csv", "if_exists": "append"}, [{"n": "1"}])
+    ctx = context(run_id="b")
+    write.write(ctx, {"file_name": "log.csv", "if_exists": "append"}, [{"n": "2", "m": "x"}])
+    write.write(ctx, {"file_name": "log.csv", "if_exists": "append"}, [{"n": "3"}])
+    assert (folder / "log.csv").read_text().splitlines() == ["n,m", "0,", "1,", "2,x", "3,"]
+    with pytest.raises(ConnectorError, match="already exists") as info:
+        write.write(context(run_id="c"), {"file_name": "log.csv", "if_exists": "fail"}, [{"n": 4}])
+    assert info.value.permanent and info.value.key == "file_exists"
+    write.write(context(run_id="d"), {"file_name": "log.csv"}, [{"z": "9"}])
+    assert (folder / "log.csv").read_text().splitlines() == ["z", "9"]
+    assert write.validate_config({"file_name": "a.csv", "if_exists": "merge"}) == {
+        "if_exists": "Replace, append or fail."
+    }
