@@ -53,6 +53,18 @@ def clean(record: Mapping[str, Any], *, email_object: bool = True) -> dict[str, 
     return out
 
 
+def _limit_message(error: jsonschema.exceptions.ValidationError) -> str:
+    """Length limits say the limit (and not the whole over-long value, which can be huge)."""
+    value, limit = error.instance, error.validator_value
+    if error.validator == "maxLength" and isinstance(value, str):
+        return f"{len(value)} characters, too long (the maximum is {limit})"
+    if error.validator == "minLength" and isinstance(value, str):
+        return f"{len(value)} characters, too short (the minimum is {limit})"
+    if error.validator == "maxItems" and isinstance(value, list):
+        return f"{len(value)} items, too many (the maximum is {limit})"
+    return ""
+
+
 class RecordChecker:
     """Checks records against an activity's request schema, plus the email rule."""
 
@@ -72,7 +84,8 @@ class RecordChecker:
         if error is None:
             return ""
         where = ".".join(str(p) for p in error.absolute_path)
-        return f"{where}: {error.message}" if where else error.message
+        message = _limit_message(error) or error.message
+        return f"{where}: {message}" if where else message
 
     def failure(self, record: Mapping[str, Any], key: str) -> RecordResult | None:
         problem = self.problem(record)
