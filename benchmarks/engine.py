@@ -284,7 +284,12 @@ def _database(kind: str, tmp: str, postgres_url: str) -> Iterator[str]:
 
 
 def _configuration(
-    broker: str, database: str, workers: int, redis_url: str, postgres_url: str
+    broker: str,
+    database: str,
+    workers: int,
+    redis_url: str,
+    postgres_url: str,
+    conn_max_age: int = 0,
 ) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp,
@@ -295,6 +300,7 @@ def _configuration(
             "DJANGO_SETTINGS_MODULE": "designer.settings",
             "VAR_DIR": tmp,
             "DATABASE_URL": database_url,
+            "DB_CONN_MAX_AGE": str(conn_max_age),
             "EXTRA_CONNECTORS": "bench=benchmarks.engine.BenchConnector",
             "CELERY_BROKER_DIR": f"{tmp}/broker",
             "RUNS_HEARTBEAT_SECONDS": "2",
@@ -322,16 +328,21 @@ def run() -> dict[str, Any]:
     )
     # The embedded set-up (filesystem broker + SQLite), then Redis with SQLite and, when a
     # server is there, Redis with PostgreSQL (the production shape).
-    configurations = [("filesystem", "sqlite")]
+    # PostgreSQL twice: with the default of a new connection per task (DB_CONN_MAX_AGE=0)
+    # and with persistent connections (60 s), what a deployment's workers should use.
+    configurations = [("filesystem", "sqlite", 0)]
     if _redis_ok(redis_url):
-        configurations.append(("redis", "sqlite"))
+        configurations.append(("redis", "sqlite", 0))
         if _postgres_ok(postgres_url):
-            configurations.append(("redis", "postgres"))
+            configurations += [("redis", "postgres", 0), ("redis", "postgres", 60)]
     figures: dict[str, Any] = {"pool": "prefork, concurrency 1 per worker"}
-    for broker, database in configurations:
+    for broker, database, conn_max_age in configurations:
         for workers in (1, 2):
-            name = f"{broker}_{database}_{workers}_worker{'s' if workers > 1 else ''}"
-            figures[name] = _configuration(broker, database, workers, redis_url, postgres_url)
+            persistent = "_persistent" if conn_max_age else ""
+            name = f"{broker}_{database}{persistent}_{workers}_worker{'s' if workers > 1 else ''}"
+            figures[name] = _configuration(
+                broker, database, workers, redis_url, postgres_url, conn_max_age
+            )
     if len(configurations) == 1:
         figures["note"] = f"Redis not reachable at {redis_url}: embedded broker only"
     return figures
@@ -339,19 +350,19 @@ def run() -> dict[str, Any]:
 
 def print_table(figures: dict[str, Any]) -> None:
     print("Run engine on Celery workers (prefork -c 1 per worker)")
-    print(f"  {'configuration':<30} {'Run->Running p50/p95/max ms':>28} {'small runs/s':>13}")
+    print(f"  {'configuration':<38} {'Run->Running p50/p95/max ms':>28} {'small runs/s':>13}")
     for name, f in figures.items():
         if not isinstance(f, dict) or "latency_ms" not in f:
             continue
         lat = f["latency_ms"]
         print(
-            f"  {name:<30} {lat['p50']:>12} / {lat['p95']} / {lat['max']:<8} "
+            f"  {name:<38} {lat['p50']:>12} / {lat['p95']} / {lat['max']:<8} "
             f"{f['throughput']['runs_per_second']:>10}"
         )
         if "big_run" in f:
             big = f["big_run"]
             print(
-                f"  {'':<30} one {big['records']:,}-record run: {big['seconds']} s, "
+                f"  {'':<38} one {big['records']:,}-record run: {big['seconds']} s, "
                 f"{big['records_per_second']:,} records/s, {big['failed_rows']} failure rows"
             )
 
