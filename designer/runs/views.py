@@ -61,7 +61,8 @@ def start(request: HttpRequest, access: ProjectAccess, operation_id: int) -> Htt
         messages.error(request, str(exc))
         return redirect("design:designer", access.project.pk)
     if request.htmx:
-        response = render(request, "runs/_status.html#run-status", _status_context(access, run))
+        # Styles come with it: the canvas page doesn't load the runs stylesheet itself.
+        response = render(request, "runs/_status.html#run-started", _status_context(access, run))
         return trigger_client_event(response, "runs-changed")  # lists on the page refresh
     return redirect("runs:detail", access.project.pk, run.pk)
 
