@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
 
 from designer.projects.models import Project
-from designer.runs.models import OperationRun, RunStatus
+from designer.runs.models import Agent, OperationRun, RunStatus
 
 
 def last_runs_by_operation(project: Project) -> dict[int, OperationRun]:
@@ -49,3 +53,10 @@ def run_for_page(*, project: Project, run_id: int) -> OperationRun | None:
         .select_related("operation", "agent", "parent", "triggered_by")
         .first()
     )
+
+
+def queue_has_online_agent(queue: str) -> bool:
+    """Whether any agent with a fresh heartbeat consumes this agent group (queue)."""
+    fresh = timezone.now() - timedelta(seconds=settings.RUNS_AGENT_LOST_SECONDS)
+    agents = Agent.objects.filter(last_heartbeat__gte=fresh, stopped_at__isnull=True)
+    return any(queue in (agent.queues or []) for agent in agents.only("queues"))

@@ -21,7 +21,7 @@ from designer.runs import schedules as schedule_services
 from designer.runs import services
 from designer.runs.forms import DebugForm, RunSettingsForm, ScheduleForm
 from designer.runs.models import OperationRun, RunStatus, RunTrigger, Schedule
-from designer.runs.selectors import run_for_page, runs_for_log
+from designer.runs.selectors import queue_has_online_agent, run_for_page, runs_for_log
 
 FAILURES_ON_PAGE = 500
 
@@ -40,7 +40,9 @@ def _run(access: ProjectAccess, run_id: int) -> OperationRun:
 
 
 def _status_context(access: ProjectAccess, run: OperationRun) -> dict[str, Any]:
-    return {"access": access, "project": access.project, "run": run}
+    # A Pending run on a group no agent consumes would wait silently: say so.
+    no_agent = run.status == RunStatus.PENDING and not queue_has_online_agent(run.queue)
+    return {"access": access, "project": access.project, "run": run, "no_agent": no_agent}
 
 
 # --------------------------------------------------------------------------------- running

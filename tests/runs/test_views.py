@@ -204,3 +204,16 @@ def test_a_firing_schedule_starts_a_run(project):
 def test_unknown_time_zone_is_refused(project):
     with pytest.raises(RunRefused, match="Unknown time zone"):
         schedule_save(operation=make_operation(project), cron="0 * * * *", tz="Mars/Base")
+
+
+def test_a_pending_run_says_when_no_agent_serves_its_group(project, client_for):
+    from designer.runs.services import agent_heartbeat
+
+    operation = make_operation(project)
+    client = client_for("operator")
+    url = f"/projects/{project.pk}/operations/{operation.pk}/run/"
+    body = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "No agent is online in agent group “default”" in body
+    agent_heartbeat(name="w1@host", queues=["default"])
+    body = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "No agent is online" not in body
