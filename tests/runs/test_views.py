@@ -217,3 +217,22 @@ def test_a_pending_run_says_when_no_agent_serves_its_group(project, client_for):
     agent_heartbeat(name="w1@host", queues=["default"])
     body = client.post(url, HTTP_HX_REQUEST="true").content.decode()
     assert "No agent is online" not in body
+
+
+def test_run_operation_command_queues_and_warns_without_agents(project, capsys):
+    from django.core.management import call_command
+
+    operation = make_operation(project, name="Nightly")
+    call_command("run_operation", project.name, "Nightly")
+    out, err = capsys.readouterr()
+    run = OperationRun.objects.get(operation=operation)
+    assert out == f"Run {run.pk} queued on agent group “default”.\n"
+    assert "No agent is online in agent group “default”" in err
+    assert run.trigger == RunTrigger.COMMAND and run.status == RunStatus.PENDING
+
+
+def test_run_operation_command_refuses_unknown_names(project):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="No single operation matches 'Nope'"):
+        call_command("run_operation", str(project.pk), "Nope")

@@ -14,6 +14,7 @@ from django.db import transaction
 from designer.design.models import Operation
 from designer.projects.models import Project
 from designer.runs.models import FINAL_STATUSES, OperationRun, RunStatus, RunTrigger
+from designer.runs.selectors import queue_has_online_agent
 from designer.runs.services import RunRefused, run_start
 
 
@@ -49,6 +50,10 @@ class Command(BaseCommand):
         except RunRefused as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Run {run.pk} queued on agent group “{run.queue}”.")
+        if not queue_has_online_agent(run.queue):
+            self.stderr.write(
+                f"No agent is online in agent group “{run.queue}”; the run waits until one is."
+            )
         if not options["wait"]:
             return
         deadline = time.monotonic() + options["timeout"] if options["timeout"] else None
