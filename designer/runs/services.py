@@ -417,11 +417,13 @@ def run_actions(*, run: OperationRun) -> OperationRun | None:
 
 
 def runs_prune(*, now: datetime | None = None, days: int | None = None) -> int:
-    """Delete runs (with their log lines, failures, debug samples) older than the retention."""
+    """Delete finished runs (with their log lines, failures, debug samples) older than the
+    retention, and agents silent for as long. Returns the number of rows deleted."""
     now = now or timezone.now()
     days = settings.RUNS_RETENTION_DAYS if days is None else days
-    old = OperationRun.objects.filter(
-        created_at__lt=now - timedelta(days=days), status__in=FINAL_STATUSES
-    )
-    deleted, _ = old.delete()
-    return deleted
+    cutoff = now - timedelta(days=days)
+    deleted, _ = OperationRun.objects.filter(
+        created_at__lt=cutoff, status__in=FINAL_STATUSES
+    ).delete()
+    agents, _ = Agent.objects.filter(last_heartbeat__lt=cutoff).delete()
+    return deleted + agents

@@ -163,5 +163,9 @@ def test_prune_deletes_old_finished_runs_only(project, settings):
         status=RunStatus.ERROR,
         created_at=timezone.now() - timedelta(days=29),
     )
-    assert runs_prune() == 2  # the run and its log line
+    agent_heartbeat(name="gone@host")
+    agent_heartbeat(name="here@host")
+    Agent.objects.filter(name="gone@host").update(last_heartbeat=old)
+    assert runs_prune() == 3  # the run, its log line and the long-silent agent
     assert set(OperationRun.objects.values_list("pk", flat=True)) == {old_active.pk, recent.pk}
+    assert list(Agent.objects.values_list("name", flat=True)) == ["here@host"]
