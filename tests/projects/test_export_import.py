@@ -197,3 +197,21 @@ def test_import_of_a_file_that_is_not_json_says_so(client_for, project):
     assert response.status_code == 422
     assert "Nothing was imported" in response.content.decode()
     assert Project.objects.count() == 1
+
+
+def test_commands_move_a_project_between_installations(full_project, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "acme.json"
+    call_command("export_project", str(full_project.pk), "-o", str(path))
+    text = path.read_text()
+    assert all(secret not in text for secret in SECRETS)
+    UserFactory(username="ops")
+    out = io.StringIO()
+    call_command("import_project", str(path), "--user", "ops", "--name", "Acme (copy)", stdout=out)
+    copy = Project.objects.get(name="Acme (copy)")
+    assert f"(id {copy.pk})" in out.getvalue()
+    assert Membership.objects.get(project=copy).user.username == "ops"
+    path.write_text('{"format": "nope"}')
+    with pytest.raises(CommandError, match=r"Nothing was imported\. file: is not a project export"):
+        call_command("import_project", str(path), "--user", "ops")
