@@ -92,6 +92,12 @@ def test_access_token_expiring_mid_run_is_refreshed(cc_operation, cc_sandbox, pr
     assert after["refresh_token"] != before["refresh_token"]  # the rotated one kept
     token_calls = [r for r in cc_sandbox.requests if r.path.endswith("/token")]
     assert len(token_calls) == 1
+    # The worker's own log output (INFO) carries none of the old or new credentials.
+    output = "".join(w.output() for w in cc_operation.state["workers"])
+    assert "Task runs.execute" in output  # it is the worker's log indeed
+    for secret in (*before.values(), *after.values()):
+        if isinstance(secret, str) and len(secret) > 8:
+            assert secret not in output
 
 
 def test_refresh_token_rotated_by_another_worker_ends_with_a_clear_reconnect_error(
