@@ -3,8 +3,9 @@
 PostgreSQL: every other connection to the database is terminated (the worker's run, its
 heartbeat thread and its agent loop all lose theirs), as a fail-over or a restart would do.
 SQLite: another process holds the write lock for three seconds (workers wait it out).
-Either way the run ends Success (or Warning), every record is written once or reported
-failed, and the run doesn't stay Running.
+Either way the run ends Success (or Warning): on PostgreSQL the engine leaves a run whose
+connection died to the agent-lost policy, here re-queue, which resumes it after its last
+committed batch. Every record is written once or reported failed.
 """
 
 from __future__ import annotations
@@ -93,11 +94,8 @@ def test_database_outage_mid_run_loses_nothing(project, workers, tmp_path):
     assert run.target_records + run.failed_records == run.source_records
     handled = {f"r{i}@example.com" for i in range(run.source_records)}
     assert set(written) | set(failed) == handled
-    if run.status == RunStatus.ERROR:
-        # The engine's own connection died under it: the run ends at once, saying why, with
-        # what it had done counted (the rest was never read). See docs/RELIABILITY.md.
-        assert "OperationalError" in run.message and "terminating connection" in run.message
-        assert connection.vendor == "postgresql"
-    else:
-        assert run.status in (RunStatus.SUCCESS, RunStatus.WARNING), run.message
-        assert run.source_records == count
+    # PostgreSQL: the engine's connection is cut under it; it stops beating and the
+    # re-queue policy resumes the run after its last committed batch.
+    assert run.status in (RunStatus.SUCCESS, RunStatus.WARNING), run.message
+    assert run.source_records == count
+    print(f"\noutage: attempts {run.attempts}, failed {len(failed)}, status {run.status}")
