@@ -19,15 +19,10 @@ Prints a table and merges the figures into benchmarks/results.json under
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +30,15 @@ from typing import Any
 
 import requests
 
+from benchmarks.common import merge_results, traced_peak
 from connectors import config as connector_config
-from connectors.base import HttpExchange, MemoryConnection, RunContext
+from connectors.base import (
+    ActivityType,
+    HttpExchange,
+    MemoryConnection,
+    RecordResult,
+    RunContext,
+)
 from connectors.constant_contact.activities.create import CreateContacts
 from connectors.constant_contact.activities.delete import DeleteContacts
 from connectors.constant_contact.activities.query import QueryContacts
@@ -45,7 +47,6 @@ from connectors.ratelimit import reset_local_limiters
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results.json"
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
 RATE = 4.0
 PER_RECORD_SAMPLE = 200
@@ -123,16 +124,31 @@ def control(url: str, path: str, body: dict[str, Any]) -> Any:
 
 def timed_query(context: RunContext, config: dict[str, Any]) -> tuple[int, float, int]:
     """(records, seconds, peak traced bytes) of one full Query read."""
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    started = time.perf_counter()
-    records = 0
-    for batch in QueryContacts().read(context, config):
-        records += len(batch)  # the engine would map and write it, then drop it
-    seconds = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+
+    def read() -> tuple[int, float]:
+        started = time.perf_counter()
+        records = 0
+        for batch in QueryContacts().read(context, config):
+            records += len(batch)  # the engine would map and write it, then drop it
+        return records, time.perf_counter() - started
+
+    (records, seconds), peak = traced_peak(read)
     return records, seconds, peak
+
+
+def write_in_batches(
+    activity: ActivityType,
+    context: RunContext,
+    config: dict[str, Any],
+    rows: list[dict[str, Any]],
+) -> tuple[list[RecordResult], float]:
+    """(results, seconds) of writing ``rows`` in the activity's own batch size, as a run does."""
+    started = time.perf_counter()
+    results: list[RecordResult] = []
+    batch_size = activity.batch_size(config)
+    for start in range(0, len(rows), batch_size):
+        results += activity.write(context, config, rows[start : start + batch_size])
+    return results, time.perf_counter() - started
 
 
 def settle() -> None:
@@ -203,11 +219,7 @@ def run() -> dict[str, Any]:
             for i in range(10_000)
         ]
         settle()
-        started = time.perf_counter()
-        results = []
-        batch_size = create.batch_size(bulk_config)
-        for start in range(0, len(rows), batch_size):
-            results += create.write(context, bulk_config, rows[start : start + batch_size])
+        results, seconds = write_in_batches(create, context, bulk_config, rows)
         bulk = meter.take()
         assert len(results) == 10_000 and all(r.ok for r in results)
         figures["create_bulk_10000"] = {
@@ -215,7 +227,7 @@ def run() -> dict[str, Any]:
             "calls": bulk["calls"],
             "import_calls": bulk["calls"] - bulk["polls"],
             "polls": bulk["polls"],
-            "seconds": round(time.perf_counter() - started, 2),
+            "seconds": round(seconds, 2),
             "http_429": bulk["http_429"],
         }
 
@@ -246,11 +258,7 @@ def run() -> dict[str, Any]:
         delete = DeleteContacts()
         delete_config = {"mode": "bulk"}
         settle()
-        started = time.perf_counter()
-        results = []
-        batch_size = delete.batch_size(delete_config)
-        for start in range(0, len(ids), batch_size):
-            results += delete.write(context, delete_config, ids[start : start + batch_size])
+        results, seconds = write_in_batches(delete, context, delete_config, ids)
         deleted = meter.take()
         assert len(results) == 5_000 and all(r.ok for r in results)
         figures["delete_bulk_5000"] = {
@@ -258,7 +266,7 @@ def run() -> dict[str, Any]:
             "calls": deleted["calls"],
             "delete_calls": deleted["calls"] - deleted["polls"],
             "polls": deleted["polls"],
-            "seconds": round(time.perf_counter() - started, 2),
+            "seconds": round(seconds, 2),
             "http_429": deleted["http_429"],
         }
 
@@ -316,28 +324,10 @@ def print_table(figures: dict[str, Any]) -> None:
         print(f"  target {target:<40} {'met' if met else 'MISSED'}")
 
 
-def merge_results(figures: dict[str, Any]) -> None:
-    with open(HERE / "results-lock.tmp", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        except ValueError:
-            current = {}
-        current["constant_contact"] = {
-            **figures,
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        fd, tmp = tempfile.mkstemp(dir=HERE, suffix=".tmp")
-        with os.fdopen(fd, "w") as out:
-            json.dump(current, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(tmp, RESULTS)
-
-
 def main() -> int:
     figures = run()
     print_table(figures)
-    merge_results(figures)
+    merge_results("constant_contact", figures)
     return 0 if all(figures["targets"].values()) else 1
 
 

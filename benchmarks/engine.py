@@ -20,7 +20,6 @@ Figures go to benchmarks/results.json under "engine".
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -35,11 +34,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import merge_results
 from connectors.base import ActivityType, Connector, RecordResult, Role, RunContext
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results.json"
 LATENCY_RUNS = 20
 THROUGHPUT_RUNS = 100
 BIG_RUN = 20_000
@@ -367,31 +366,13 @@ def print_table(figures: dict[str, Any]) -> None:
             )
 
 
-def merge_results(figures: dict[str, Any]) -> None:
-    with open(HERE / "results-lock.tmp", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        except ValueError:
-            current = {}
-        current["engine"] = {
-            **figures,
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        fd, tmp = tempfile.mkstemp(dir=HERE, suffix=".tmp")
-        with os.fdopen(fd, "w") as out:
-            json.dump(current, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(tmp, RESULTS)
-
-
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         print(json.dumps(_child(int(sys.argv[2]))))
         return 0
     figures = run()
     print_table(figures)
-    merge_results(figures)
+    merge_results("engine", figures)
     return 0
 
 

@@ -24,11 +24,10 @@ import resource
 import shutil
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from benchmarks.mapping import merge_results
+from benchmarks.common import merge_results, traced_peak
 from connectors.base import MemoryConnection, RunContext
 from connectors.files.connector import FilesConnector
 
@@ -89,13 +88,9 @@ def read_rows(folder: Path, name: str) -> int:
     return count
 
 
-def traced_peak(folder: Path, name: str) -> float:
-    tracemalloc.start()
-    try:
-        read_rows(folder, name)
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
+def read_peak_mb(folder: Path, name: str) -> float:
+    """Peak traced memory, in MB, of reading the file through."""
+    return traced_peak(lambda: read_rows(folder, name))[1] / 2**20
 
 
 def run() -> dict[str, Any]:
@@ -109,8 +104,8 @@ def run() -> dict[str, Any]:
             started = time.perf_counter()
             assert read_rows(folder, "big.csv") == ROWS
             best = min(best, time.perf_counter() - started)
-        peak_small = traced_peak(folder, "small.csv")
-        peak_big = traced_peak(folder, "big.csv")
+        peak_small = read_peak_mb(folder, "small.csv")
+        peak_big = read_peak_mb(folder, "big.csv")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
         json_figures = {}
@@ -124,7 +119,7 @@ def run() -> dict[str, Any]:
                 "file_mb": round((folder / name).stat().st_size / 2**20, 1),
                 "seconds": round(seconds, 2),
                 "rows_per_second": int(ROWS / seconds),
-                "peak_traced_mb": round(traced_peak(folder, name), 2),
+                "peak_traced_mb": round(read_peak_mb(folder, name), 2),
             }
             (folder / name).unlink()
 

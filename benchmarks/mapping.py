@@ -16,13 +16,9 @@ Best of 3 runs each. Prints a table and merges the figures into benchmarks/resul
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import platform
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import django
@@ -30,10 +26,9 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "designer.settings")
 django.setup()
 
+from benchmarks.common import merge_results  # noqa: E402
 from designer.transformations.mapping import compile_mapping  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results.json"
 RECORDS = 100_000
 RUNS = 3
 
@@ -118,24 +113,6 @@ def print_table(figures: dict[str, Any]) -> None:
             f"{name:<28} {f['rules']:>6} {f['records']:>9,} {f['seconds']:>8} "
             f"{f['records_per_second']:>11,}"
         )
-
-
-def merge_results(key: str, figures: dict[str, Any]) -> None:
-    with open(HERE / "results-lock.tmp", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        except ValueError:
-            current = {}
-        current[key] = {
-            **figures,
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        fd, tmp = tempfile.mkstemp(dir=HERE, suffix=".tmp")
-        with os.fdopen(fd, "w") as out:
-            json.dump(current, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(tmp, RESULTS)
 
 
 def main() -> int:
