@@ -10,7 +10,6 @@ import pytest
 from designer.crypto import decrypt_json
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
-from tests.fixtures.sandbox import CC_CLIENT_ID
 from tests.reliability.conftest import account_for, log_of
 from tests.runs.conftest import wait_final, wait_for
 
@@ -145,7 +144,3 @@ def test_two_workers_sharing_one_connection_survive_token_expiry(cc_operation, c
     assert {r.agent_name for r in runs} == {w.name for w in cc_operation.state["workers"]}
     assert len(cc_sandbox.contacts) == 2 * count
     assert all(r.failed_records == 0 for r in runs)
-
-
-def test_client_id_is_the_sandbox_app():
-    assert CC_CLIENT_ID == "test-client"  # the fixtures' registered app (sanity for the above)
