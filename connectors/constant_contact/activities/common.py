@@ -19,10 +19,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from connectors.base import ConnectorError, Field, FieldKind, RecordResult, RunContext
+from connectors.base import (
+    ActivityType,
+    ConnectorError,
+    Field,
+    FieldKind,
+    RecordResult,
+    RunContext,
+)
+from connectors.constant_contact.activities.bulk import RowRef, activity_results, unmatched_errors
+from connectors.constant_contact.api import ContactsApi
 from connectors.constant_contact.errors import ApiError
 
 MAX_TRANSIENT_STREAK = 3
+DEFAULT_POLL_TIMEOUT = 1800
 CONNECTION_LEVEL_STATUSES = frozenset({401, 403})
 SOURCES = (("Account", "Account (you added the contact)"), ("Contact", "Contact (they signed up)"))
 
@@ -37,6 +47,28 @@ def update_source_field(name: str = "update_source", label: str = "Update source
         choices=SOURCES,
         help="Who is changing the contact, as Constant Contact requires for compliance.",
     )
+
+
+def poll_timeout_field(label: str) -> Field:
+    return Field(
+        "poll_timeout",
+        label,
+        FieldKind.INTEGER,
+        default=DEFAULT_POLL_TIMEOUT,
+        min_value=10,
+        advanced=True,
+    )
+
+
+def poll_timeout(config: Mapping[str, Any]) -> float:
+    return float(config.get("poll_timeout") or DEFAULT_POLL_TIMEOUT)
+
+
+def check_config(activity: ActivityType, config: Mapping[str, Any]) -> None:
+    """A bad configuration fails the whole batch, before anything is sent."""
+    problems = activity.validate_config(config)
+    if problems:
+        raise ConnectorError("; ".join(problems.values()), permanent=True, key="config")
 
 
 def is_connection_level(exc: ConnectorError) -> bool:
@@ -94,3 +126,37 @@ def write_each(
                     "the rest of this batch without sending it.",
                 )
     return results
+
+
+def bulk_chunk(
+    context: RunContext,
+    api: ContactsApi,
+    refs: list[RowRef],
+    start: Callable[[], dict[str, Any]],
+    *,
+    timeout: float,
+    label: str,
+    action: str,
+    error_key: str,
+    summary: Callable[[dict[str, Any]], str] | None = None,
+) -> list[RecordResult]:
+    """One bulk activity for ``refs`` under the failure policy above: ``start`` it, wait for
+    it to end, and give one result per row.
+
+    Cancelled before the start, every row fails "cancelled"; an error starting or following
+    the activity fails every row with it, unless it is connection-level (raised). Messages
+    that name no row are logged as warnings, then ``summary(final)`` as info if given.
+    """
+    if context.is_cancelled():
+        return [cancelled(r.key) for r in refs]
+    try:
+        final = api.wait_for_activity(start(), timeout=timeout, is_cancelled=context.is_cancelled)
+    except ConnectorError as exc:
+        if is_connection_level(exc):
+            raise
+        return [failure_from(exc, r.key) for r in refs]
+    for message in unmatched_errors(final.get("activity_errors") or [], refs)[:20]:
+        context.log("warning", f"{label} {final.get('activity_id')}: {message}")
+    if summary is not None:
+        context.log("info", summary(final))
+    return activity_results(final, refs, action=action, error_key=error_key)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from connectors.base import (
     ActivityType,
-    ConnectorError,
     Field,
     FieldKind,
     RecordResult,
@@ -15,17 +15,14 @@ from connectors.base import (
     RunContext,
 )
 from connectors.constant_contact import flat
-from connectors.constant_contact.activities.bulk import (
-    MAX_IMPORT_ROWS,
-    RowRef,
-    activity_results,
-    chunk_rows,
-    unmatched_errors,
-)
+from connectors.constant_contact.activities.bulk import MAX_IMPORT_ROWS, RowRef, chunk_rows
 from connectors.constant_contact.activities.common import (
     SOURCES,
+    bulk_chunk,
+    check_config,
     failure_from,
-    is_connection_level,
+    poll_timeout,
+    poll_timeout_field,
     update_source_field,
     write_each,
 )
@@ -49,7 +46,6 @@ from connectors.constant_contact.schemas import (
 SINGLE, UPSERT, BULK = "single", "upsert", "bulk"
 FAIL, SKIP, UPDATE = "fail", "skip", "update"
 CONFLICT_KEY = "contacts.api.conflict"
-DEFAULT_POLL_TIMEOUT = 1800
 
 
 class CreateContacts(ActivityType):
@@ -100,14 +96,7 @@ class CreateContacts(ActivityType):
             "update (1 to 50).",
         ),
         flat.RECORD_SHAPE_FIELD,
-        Field(
-            "poll_timeout",
-            "Bulk import time limit (seconds)",
-            FieldKind.INTEGER,
-            default=DEFAULT_POLL_TIMEOUT,
-            min_value=10,
-            advanced=True,
-        ),
+        poll_timeout_field("Bulk import time limit (seconds)"),
     )
 
     # ---------------------------------------------------------------- configuration
@@ -156,9 +145,7 @@ class CreateContacts(ActivityType):
     def write(
         self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
     ) -> list[RecordResult]:
-        problems = self.validate_config(config)
-        if problems:
-            raise ConnectorError("; ".join(problems.values()), permanent=True, key="config")
+        check_config(self, config)
         mode = config.get("mode") or SINGLE
         is_flat = config.get("record_shape") == flat.FLAT
         with ConstantContactClient.for_run(context) as client:
@@ -249,7 +236,7 @@ class CreateContacts(ActivityType):
         batch: Sequence[Mapping[str, Any]],
     ) -> list[RecordResult]:
         list_ids = as_list(config.get("list_ids"))
-        timeout = float(config.get("poll_timeout") or DEFAULT_POLL_TIMEOUT)
+        timeout = poll_timeout(config)
         results: list[RecordResult | None] = [None] * len(batch)
         rows: list[dict[str, Any]] = []
         positions: list[int] = []  # rows[i] is batch[positions[i]]
@@ -266,48 +253,27 @@ class CreateContacts(ActivityType):
 
         for chunk in chunk_rows(rows, list_ids=list_ids):
             refs = [RowRef(key=email_of(rows[i]), email=email_of(rows[i])) for i in chunk]
-            if context.is_cancelled():
-                outcome = [
-                    RecordResult.failed(
-                        key=r.key,
-                        error_key="cancelled",
-                        error_message="The run was cancelled before this record.",
-                    )
-                    for r in refs
-                ]
-            else:
-                outcome = self._import_chunk(
-                    context, api, [rows[i] for i in chunk], refs, list_ids, timeout
-                )
+            body = {"import_data": [rows[i] for i in chunk], "list_ids": list_ids}
+            outcome = bulk_chunk(
+                context,
+                api,
+                refs,
+                partial(api.import_json, body),
+                timeout=timeout,
+                label="Bulk import",
+                action="imported",
+                error_key="import_error",
+                summary=_import_summary,
+            )
             for i, result in zip(chunk, outcome, strict=True):
                 results[positions[i]] = result
         return [r for r in results if r is not None]
 
-    def _import_chunk(
-        self,
-        context: RunContext,
-        api: ContactsApi,
-        rows: list[dict[str, Any]],
-        refs: list[RowRef],
-        list_ids: list[str],
-        timeout: float,
-    ) -> list[RecordResult]:
-        try:
-            activity = api.import_json({"import_data": rows, "list_ids": list_ids})
-            final = api.wait_for_activity(
-                activity, timeout=timeout, is_cancelled=context.is_cancelled
-            )
-        except ConnectorError as exc:
-            if is_connection_level(exc):
-                raise
-            return [failure_from(exc, r.key) for r in refs]
-        for message in unmatched_errors(final.get("activity_errors") or [], refs)[:20]:
-            context.log("warning", f"Bulk import {final.get('activity_id')}: {message}")
-        status = final.get("status") or {}
-        context.log(
-            "info",
-            f"Bulk import {final.get('activity_id')} {final.get('state')}: "
-            f"{status.get('person_count', '?')} imported, "
-            f"{status.get('error_count', '?')} errors.",
-        )
-        return activity_results(final, refs, action="imported", error_key="import_error")
+
+def _import_summary(final: dict[str, Any]) -> str:
+    status = final.get("status") or {}
+    return (
+        f"Bulk import {final.get('activity_id')} {final.get('state')}: "
+        f"{status.get('person_count', '?')} imported, "
+        f"{status.get('error_count', '?')} errors."
+    )

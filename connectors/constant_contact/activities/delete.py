@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from connectors.base import (
     ActivityType,
-    ConnectorError,
     Field,
     FieldKind,
     RecordResult,
     Role,
     RunContext,
 )
-from connectors.constant_contact.activities.bulk import (
-    MAX_DELETE_IDS,
-    RowRef,
-    activity_results,
-    chunk_ids,
-    unmatched_errors,
-)
+from connectors.constant_contact.activities.bulk import MAX_DELETE_IDS, RowRef, chunk_ids
 from connectors.constant_contact.activities.common import (
-    cancelled,
-    failure_from,
-    is_connection_level,
+    bulk_chunk,
+    check_config,
+    poll_timeout,
+    poll_timeout_field,
     write_each,
 )
 from connectors.constant_contact.activities.update import (
@@ -32,7 +27,7 @@ from connectors.constant_contact.activities.update import (
     BY_ID,
     MATCH_FIELD,
     find_contact,
-    match_problem,
+    match_failure,
     not_found,
 )
 from connectors.constant_contact.api import ContactsApi
@@ -41,7 +36,6 @@ from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.schemas import delete_contact_schema, record_result_schema
 
 SINGLE, BULK = "single", "bulk"
-DEFAULT_POLL_TIMEOUT = 1800
 
 
 class DeleteContacts(ActivityType):
@@ -62,14 +56,7 @@ class DeleteContacts(ActivityType):
                 (BULK, "Bulk delete (up to 500 contacts per request)"),
             ),
         ),
-        Field(
-            "poll_timeout",
-            "Bulk delete time limit (seconds)",
-            FieldKind.INTEGER,
-            default=DEFAULT_POLL_TIMEOUT,
-            min_value=10,
-            advanced=True,
-        ),
+        poll_timeout_field("Bulk delete time limit (seconds)"),
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
@@ -95,9 +82,7 @@ class DeleteContacts(ActivityType):
     def write(
         self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
     ) -> list[RecordResult]:
-        problems = self.validate_config(config)
-        if problems:
-            raise ConnectorError("; ".join(problems.values()), permanent=True, key="config")
+        check_config(self, config)
         match_by = config.get("match_by") or BY_ID
         how = "contact ID" if match_by == BY_ID else "email address"
         with ConstantContactClient.for_run(context) as client:
@@ -106,11 +91,9 @@ class DeleteContacts(ActivityType):
                 return self._bulk(context, config, api, batch)
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
-                problem = match_problem(record, match_by)
-                if problem:
-                    return RecordResult.failed(
-                        key=key, error_key="validation", error_message=problem
-                    )
+                failure = match_failure(record, match_by, key)
+                if failure:
+                    return failure
                 contact_id = str(record.get("contact_id") or "").strip()
                 if match_by == BY_EMAIL:
                     found = find_contact(api, record, match_by)
@@ -135,16 +118,16 @@ class DeleteContacts(ActivityType):
         batch: Sequence[Mapping[str, Any]],
     ) -> list[RecordResult]:
         match_by = config.get("match_by") or BY_ID
-        timeout = float(config.get("poll_timeout") or DEFAULT_POLL_TIMEOUT)
+        timeout = poll_timeout(config)
         results: list[RecordResult | None] = [None] * len(batch)
         refs: list[RowRef] = []
         positions: list[int] = []
 
         # Resolve every record to a contact id first (by-email needs one lookup each).
         def resolve(record: Mapping[str, Any], key: str) -> RecordResult:
-            problem = match_problem(record, match_by)
-            if problem:
-                return RecordResult.failed(key=key, error_key="validation", error_message=problem)
+            failure = match_failure(record, match_by, key)
+            if failure:
+                return failure
             if match_by == BY_ID:
                 return RecordResult.done(key=key, external_id=str(record["contact_id"]).strip())
             found = find_contact(api, record, match_by)
@@ -161,26 +144,16 @@ class DeleteContacts(ActivityType):
 
         for chunk in chunk_ids(len(refs)):
             chunk_refs = [refs[i] for i in chunk]
-            if context.is_cancelled():
-                outcome = [cancelled(r.key) for r in chunk_refs]
-            else:
-                outcome = self._delete_chunk(context, api, chunk_refs, timeout)
+            outcome = bulk_chunk(
+                context,
+                api,
+                chunk_refs,
+                partial(api.delete_bulk, [r.contact_id for r in chunk_refs]),
+                timeout=timeout,
+                label="Bulk delete",
+                action="deleted",
+                error_key="delete_error",
+            )
             for i, result in zip(chunk, outcome, strict=True):
                 results[positions[i]] = result
         return [r for r in results if r is not None]
-
-    def _delete_chunk(
-        self, context: RunContext, api: ContactsApi, refs: list[RowRef], timeout: float
-    ) -> list[RecordResult]:
-        try:
-            activity = api.delete_bulk([r.contact_id for r in refs])
-            final = api.wait_for_activity(
-                activity, timeout=timeout, is_cancelled=context.is_cancelled
-            )
-        except ConnectorError as exc:
-            if is_connection_level(exc):
-                raise
-            return [failure_from(exc, r.key) for r in refs]
-        for message in unmatched_errors(final.get("activity_errors") or [], refs)[:20]:
-            context.log("warning", f"Bulk delete {final.get('activity_id')}: {message}")
-        return activity_results(final, refs, action="deleted", error_key="delete_error")

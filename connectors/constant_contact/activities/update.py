@@ -7,7 +7,6 @@ from typing import Any
 
 from connectors.base import (
     ActivityType,
-    ConnectorError,
     Field,
     FieldKind,
     RecordResult,
@@ -15,7 +14,11 @@ from connectors.base import (
     RunContext,
 )
 from connectors.constant_contact import flat
-from connectors.constant_contact.activities.common import update_source_field, write_each
+from connectors.constant_contact.activities.common import (
+    check_config,
+    update_source_field,
+    write_each,
+)
 from connectors.constant_contact.api import (
     ContactsApi,
     merge_includes,
@@ -52,12 +55,15 @@ def find_contact(
     return api.find_by_email(email_of(record), include)
 
 
-def match_problem(record: Mapping[str, Any], match_by: str) -> str:
+def match_failure(record: Mapping[str, Any], match_by: str, key: str) -> RecordResult | None:
+    """The record's failure if it lacks what it is to be found by, else None."""
     if match_by == BY_ID and not str(record.get("contact_id") or "").strip():
-        return "The record has no contact_id to find the contact by."
-    if match_by == BY_EMAIL and not email_of(record):
-        return "The record has no email address to find the contact by."
-    return ""
+        problem = "The record has no contact_id to find the contact by."
+    elif match_by == BY_EMAIL and not email_of(record):
+        problem = "The record has no email address to find the contact by."
+    else:
+        return None
+    return RecordResult.failed(key=key, error_key="validation", error_message=problem)
 
 
 MATCH_FIELD = Field(
@@ -118,9 +124,7 @@ class UpdateContacts(ActivityType):
     def write(
         self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
     ) -> list[RecordResult]:
-        problems = self.validate_config(config)
-        if problems:
-            raise ConnectorError("; ".join(problems.values()), permanent=True, key="config")
+        check_config(self, config)
         match_by = config.get("match_by") or BY_ID
         replace = (config.get("mode") or MERGE) == REPLACE
         update_source = config.get("update_source") or "Account"
@@ -135,12 +139,7 @@ class UpdateContacts(ActivityType):
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
                 body = clean(flat.to_contact(clean(record)) if is_flat else record)
-                problem = match_problem(body, match_by)
-                if problem:
-                    return RecordResult.failed(
-                        key=key, error_key="validation", error_message=problem
-                    )
-                failure = checker.failure(body, key)
+                failure = match_failure(body, match_by, key) or checker.failure(body, key)
                 if failure:
                     return failure
                 changes = {k: v for k, v in body.items() if k != "contact_id"}
