@@ -31,3 +31,21 @@ def test_setup_demo_makes_the_demo_user_admin_of_one_demo_project(db, capsys):
     project = Project.objects.get()
     membership = Membership.objects.get(project=project)
     assert (membership.user.username, membership.role) == ("demo", Role.ADMIN)
+
+
+def test_setup_demo_builds_ready_operations_on_the_sandbox(db, capsys):
+    from designer.design.models import Connection, Operation
+
+    _run(capsys)
+    _run(capsys)  # idempotent: nothing twice
+    project = Project.objects.get()
+    connection = Connection.objects.get(project=project, connector_key="constant_contact")
+    assert connection.config["api_base_url"] == "http://127.0.0.1:8765/v3"
+    assert connection.connector.validate_connection(connection.config) == {}
+    operations = {o.name: o for o in Operation.objects.filter(project=project)}
+    assert sorted(operations) == ["Create sample contacts", "Export contacts to CSV"]
+    export = operations["Export contacts to CSV"]
+    assert (export.source.activity_type, export.target.activity_type) == ("query", "write")
+    assert export.transformation.mapping[0]["value"] == "email_address.address"
+    for activity in (export.source, export.target, operations["Create sample contacts"].source):
+        assert activity.type.validate_config(activity.config) == {}, activity.name
