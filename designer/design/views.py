@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from connectors.base import Connector
+from connectors.base import ActivityType, Connector
 from connectors.registry import get_connector
 from designer.crypto import decrypt_json
 from designer.design import canvas, services
@@ -50,6 +50,11 @@ def _page_context(request: HttpRequest, access: ProjectAccess) -> dict[str, Any]
 def _triggers(response: HttpResponse, **events: Any) -> HttpResponse:
     response["HX-Trigger"] = json.dumps(events)
     return response
+
+
+def _changed(response: HttpResponse) -> HttpResponse:
+    """The response, with the event on which the palette, canvas and Components reload."""
+    return _triggers(response, **{CHANGED: True})
 
 
 def _flash(
@@ -85,6 +90,13 @@ def _connector_or_404(key: str) -> Connector:
         return get_connector(key)
     except KeyError:
         raise Http404("No such connector") from None
+
+
+def _activity_type_or_404(connection: Connection, type_key: str) -> ActivityType:
+    try:
+        return connection.connector.activity_type(type_key)
+    except KeyError:
+        raise Http404("No such activity type") from None
 
 
 def _int(value: Any) -> int | None:
@@ -188,16 +200,7 @@ def connection_new(request: HttpRequest, access: ProjectAccess, connector_key: s
         except services.NameTaken as exc:
             form.add_error("name", exc.message)
         else:
-            fresh = ConnectionForm(
-                connector=connector,
-                stored_secrets=_stored_secrets(connection),
-                values=connection.config,
-                initial={"name": connection.name, "version": connection.version},
-            )
-            response = _connection_form_response(
-                request, access, connector=connector, form=fresh, connection=connection, saved=True
-            )
-            return _triggers(response, **{CHANGED: True})
+            return _connection_saved(request, access, connector=connector, connection=connection)
     return _connection_form_response(
         request, access, connector=connector, form=form, connection=None, status=422
     )
@@ -207,14 +210,31 @@ def _connection(access: ProjectAccess, connection_id: int) -> Connection:
     return get_object_or_404(Connection, project=access.project, pk=connection_id)
 
 
-def _connection_form(connection: Connection, data: Any = None) -> ConnectionForm:
+def _connection_form(
+    connection: Connection, data: Any = None, *, connector: Connector | None = None
+) -> ConnectionForm:
     return ConnectionForm(
         data,
-        connector=connection.connector,
+        connector=connector or connection.connector,
         stored_secrets=_stored_secrets(connection),
         values=connection.config,
         initial={"name": connection.name, "version": connection.version},
     )
+
+
+def _connection_saved(
+    request: HttpRequest, access: ProjectAccess, *, connector: Connector, connection: Connection
+) -> HttpResponse:
+    """The saved connection's form, as now stored, and the event that refreshes the panes."""
+    response = _connection_form_response(
+        request,
+        access,
+        connector=connector,
+        form=_connection_form(connection, connector=connector),
+        connection=connection,
+        saved=True,
+    )
+    return _changed(response)
 
 
 @project_view(Capability.VIEW)
@@ -266,15 +286,7 @@ def connection_save(
         except StaleVersion as exc:
             form.add_error(None, exc.message)
         else:
-            response = _connection_form_response(
-                request,
-                access,
-                connector=connector,
-                form=_connection_form(connection),
-                connection=connection,
-                saved=True,
-            )
-            return _triggers(response, **{CHANGED: True})
+            return _connection_saved(request, access, connector=connector, connection=connection)
     return _connection_form_response(
         request, access, connector=connector, form=form, connection=connection, status=422
     )
@@ -298,7 +310,7 @@ def connection_test(
             outcome_label=str(result.outcome).replace("_", " ").capitalize(),
         ),
     )
-    return _triggers(response, **{CHANGED: True})
+    return _changed(response)
 
 
 @project_view(Capability.DESIGN)
@@ -365,10 +377,7 @@ def _wizard(
     type_key: str,
     activity: Activity | None,
 ) -> HttpResponse:
-    try:
-        kind = connection.connector.activity_type(type_key)
-    except KeyError:
-        raise Http404("No such activity type") from None
+    kind = _activity_type_or_404(connection, type_key)
     post_url = (
         reverse("design:activity_edit", args=[access.project.pk, activity.pk])
         if activity
@@ -377,6 +386,15 @@ def _wizard(
     context = _context(
         request, access, connection=connection, kind=kind, activity=activity, post_url=post_url
     )
+
+    def step(number: int, form: ActivityForm, status: int = 200, **extra: Any) -> HttpResponse:
+        return render(
+            request,
+            "design/activity_wizard.html",
+            {**context, "form": form, "step": number, **extra},
+            status=status,
+        )
+
     if request.method == "GET":
         if activity:
             initial = {"name": activity.name, "version": activity.version}
@@ -386,29 +404,19 @@ def _wizard(
             form = ActivityForm(
                 activity_type=kind, initial={"name": services.unique_name(kind.name, taken)}
             )
-        return render(request, "design/activity_wizard.html", {**context, "form": form, "step": 1})
+        return step(1, form)
 
     action = request.POST.get("action", "next")
     form = ActivityForm(request.POST, activity_type=kind)
     if action == "back" or not form.is_valid():
-        return render(
-            request,
-            "design/activity_wizard.html",
-            {**context, "form": form, "step": 1},
-            status=200 if action == "back" else 422,
-        )
+        return step(1, form, status=200 if action == "back" else 422)
     if action == "next":
         config = form.config()
-        return render(
-            request,
-            "design/activity_wizard.html",
-            {
-                **context,
-                "form": form,
-                "step": 2,
-                "request_tree": schema_tree(kind.request_schema(config), name="request"),
-                "response_tree": schema_tree(kind.response_schema(config), name="response"),
-            },
+        return step(
+            2,
+            form,
+            request_tree=schema_tree(kind.request_schema(config), name="request"),
+            response_tree=schema_tree(kind.response_schema(config), name="response"),
         )
     try:  # Finished
         if activity:
@@ -433,9 +441,7 @@ def _wizard(
         form.add_error(None, exc.message)
     else:
         return _flash(request, access, f"Saved activity “{saved.name}”.", close_dialog=True)
-    return render(
-        request, "design/activity_wizard.html", {**context, "form": form, "step": 1}, status=422
-    )
+    return step(1, form, status=422)
 
 
 @project_view(Capability.DESIGN)
@@ -447,36 +453,30 @@ def activity_new(
     return _wizard(request, access, connection=connection, type_key=activity_type, activity=None)
 
 
-def _activity(access: ProjectAccess, activity_id: int) -> Activity:
-    return get_object_or_404(
+def _activity_wizard(request: HttpRequest, access: ProjectAccess, activity_id: int) -> HttpResponse:
+    """The wizard for an existing activity (shown by activity_detail, saved by activity_edit)."""
+    activity = get_object_or_404(
         Activity.objects.select_related("connection"), project=access.project, pk=activity_id
+    )
+    return _wizard(
+        request,
+        access,
+        connection=activity.connection,
+        type_key=activity.activity_type,
+        activity=activity,
     )
 
 
 @project_view(Capability.VIEW)
 @require_GET
 def activity_detail(request: HttpRequest, access: ProjectAccess, activity_id: int) -> HttpResponse:
-    activity = _activity(access, activity_id)
-    return _wizard(
-        request,
-        access,
-        connection=activity.connection,
-        type_key=activity.activity_type,
-        activity=activity,
-    )
+    return _activity_wizard(request, access, activity_id)
 
 
 @project_view(Capability.DESIGN)
 @require_POST
 def activity_edit(request: HttpRequest, access: ProjectAccess, activity_id: int) -> HttpResponse:
-    activity = _activity(access, activity_id)
-    return _wizard(
-        request,
-        access,
-        connection=activity.connection,
-        type_key=activity.activity_type,
-        activity=activity,
-    )
+    return _activity_wizard(request, access, activity_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -625,10 +625,7 @@ def add_to_operation(request: HttpRequest, access: ProjectAccess) -> HttpRespons
     elif activity is not None:
         title, role = f"“{activity.name}”", activity.role
     elif connection is not None:
-        try:
-            kind = connection.connector.activity_type(type_key)
-        except KeyError:
-            raise Http404("No such activity type") from None
+        kind = _activity_type_or_404(connection, type_key)
         title, role = f"a new {kind.name} activity of “{connection.name}”", str(kind.role)
     else:
         raise Http404("Nothing to add")
