@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from designer.design.models import Activity, CanvasChange, Connection, Operation, Transformation
 from designer.design.services import (
-    NameTaken,
     activity_create_default,
     activity_duplicate,
     copy_name,
+    name_taken_on_clash,
     unique_name,
 )
 from designer.design.versioning import versioned_update
@@ -441,13 +441,10 @@ def operation_delete(*, project: Project, user: Any, operation: Operation) -> No
 def operation_rename(
     *, operation: Operation, expected_version: int | None, name: str, user: Any
 ) -> Operation:
-    try:
-        with transaction.atomic():
-            operation.version = versioned_update(
-                Operation, pk=operation.pk, expected_version=expected_version, user=user, name=name
-            )
-    except IntegrityError:
-        raise NameTaken(f"An operation named “{name}” already exists.") from None
+    with name_taken_on_clash(f"An operation named “{name}” already exists."):
+        operation.version = versioned_update(
+            Operation, pk=operation.pk, expected_version=expected_version, user=user, name=name
+        )
     operation.name = name
     return operation
 

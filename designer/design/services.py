@@ -9,7 +9,8 @@ import base64
 import hashlib
 import secrets as secrets_module
 import time
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -47,6 +48,16 @@ class NameTaken(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+@contextmanager
+def name_taken_on_clash(message: str) -> Iterator[None]:
+    """Run a write in a savepoint; a unique-name clash (IntegrityError) is NameTaken(message)."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise NameTaken(message) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,6 +98,10 @@ def merge_secrets(
     return merged
 
 
+def _endpoint_name_taken(name: str) -> str:
+    return f"An endpoint named “{name}” already exists in this project."
+
+
 @transaction.atomic
 def connection_create(
     *,
@@ -98,18 +113,15 @@ def connection_create(
     user: Any,
 ) -> Connection:
     get_connector(connector_key)  # unknown keys fail here, not at run time
-    try:
-        with transaction.atomic():
-            return Connection.objects.create(
-                project=project,
-                connector_key=connector_key,
-                name=name,
-                config=dict(config),
-                secrets_encrypted=encrypt_json({k: v for k, v in secrets.items() if v}),
-                updated_by=user,
-            )
-    except IntegrityError:
-        raise NameTaken(f"An endpoint named “{name}” already exists in this project.") from None
+    with name_taken_on_clash(_endpoint_name_taken(name)):
+        return Connection.objects.create(
+            project=project,
+            connector_key=connector_key,
+            name=name,
+            config=dict(config),
+            secrets_encrypted=encrypt_json({k: v for k, v in secrets.items() if v}),
+            updated_by=user,
+        )
 
 
 def connection_update(
@@ -136,17 +148,10 @@ def connection_update(
         if config != row.config or merged != decrypt_json(row.secrets_encrypted):
             # What was tested is no longer what is stored.
             fields.update(status=ConnectionStatus.UNTESTED, status_message="")
-        try:
-            with transaction.atomic():
-                versioned_update(
-                    Connection,
-                    pk=connection.pk,
-                    expected_version=expected_version,
-                    user=user,
-                    **fields,
-                )
-        except IntegrityError:
-            raise NameTaken(f"An endpoint named “{name}” already exists in this project.") from None
+        with name_taken_on_clash(_endpoint_name_taken(name)):
+            versioned_update(
+                Connection, pk=connection.pk, expected_version=expected_version, user=user, **fields
+            )
     connection.refresh_from_db()
     return connection
 
@@ -339,8 +344,8 @@ def _mark(connection: Connection, status: str, message: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _activity_name_taken(name: str) -> NameTaken:
-    return NameTaken(f"This endpoint already has an activity named “{name}”.")
+def _activity_name_taken(name: str) -> str:
+    return f"This endpoint already has an activity named “{name}”."
 
 
 def activity_create(
@@ -352,18 +357,15 @@ def activity_create(
     user: Any,
 ) -> Activity:
     connection.connector.activity_type(activity_type)  # KeyError for unknown types
-    try:
-        with transaction.atomic():
-            return Activity.objects.create(
-                project_id=connection.project_id,
-                connection=connection,
-                activity_type=activity_type,
-                name=name,
-                config=dict(config),
-                updated_by=user,
-            )
-    except IntegrityError:
-        raise _activity_name_taken(name) from None
+    with name_taken_on_clash(_activity_name_taken(name)):
+        return Activity.objects.create(
+            project_id=connection.project_id,
+            connection=connection,
+            activity_type=activity_type,
+            name=name,
+            config=dict(config),
+            updated_by=user,
+        )
 
 
 def activity_create_default(*, connection: Connection, activity_type: str, user: Any) -> Activity:
@@ -388,18 +390,15 @@ def activity_update(
     config: Mapping[str, Any],
     user: Any,
 ) -> Activity:
-    try:
-        with transaction.atomic():
-            versioned_update(
-                Activity,
-                pk=activity.pk,
-                expected_version=expected_version,
-                user=user,
-                name=name,
-                config=dict(config),
-            )
-    except IntegrityError:
-        raise _activity_name_taken(name) from None
+    with name_taken_on_clash(_activity_name_taken(name)):
+        versioned_update(
+            Activity,
+            pk=activity.pk,
+            expected_version=expected_version,
+            user=user,
+            name=name,
+            config=dict(config),
+        )
     activity.refresh_from_db()
     return activity
 
@@ -444,17 +443,14 @@ def activity_duplicate(*, activity: Activity, user: Any) -> Activity:
 def transformation_rename(
     *, transformation: Transformation, expected_version: int | None, name: str, user: Any
 ) -> Transformation:
-    try:
-        with transaction.atomic():
-            versioned_update(
-                Transformation,
-                pk=transformation.pk,
-                expected_version=expected_version,
-                user=user,
-                name=name,
-            )
-    except IntegrityError:
-        raise NameTaken(f"A transformation named “{name}” already exists.") from None
+    with name_taken_on_clash(f"A transformation named “{name}” already exists."):
+        versioned_update(
+            Transformation,
+            pk=transformation.pk,
+            expected_version=expected_version,
+            user=user,
+            name=name,
+        )
     transformation.refresh_from_db()
     return transformation
 
