@@ -47,6 +47,8 @@ class AuditEntry(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Written by a signal handler rather than an explicit audit_record call.
+    automatic = models.BooleanField(default=False)
     # Set on a delete entry once the component has been restored from it.
     restored_at = models.DateTimeField(null=True, blank=True)
 

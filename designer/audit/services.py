@@ -18,12 +18,14 @@ Conventions, so the history reads the same everywhere:
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from designer.audit.context import quiet_signals, signals_quiet
 from designer.audit.models import AuditAction, AuditEntry
 from designer.audit.redact import redact
 from designer.projects.models import Project
@@ -88,6 +90,7 @@ def audit_record(
     name: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    _automatic: bool = False,
 ) -> AuditEntry:
     """Record one action. ``obj`` fills kind/id/name; a delete without ``before`` snapshots
     ``obj`` (call it before deleting), a create or update without ``after`` snapshots it too."""
@@ -101,7 +104,11 @@ def audit_record(
         if action in (AuditAction.CREATE, AuditAction.UPDATE) and after is None:
             after = audit_snapshot(obj)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    if component_id is not None and not _automatic:
+        # An explicit record replaces what a signal wrote moments ago for the same thing.
+        _recent(kind, component_id, str(action)).filter(automatic=True).delete()
     return AuditEntry.objects.create(
+        automatic=_automatic,
         project=project,
         project_name=project.name if project is not None else "",
         actor=actor if is_user else None,
@@ -112,6 +119,30 @@ def audit_record(
         component_name=name[:200],
         before=_strip_secrets(kind, _jsonable(before)) if before is not None else None,
         after=_strip_secrets(kind, _jsonable(after)) if after is not None else None,
+    )
+
+
+# How long an explicit record and a signal's record count as the same event.
+SAME_EVENT_SECONDS = 30
+
+
+def _recent(kind: str, component_id: int, action: str):
+    since = timezone.now() - timedelta(seconds=SAME_EVENT_SECONDS)
+    return AuditEntry.objects.filter(
+        component_kind=kind, component_id=component_id, action=action, at__gte=since
+    )
+
+
+def audit_record_automatic(
+    *, project: Project | None, actor: Any, action: str, obj: models.Model, **fields: Any
+) -> AuditEntry | None:
+    """From a signal: skipped if the same event was already recorded explicitly."""
+    if project is None or obj.pk is None or signals_quiet():
+        return None
+    if _recent(obj._meta.model_name, obj.pk, action).exists():
+        return None
+    return audit_record(
+        project=project, actor=actor, action=action, obj=obj, _automatic=True, **fields
     )
 
 
@@ -202,12 +233,12 @@ def component_restore(*, entry: AuditEntry, actor: Any) -> models.Model:
     model = _model_for(entry.component_kind)
     snapshot = dict(entry.before)
     children = snapshot.pop("activities", []) if entry.component_kind == "connection" else []
-    obj = _recreate(model, snapshot, project=entry.project, actor=actor)
-    if children:
-        activity_model = _model_for("activity")
+    # One "Restored" entry, not a "Created" per row.
+    with quiet_signals():
+        obj = _recreate(model, snapshot, project=entry.project, actor=actor)
         for child in children:
             _recreate(
-                activity_model,
+                _model_for("activity"),
                 {**child, "connection_id": obj.pk},
                 project=entry.project,
                 actor=actor,

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
+from designer.audit.context import acting_as
 from designer.projects.models import Membership, Project, Role
 
 
@@ -82,7 +83,9 @@ def project_view(need: Capability) -> Callable[[ProjectView], ProjectView]:
         @wraps(view)
         def wrapper(request: HttpRequest, project_id: int, *args: Any, **kwargs: Any):
             access = get_project_access(request.user, project_id, need)
-            return view(request, access, *args, **kwargs)
+            # Audit entries written by signal handlers during the view name this user.
+            with acting_as(request.user):
+                return view(request, access, *args, **kwargs)
 
         # Read by the access tests, which check every project URL against its declared need.
         wrapper.required_capability = need  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from designer.audit.context import quiet_signals
 from designer.audit.models import AuditAction
 from designer.audit.redact import redact
 from designer.audit.services import audit_record
@@ -225,6 +226,12 @@ def _save(obj, where: str) -> None:
 @transaction.atomic
 def project_import(*, document: Any, actor: Any, name: str = "") -> Project:
     """Create a new project from an export; all or nothing."""
+    # One "Imported" entry for the whole project, not one "Created" per component.
+    with quiet_signals():
+        return _project_import(document=document, actor=actor, name=name)
+
+
+def _project_import(*, document: Any, actor: Any, name: str) -> Project:
     from connectors.registry import CONNECTORS
 
     _check_header(document)
