@@ -216,6 +216,30 @@ def _new_operation(project: Project, user: Any, name: str = NEW_OPERATION_NAME) 
     )
 
 
+def _destination(
+    project: Project,
+    user: Any,
+    operation: Operation | None,
+    activity: Activity,
+    slot: str,
+    inverse: list[dict[str, Any]],
+) -> tuple[Operation, bool]:
+    """(the operation ``activity`` goes into at ``slot``, whether it is new).
+
+    None means a new operation (its deletion goes first in ``inverse``); an existing one has
+    the place checked and its slots saved first in ``inverse``. Raises PlacementRefused.
+    """
+    if operation is None:
+        if slot != _role(activity):
+            _check_place(Operation(name=NEW_OPERATION_NAME), activity, slot)
+        operation = _new_operation(project, user)
+        inverse.insert(0, {"op": "delete_operation", "id": operation.pk})
+        return operation, True
+    _check_place(operation, activity, slot)
+    inverse.insert(0, _slots(operation))
+    return operation, False
+
+
 def resolve_activity(
     *,
     project: Project,
@@ -268,16 +292,11 @@ def canvas_drop(
         inverse=inverse,
     )
     slot = slot or _role(placed)
-    if operation is None:
-        if slot != _role(placed):
-            _check_place(Operation(name=NEW_OPERATION_NAME), placed, slot)
-        operation = _new_operation(project, user)
-        inverse.insert(0, {"op": "delete_operation", "id": operation.pk})
+    operation, is_new = _destination(project, user, operation, placed, slot, inverse)
+    if is_new:
         expected_version = None
         label = f"Add “{placed.name}” to a new operation"
     else:
-        _check_place(operation, placed, slot)
-        inverse.insert(0, _slots(operation))
         label = f"Add “{placed.name}” to “{operation.name}”"
     setattr(operation, slot, placed)
     _ensure_transformation(operation, user, inverse)
@@ -311,15 +330,9 @@ def operation_move_step(
         return from_operation
     slot = to_slot or _role(activity)
     inverse: list[dict[str, Any]] = [_slots(from_operation)]
-    if to_operation is None:
-        if slot != _role(activity):
-            _check_place(Operation(name=NEW_OPERATION_NAME), activity, slot)
-        to_operation = _new_operation(project, user)
-        inverse.insert(0, {"op": "delete_operation", "id": to_operation.pk})
+    to_operation, is_new = _destination(project, user, to_operation, activity, slot, inverse)
+    if is_new:
         expected_version = None
-    else:
-        _check_place(to_operation, activity, slot)
-        inverse.insert(0, _slots(to_operation))
     setattr(from_operation, from_slot, None)
     _save_slots(from_operation, user, None)
     setattr(to_operation, slot, activity)
