@@ -29,7 +29,7 @@ chromium:
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo --url http://$(HOST):$(PORT) --sandbox-url http://127.0.0.1:$(SANDBOX_PORT)
-	DEBUG=$${DEBUG:-1} WEB_HOST=$(HOST) WEB_PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
+	DEBUG=$${DEBUG:-1} SITE_URL=http://$(HOST):$(PORT) WEB_HOST=$(HOST) WEB_PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
 		$(BIN)/honcho --procfile Procfile.dev start
 
 test: venv chromium
