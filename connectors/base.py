@@ -90,6 +90,7 @@ class NeedsReconnect(ConnectorError):
 
 
 class TestOutcome(enum.StrEnum):
+    __test__ = False  # not a pytest test class
     CONNECTED = "connected"
     BAD_CREDENTIALS = "bad_credentials"
     MISSING_SCOPE = "missing_scope"

@@ -19,6 +19,7 @@ class DbConnection:
     def __init__(self, connection: Connection, extras: Mapping[str, Any] | None = None) -> None:
         self._row = connection
         self._extras = dict(extras or {})
+        self._config: Mapping[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -26,7 +27,13 @@ class DbConnection:
 
     @property
     def config(self) -> Mapping[str, Any]:
-        return self._row.config
+        """Field values with project variables (``[name]``) filled in; raises
+        MissingVariable naming any that the project lacks."""
+        if self._config is None:
+            from designer.projects.variables import resolve
+
+            self._config = resolve(self._row.project, self._row.config)
+        return self._config
 
     @property
     def extras(self) -> Mapping[str, Any]:

@@ -31,6 +31,7 @@ from designer.design.models import (
 )
 from designer.design.versioning import versioned_update
 from designer.projects.models import Project
+from designer.projects.variables import MissingVariable
 
 OAUTH_SESSION_KEY = "design.oauth"
 OAUTH_MAX_AGE_SECONDS = 15 * 60
@@ -218,7 +219,13 @@ def connection_duplicate(*, connection: Connection, user: Any) -> Connection:
 def connection_test(*, connection: Connection) -> TestResult:
     """A real call through the connector; the outcome is stored on the connection."""
     connector = get_connector(connection.connector_key)
-    errors = connector.validate_connection(connection.config)
+    context = _context(connection)
+    try:
+        errors = connector.validate_connection(context.config)
+    except MissingVariable as exc:
+        result = TestResult(TestOutcome.INVALID_CONFIG, str(exc))
+        _store_test_result(connection, result)
+        return result
     if errors:
         result = TestResult(
             TestOutcome.INVALID_CONFIG,
@@ -227,7 +234,7 @@ def connection_test(*, connection: Connection) -> TestResult:
         )
     else:
         try:
-            result = connector.test(_context(connection))
+            result = connector.test(context)
         except ConnectorError as exc:
             result = TestResult(TestOutcome.UNEXPECTED, exc.message)
     _store_test_result(connection, result)

@@ -71,3 +71,10 @@ def resolve(project: Project, value: Any) -> Any:
     if missing:
         raise MissingVariable(missing, project)
     return _substitute(value, {name: v.resolved_value() for name, v in found.items()})
+
+
+def secret_values(project: Project) -> dict[str, str]:
+    """The project's secret variable values, so logs can mask them wherever they appear."""
+    return {
+        v.name: v.resolved_value() for v in Variable.objects.filter(project=project, is_secret=True)
+    }

@@ -32,6 +32,7 @@ from connectors.base import (
 from connectors.registry import get_connector
 from designer.design.connection_context import DbConnection
 from designer.design.models import Activity
+from designer.projects.variables import MissingVariable, resolve, secret_values
 from designer.runs import services
 from designer.runs.models import (
     DebugSample,
@@ -43,6 +44,7 @@ from designer.runs.models import (
 )
 from designer.runs.redaction import redact_for_log, truncate_json
 from designer.transformations.mapping import MappingError, compile_mapping
+from designer.transformations.storage import connection_extras
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +253,8 @@ class _Execution:
             message = self._summary(f"The connection needs to be reconnected: {exc.message}")
         except ConnectorError as exc:
             status, message = RunStatus.ERROR, self._summary(_connector_error_text(exc))
+        except MissingVariable as exc:  # in a connection field, found when first used
+            status, message = RunStatus.ERROR, self._summary(str(exc))
         except Exception as exc:  # a bug: end the run visibly instead of leaving it Running
             logger.exception("Run %s failed", self.run.pk)
             status = RunStatus.ERROR
@@ -268,6 +272,12 @@ class _Execution:
         again = f" (attempt {self.attempt})" if self.attempt > 1 else ""
         self.log(LogLevel.INFO, f"Started on agent {self.agent_name}{again}.")
         self._check_versions()
+        try:  # project variables ([name]) in activity fields; connections resolve their own
+            source.config = resolve(run.project, source.config)
+            target.config = resolve(run.project, target.config)
+        except MissingVariable as exc:
+            raise _Stop(RunStatus.ERROR, str(exc)) from None
+        self.secrets["variables"] = secret_values(run.project)
         source_type = self._activity_type(source)
         target_type = self._activity_type(target)
         mapping = compile_mapping(
@@ -342,12 +352,7 @@ class _Execution:
 
     def _context(self, activity: Activity) -> RunContext:
         connection = activity.connection
-        extras = {
-            "project_id": self.run.project_id,
-            "connection_id": connection.pk,
-            "folder": str(settings.FILES_ROOT / str(connection.pk)),
-            "run_id": self.run.pk,
-        }
+        extras = {**connection_extras(connection), "run_id": self.run.pk}
         db_connection = DbConnection(connection, extras=extras)
         try:  # known secret values, so they are masked wherever they show up in text
             self.secrets[str(connection.pk)] = db_connection.secrets()
