@@ -22,6 +22,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -287,6 +288,8 @@ def run() -> dict[str, Any]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if not os.environ.get("LOAD_KEEP"):  # LOAD_KEEP=1 keeps the logs and database
+            shutil.rmtree(tmp, ignore_errors=True)
     figures["setup"] = {
         "users": users,
         "seconds": seconds,
