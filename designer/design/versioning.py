@@ -11,6 +11,9 @@ from typing import Any
 from django.db.models import F, Model
 from django.utils import timezone
 
+from designer.audit.models import AuditAction
+from designer.audit.services import audit_record, audit_snapshot
+
 
 class StaleVersion(Exception):
     """The component changed since the form was loaded."""
@@ -37,6 +40,7 @@ def versioned_update(
     ``expected_version`` None skips the check (for changes that are not edits of a loaded
     copy, e.g. a canvas drop on a card the user did not edit).
     """
+    before = model.objects.filter(pk=pk).select_related("project").first()
     query = model.objects.filter(pk=pk)
     if expected_version is not None:
         query = query.filter(version=expected_version)
@@ -48,4 +52,14 @@ def versioned_update(
     )
     if updated != 1:
         raise StaleVersion(stale_message(model, pk))
-    return model.objects.filter(pk=pk).values_list("version", flat=True).get()
+    after = model.objects.get(pk=pk)
+    # A queryset update sends no signal, so the history is written here, for every kind.
+    audit_record(
+        project=before.project,
+        actor=user,
+        action=AuditAction.UPDATE,
+        obj=after,
+        before=audit_snapshot(before),
+        after=audit_snapshot(after),
+    )
+    return after.version
