@@ -102,6 +102,7 @@ def test_designer_page_has_palette_canvas_and_components(client_for, project):
     assert 'aria-label="Design canvas"' in html
     assert "Components" in html
     assert 'hx-headers=\'{"X-CSRFToken": ' in html
+    assert f'hx-get="/projects/{project.pk}/presence/"' in html  # who else is here
 
 
 def test_settings_lists_members_with_roles(client_for, project):
