@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from designer.audit.models import AuditAction
 from designer.audit.selectors import audit_entries
-from designer.audit.services import audit_record
 from designer.console import selectors
 from designer.console.access import ConsoleScope, console_view
 from designer.runs import services as run_services
@@ -126,14 +125,7 @@ def run_cancel(request: HttpRequest, scope: ConsoleScope, run_id: int) -> HttpRe
     run = OperationRun.objects.select_related("project", "operation").filter(pk=run_id).first()
     if run is None or not scope.covers(run.project_id):
         raise Http404("No such run")
-    if run_services.run_cancel(run=run, user=request.user):
-        audit_record(
-            project=run.project,
-            actor=request.user,
-            action=AuditAction.CANCEL,
-            kind="run",
-            name=f"{run.operation.name} run {run.pk}",
-        )
+    if run_services.run_cancel(run=run, user=request.user):  # the service writes the history
         messages.success(request, f"Cancel of run {run.pk} ({run.operation.name}) requested.")
     else:
         messages.info(request, f"Run {run.pk} had already ended.")

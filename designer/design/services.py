@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError, TestOutcome, TestResult
 from connectors.registry import get_connector
+from designer.audit.models import AuditAction
+from designer.audit.services import audit_record
 from designer.crypto import decrypt_json, encrypt_json
 from designer.design.connection_context import DbConnection
 from designer.design.integrations import connection_extras
@@ -216,8 +218,20 @@ def connection_duplicate(*, connection: Connection, user: Any) -> Connection:
     return copy
 
 
-def connection_test(*, connection: Connection) -> TestResult:
+def connection_test(*, connection: Connection, user: Any = None) -> TestResult:
     """A real call through the connector; the outcome is stored on the connection."""
+    result = _connection_test(connection)
+    audit_record(
+        project=connection.project,
+        actor=user,
+        action=AuditAction.TEST,
+        obj=connection,
+        after={"outcome": str(result.outcome), "message": result.message},
+    )
+    return result
+
+
+def _connection_test(connection: Connection) -> TestResult:
     connector = get_connector(connection.connector_key)
     context = _context(connection)
     try:

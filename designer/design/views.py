@@ -298,7 +298,7 @@ def connection_test(
     request: HttpRequest, access: ProjectAccess, connection_id: int
 ) -> HttpResponse:
     connection = _connection(access, connection_id)
-    result = services.connection_test(connection=connection)
+    result = services.connection_test(connection=connection, user=request.user)
     response = render(
         request,
         "design/connection_form.html#test-result",

@@ -17,6 +17,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors.registry import get_connector
+from designer.audit.models import AuditAction
+from designer.audit.services import audit_record
 from designer.design.models import AgentLostPolicy, Operation
 from designer.runs.models import (
     FINAL_STATUSES,
@@ -127,13 +129,20 @@ def run_cancel(*, run: OperationRun, user: Any = None) -> bool:
         status=RunStatus.CANCELED, ended_at=now, message=f"Canceled by {who} before it started."
     ):
         run_log(run_id=run.pk, message=f"Canceled by {who} before it started.")
-        return True
-    if OperationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+    elif OperationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.CANCEL_REQUESTED
     ):
         run_log(run_id=run.pk, message=f"Cancel requested by {who}.")
-        return True
-    return False
+    else:
+        return False
+    audit_record(
+        project=run.project,
+        actor=user,
+        action=AuditAction.CANCEL,
+        kind="run",
+        name=f"{run.operation.name} run {run.pk}",
+    )
+    return True
 
 
 def run_rerun_failed(*, run: OperationRun, user: Any = None) -> OperationRun:
