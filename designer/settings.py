@@ -221,6 +221,9 @@ LOGGING = {
 RUNS_HEARTBEAT_SECONDS = float(env("RUNS_HEARTBEAT_SECONDS", "10"))
 RUNS_AGENT_LOST_SECONDS = float(env("RUNS_AGENT_LOST_SECONDS", "60"))
 RUNS_MAX_REQUEUES = envint("RUNS_MAX_REQUEUES", 3)
+# A Pending run no agent picked up this long after its message was published, while an agent
+# of its queue is idle, is published again (a broker may lose messages).
+RUNS_PENDING_REPUBLISH_SECONDS = float(env("RUNS_PENDING_REPUBLISH_SECONDS", "120"))
 # Run rows, log lines, failures and debug samples older than this are pruned daily.
 RUNS_RETENTION_DAYS = envint("RUNS_RETENTION_DAYS", 30)
 # Extra connectors to register, "key=dotted.path.Class" comma separated (tests, plug-ins).

@@ -113,6 +113,9 @@ class OperationRun(models.Model):
     # Refreshed by the process executing the run while it runs; a run whose heartbeat is
     # older than RUNS_AGENT_LOST_SECONDS has lost its agent (worker or pool process died).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When its message was last handed to the broker; a Pending run not picked up long after
+    # this, while an idle agent serves its queue, is published again (see runs_reap_lost).
+    published_at = models.DateTimeField(default=timezone.now)
     message = models.TextField(blank=True)  # the final outcome in one line
 
     debug = models.BooleanField(default=False)  # debug logging was on when it was queued

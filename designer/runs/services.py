@@ -339,10 +339,58 @@ def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
     for pk in changed:
         run = OperationRun.objects.select_related("operation").get(pk=pk)
         if run.status == RunStatus.PENDING:
+            OperationRun.objects.filter(pk=pk).update(published_at=now)
             transaction.on_commit(lambda r=run: execute_run.apply_async(args=[r.pk], queue=r.queue))
         else:
             run_actions(run=run)
-    return changed
+    return changed + runs_republish_stale(now=now)
+
+
+def runs_republish_stale(*, now: datetime | None = None) -> list[int]:
+    """Publish again the Pending runs whose message no agent picked up.
+
+    A broker can lose a queued message (Redis without persistence restarting). A run still
+    Pending RUNS_PENDING_REPUBLISH_SECONDS after its message was published, on a queue whose
+    online agents are not all busy, gets a new message. Claims are idempotent, so a message
+    that was only slow costs one delivery that finds nothing to claim.
+    """
+    from designer.runs.tasks import execute_run
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.RUNS_PENDING_REPUBLISH_SECONDS)
+    alive = now - timedelta(seconds=settings.RUNS_AGENT_LOST_SECONDS)
+    agents: dict[str, int] = {}
+    for queues in Agent.objects.filter(
+        last_heartbeat__gte=alive, stopped_at__isnull=True
+    ).values_list("queues", flat=True):
+        for queue in queues or ():
+            agents[queue] = agents.get(queue, 0) + 1
+    busy: dict[str, int] = {}
+    for queue in OperationRun.objects.filter(
+        status__in=[RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED], queue__in=list(agents)
+    ).values_list("queue", flat=True):
+        busy[queue] = busy.get(queue, 0) + 1
+    idle = [queue for queue, count in agents.items() if busy.get(queue, 0) < count]
+    republished: list[int] = []
+    stale_runs = OperationRun.objects.filter(
+        status=RunStatus.PENDING, published_at__lt=stale, queue__in=idle
+    ).values_list("pk", "queue")
+    for pk, queue in stale_runs:
+        # Conditional, so two reapers at once publish it once.
+        if OperationRun.objects.filter(
+            pk=pk, status=RunStatus.PENDING, published_at__lt=stale
+        ).update(published_at=now):
+            run_log(
+                run_id=pk,
+                level=LogLevel.WARNING,
+                message="No agent picked this run up; queued again (the broker may have lost "
+                "its message).",
+            )
+            transaction.on_commit(
+                lambda pk=pk, queue=queue: execute_run.apply_async(args=[pk], queue=queue)
+            )
+            republished.append(pk)
+    return republished
 
 
 def _reap_one(run: OperationRun, *, now: datetime, reason: str) -> bool:

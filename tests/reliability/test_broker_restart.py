@@ -166,11 +166,6 @@ def test_broker_restart_mid_run_loses_no_run_and_runs_none_twice(
     assert worker.process.poll() is None, worker.output()[-2000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known gap (docs/RELIABILITY.md): a run whose message a broker without "
-    "persistence lost stays Pending; nothing re-publishes it.",
-)
 @pytest.mark.parametrize("own_redis", [False], indirect=True)
 def test_a_broker_without_persistence_loses_no_queued_run(
     project, workers, own_redis, producer_on, tmp_path
@@ -180,7 +175,11 @@ def test_a_broker_without_persistence_loses_no_queued_run(
     project.save()
     busy = make_operation(project, count=300, page=10, batch=10, delay=0.1, name="Busy")
     waiting = make_operation(project, count=5, name="Waiting")
-    workers.start(queue, extra_env={"CELERY_BROKER_URL": own_redis.url})
+    # The reaper publishes again a run no agent picked up 2 s after its message went out.
+    workers.start(
+        queue,
+        extra_env={"CELERY_BROKER_URL": own_redis.url, "RUNS_PENDING_REPUBLISH_SECONDS": "2"},
+    )
     first = run_start(operation=busy, trigger=RunTrigger.MANUAL)
 
     def running():
@@ -197,3 +196,5 @@ def test_a_broker_without_persistence_loses_no_queued_run(
     wait_final(first, timeout=90)
     wait_final(second, timeout=15)
     assert second.status == RunStatus.SUCCESS
+    assert second.attempts == 1
+    assert second.log_lines.filter(message__contains="queued again").exists()
