@@ -18,7 +18,6 @@ twice. Figures go to benchmarks/results.json under "load".
 from __future__ import annotations
 
 import csv
-import fcntl
 import json
 import os
 import secrets
@@ -33,9 +32,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import merge_results
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results.json"
 OPERATIONS = 3
 
 
@@ -320,24 +320,6 @@ def print_table(figures: dict[str, Any]) -> None:
     )
 
 
-def merge_results(figures: dict[str, Any]) -> None:
-    with open(HERE / "results-lock.tmp", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        except ValueError:
-            current = {}
-        current["load"] = {
-            **figures,
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        fd, tmp = tempfile.mkstemp(dir=HERE, suffix=".tmp")
-        with os.fdopen(fd, "w") as out:
-            json.dump(current, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(tmp, RESULTS)
-
-
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--setup":
         print(json.dumps(_setup(int(sys.argv[2]), sys.argv[3])))
@@ -347,7 +329,7 @@ def main() -> int:
         return 0
     figures = run()
     print_table(figures)
-    merge_results(figures)
+    merge_results("load", figures)
     overall = figures["overall"]
     final = figures["runs_after_load"]
     ok = overall["failures"] == 0 and final["not_final"] == 0 and final["runs"] > 0
