@@ -31,6 +31,7 @@ from connectors.base import (
 )
 from connectors.registry import get_connector
 from designer.design.connection_context import DbConnection
+from designer.design.integrations import connection_extras
 from designer.design.models import Activity
 from designer.projects.variables import MissingVariable, resolve, secret_values
 from designer.runs import services
@@ -44,7 +45,6 @@ from designer.runs.models import (
 )
 from designer.runs.redaction import redact_for_log, truncate_json
 from designer.transformations.mapping import MappingError, compile_mapping
-from designer.transformations.storage import connection_extras
 
 logger = logging.getLogger(__name__)
 
