@@ -255,6 +255,10 @@ class ActivityType:
         """The batch size the engine should use for this configuration."""
         return self.preferred_batch_size
 
+    def default_config(self) -> dict[str, Any]:
+        """The settings a new activity of this type starts with."""
+        return {f.name: f.default for f in self.config_fields if f.default is not None}
+
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
         """Field name -> error message, beyond what the fields' own types check."""
         return {}

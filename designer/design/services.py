@@ -392,13 +392,12 @@ def activity_create(
 def activity_create_default(*, connection: Connection, activity_type: str, user: Any) -> Activity:
     """A new activity with the type's defaults, named after the type (dropped from the palette)."""
     kind = connection.connector.activity_type(activity_type)
-    config = {f.name: f.default for f in kind.config_fields if f.default is not None}
     taken = connection.activities.values_list("name", flat=True)
     return activity_create(
         connection=connection,
         activity_type=activity_type,
         name=unique_name(kind.name, taken),
-        config=config,
+        config=kind.default_config(),
         user=user,
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from connectors.registry import CONNECTORS, get_connector
+from connectors.registry import CONNECTORS
 from designer.crypto import encrypt_json
 from designer.design.models import Activity, Connection, Operation, Transformation
 from designer.projects.models import Membership, Project, Role
@@ -23,12 +23,6 @@ not-an-email,Broken,Row
 """
 
 
-def _defaults(connection: Connection, activity_type: str, **overrides: Any) -> dict[str, Any]:
-    fields = get_connector(connection.connector_key).activity_type(activity_type).config_fields
-    config = {f.name: f.default for f in fields if f.default is not None}
-    return {**config, **overrides}
-
-
 def _activity(connection: Connection, activity_type: str, name: str, **config: Any) -> Activity:
     activity, _ = Activity.objects.get_or_create(
         connection=connection,
@@ -36,7 +30,10 @@ def _activity(connection: Connection, activity_type: str, name: str, **config: A
         defaults={
             "project": connection.project,
             "activity_type": activity_type,
-            "config": _defaults(connection, activity_type, **config),
+            "config": {
+                **connection.connector.activity_type(activity_type).default_config(),
+                **config,
+            },
         },
     )
     return activity
