@@ -26,6 +26,8 @@ venv: $(STAMP)
 chromium:
 	@scripts/ensure-chromium.sh
 
+# The sandbox must be on the connectors' URL allow-list, whatever port it runs on.
+run: export CONNECTOR_URL_ALLOW_LIST ?= http://127.0.0.1:$(SANDBOX_PORT)
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo --url http://$(HOST):$(PORT) --sandbox-url http://127.0.0.1:$(SANDBOX_PORT)
