@@ -214,6 +214,29 @@ def _discard_log(level: str, message: str) -> None:
     return None
 
 
+class RunJournal(Protocol):
+    """Durable notes a target keeps about the batch in flight (an import activity id, the time a
+    record was first sent). put() returns only once the value is committed, so a worker killed
+    right after still leaves it for the re-queued attempt. Cleared when the batch is committed."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def put(self, key: str, value: Any) -> None: ...  # JSON-serialisable value
+
+
+@dataclass
+class MemoryJournal:
+    """The default journal, in memory (tests, benchmarks, previews): it dies with the process."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def put(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
 @dataclass
 class RunContext:
     """Everything an activity needs while it runs."""
@@ -229,6 +252,15 @@ class RunContext:
     new_state: dict[str, Any] = field(default_factory=dict)
     run_id: str = ""
     started_at: str = ""  # ISO 8601, for file name templates
+    # Run journal (issue 17.4): durable notes about the batch in flight, kept by the engine
+    # across a lost worker. ``resuming`` is True when this batch was in flight when a previous
+    # attempt died: the target resolves what already happened from the journal and the far side.
+    journal: RunJournal = field(default_factory=MemoryJournal)
+    resuming: bool = False
+    # Per-record progress: a target calls it (index within the batch passed to write()) as soon
+    # as it knows a record's outcome; the engine commits such results at least every ~1 s, so
+    # they survive a SIGKILL and are not re-sent on resume.
+    on_result: Callable[[int, RecordResult], None] | None = None
 
 
 # --------------------------------------------------------------------------------------------
