@@ -89,8 +89,7 @@ class NeedsReconnect(ConnectorError):
         super().__init__(message, permanent=True, key=key)
 
 
-class TestOutcome(enum.StrEnum):
-    __test__ = False  # not a pytest test class
+class CheckOutcome(enum.StrEnum):
     CONNECTED = "connected"
     BAD_CREDENTIALS = "bad_credentials"
     MISSING_SCOPE = "missing_scope"
@@ -101,16 +100,14 @@ class TestOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class TestResult:
-    __test__: ClassVar[bool] = False  # not a pytest test class
-
-    outcome: TestOutcome
+class CheckResult:
+    outcome: CheckOutcome
     message: str  # one line for the user, e.g. "Connected to Acme Inc."
     detail: str = ""  # the remote system's own error text, verbatim
 
     @property
     def ok(self) -> bool:
-        return self.outcome is TestOutcome.CONNECTED
+        return self.outcome is CheckOutcome.CONNECTED
 
 
 @dataclass(frozen=True)
@@ -342,7 +339,7 @@ class Connector:
         """Field name -> error message (e.g. a base URL that is not on the allow-list)."""
         return {}
 
-    def test(self, connection: ConnectionContext) -> TestResult:
+    def test(self, connection: ConnectionContext) -> CheckResult:
         """Make a real call and report exactly one outcome; never report success falsely."""
         raise NotImplementedError
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import (
+    CheckOutcome,
+    CheckResult,
     ConnectionContext,
     ConnectorError,
     NeedsReconnect,
-    TestOutcome,
-    TestResult,
 )
 from connectors.constant_contact.client import ConstantContactClient
 from connectors.constant_contact.errors import ApiError
@@ -22,37 +22,37 @@ from connectors.constant_contact.settings import config_errors
 from connectors.http import NO_RETRY
 
 
-def run_test(connection: ConnectionContext, **client_kwargs: Any) -> TestResult:
+def run_test(connection: ConnectionContext, **client_kwargs: Any) -> CheckResult:
     problems = config_errors(connection.config)
     if problems:
         detail = "; ".join(f"{name}: {message}" for name, message in sorted(problems.items()))
-        return TestResult(
-            TestOutcome.INVALID_CONFIG,
+        return CheckResult(
+            CheckOutcome.INVALID_CONFIG,
             "The connection settings are incomplete or not allowed.",
             detail,
         )
     try:
         client = ConstantContactClient(connection, retry=NO_RETRY, **client_kwargs)
     except ConnectorError as exc:
-        return TestResult(TestOutcome.INVALID_CONFIG, exc.message, exc.key)
+        return CheckResult(CheckOutcome.INVALID_CONFIG, exc.message, exc.key)
     with client:
         try:
             return _probe(client)
         except NeedsReconnect as exc:
-            return TestResult(TestOutcome.BAD_CREDENTIALS, exc.message, exc.key)
+            return CheckResult(CheckOutcome.BAD_CREDENTIALS, exc.message, exc.key)
         except ApiError as exc:
             return _from_api_error(exc)
         except ConnectorError as exc:
             if exc.key == "unreachable":
-                return TestResult(
-                    TestOutcome.UNREACHABLE, "Could not reach Constant Contact.", exc.message
+                return CheckResult(
+                    CheckOutcome.UNREACHABLE, "Could not reach Constant Contact.", exc.message
                 )
-            return TestResult(
-                TestOutcome.UNEXPECTED, "Constant Contact answered unexpectedly.", exc.message
+            return CheckResult(
+                CheckOutcome.UNEXPECTED, "Constant Contact answered unexpectedly.", exc.message
             )
 
 
-def _probe(client: ConstantContactClient) -> TestResult:
+def _probe(client: ConstantContactClient) -> CheckResult:
     try:
         summary = client.get_json("/account/summary")
     except ApiError as exc:
@@ -62,51 +62,51 @@ def _probe(client: ConstantContactClient) -> TestResult:
         page = client.get_json("/contacts", params={"limit": 1})
         if not isinstance(page, dict) or not isinstance(page.get("contacts"), list):
             return _unexpected(page)
-        return TestResult(
-            TestOutcome.CONNECTED,
+        return CheckResult(
+            CheckOutcome.CONNECTED,
             "Connected to Constant Contact (the account name needs the account_read scope).",
         )
     if not isinstance(summary, dict) or not summary:
         return _unexpected(summary)
     name = summary.get("organization_name") or summary.get("encoded_account_id")
     if name:
-        return TestResult(TestOutcome.CONNECTED, f"Connected to {name}.")
-    return TestResult(TestOutcome.CONNECTED, "Connected to Constant Contact.")
+        return CheckResult(CheckOutcome.CONNECTED, f"Connected to {name}.")
+    return CheckResult(CheckOutcome.CONNECTED, "Connected to Constant Contact.")
 
 
-def _unexpected(body: Any) -> TestResult:
-    return TestResult(
-        TestOutcome.UNEXPECTED,
+def _unexpected(body: Any) -> CheckResult:
+    return CheckResult(
+        CheckOutcome.UNEXPECTED,
         "Constant Contact answered, but not with what its API documents.",
         str(body)[:300],
     )
 
 
-def _from_api_error(exc: ApiError) -> TestResult:
+def _from_api_error(exc: ApiError) -> CheckResult:
     detail = f"{exc.key}: {exc.error_message}" if exc.key else exc.error_message
     if exc.status == 401:
-        return TestResult(
-            TestOutcome.BAD_CREDENTIALS,
+        return CheckResult(
+            CheckOutcome.BAD_CREDENTIALS,
             "Constant Contact refused the access token; reconnect or paste a new one.",
             detail,
         )
     if exc.status == 403:
-        return TestResult(
-            TestOutcome.MISSING_SCOPE,
+        return CheckResult(
+            CheckOutcome.MISSING_SCOPE,
             "The authorisation lacks the contact_data "
             "scope; reconnect and grant access to contacts.",
             detail,
         )
     if exc.status == 429:
-        return TestResult(
-            TestOutcome.RATE_LIMITED,
+        return CheckResult(
+            CheckOutcome.RATE_LIMITED,
             "Constant Contact is throttling this API key; try again in a moment.",
             detail,
         )
     if exc.key == "invalid_client" or (exc.status == 400 and exc.key.startswith("invalid_")):
-        return TestResult(
-            TestOutcome.BAD_CREDENTIALS,
+        return CheckResult(
+            CheckOutcome.BAD_CREDENTIALS,
             "Constant Contact refused the app credentials (API key / client secret).",
             detail,
         )
-    return TestResult(TestOutcome.UNEXPECTED, f"Constant Contact answered {exc.status}.", detail)
+    return CheckResult(CheckOutcome.UNEXPECTED, f"Constant Contact answered {exc.status}.", detail)

@@ -8,12 +8,12 @@ from typing import Any
 import requests
 
 from connectors.base import (
+    CheckResult,
     ConnectionContext,
     Connector,
     ConnectorError,
     Field,
     FieldKind,
-    TestResult,
 )
 from connectors.constant_contact.activities import ACTIVITY_TYPES
 from connectors.constant_contact.auth import TokenManager, authorization_url
@@ -92,7 +92,7 @@ class ConstantContactConnector(Connector):
     def validate_connection(self, config: Mapping[str, Any]) -> dict[str, str]:
         return config_errors(config)
 
-    def test(self, connection: ConnectionContext) -> TestResult:
+    def test(self, connection: ConnectionContext) -> CheckResult:
         return run_test(connection)
 
     def authorization_url(

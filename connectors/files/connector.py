@@ -19,6 +19,8 @@ from typing import Any
 
 from connectors.base import (
     ActivityType,
+    CheckOutcome,
+    CheckResult,
     Connector,
     ConnectorError,
     Field,
@@ -26,8 +28,6 @@ from connectors.base import (
     RecordResult,
     Role,
     RunContext,
-    TestOutcome,
-    TestResult,
 )
 from connectors.files import readers
 from connectors.files.columns import (
@@ -454,20 +454,20 @@ class FilesConnector(Connector):
         InlineData.key: InlineData(),
     }
 
-    def test(self, connection) -> TestResult:
+    def test(self, connection) -> CheckResult:
         try:
             folder = folder_of(connection.extras)
             probe = folder / ".write-test"
             probe.write_bytes(b"ok")
             probe.unlink()
         except ConnectorError as exc:
-            return TestResult(TestOutcome.INVALID_CONFIG, exc.message)
+            return CheckResult(CheckOutcome.INVALID_CONFIG, exc.message)
         except OSError as exc:
-            return TestResult(
-                TestOutcome.UNEXPECTED, "The connection's folder can't be written.", str(exc)
+            return CheckResult(
+                CheckOutcome.UNEXPECTED, "The connection's folder can't be written.", str(exc)
             )
         files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
         size = sum(p.stat().st_size for p in files)
-        return TestResult(
-            TestOutcome.CONNECTED, f"Folder ready: {len(files)} file(s), {size:,} bytes."
+        return CheckResult(
+            CheckOutcome.CONNECTED, f"Folder ready: {len(files)} file(s), {size:,} bytes."
         )

@@ -158,7 +158,7 @@ def _model_for(kind: str) -> type[models.Model]:
         "activity": design_models.Activity,
         "transformation": design_models.Transformation,
         "operation": design_models.Operation,
-        "variable": getattr(project_models, "Variable", None),
+        "variable": project_models.Variable,
     }
     model = table.get(kind)
     if model is None:

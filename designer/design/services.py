@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connectors.base import ConnectorError, TestOutcome, TestResult
+from connectors.base import CheckOutcome, CheckResult, ConnectorError
 from connectors.registry import get_connector
 from designer.audit.models import AuditAction
 from designer.audit.services import audit_record
@@ -218,7 +218,7 @@ def connection_duplicate(*, connection: Connection, user: Any) -> Connection:
     return copy
 
 
-def connection_test(*, connection: Connection, user: Any = None) -> TestResult:
+def connection_test(*, connection: Connection, user: Any = None) -> CheckResult:
     """A real call through the connector; the outcome is stored on the connection."""
     result = _connection_test(connection)
     audit_record(
@@ -231,18 +231,18 @@ def connection_test(*, connection: Connection, user: Any = None) -> TestResult:
     return result
 
 
-def _connection_test(connection: Connection) -> TestResult:
+def _connection_test(connection: Connection) -> CheckResult:
     connector = get_connector(connection.connector_key)
     context = _context(connection)
     try:
         errors = connector.validate_connection(context.config)
     except MissingVariable as exc:
-        result = TestResult(TestOutcome.INVALID_CONFIG, str(exc))
+        result = CheckResult(CheckOutcome.INVALID_CONFIG, str(exc))
         _store_test_result(connection, result)
         return result
     if errors:
-        result = TestResult(
-            TestOutcome.INVALID_CONFIG,
+        result = CheckResult(
+            CheckOutcome.INVALID_CONFIG,
             "The connection settings are not valid: "
             + "; ".join(f"{k}: {v}" for k, v in errors.items()),
         )
@@ -250,12 +250,12 @@ def _connection_test(connection: Connection) -> TestResult:
         try:
             result = connector.test(context)
         except ConnectorError as exc:
-            result = TestResult(TestOutcome.UNEXPECTED, exc.message)
+            result = CheckResult(CheckOutcome.UNEXPECTED, exc.message)
     _store_test_result(connection, result)
     return result
 
 
-def _store_test_result(connection: Connection, result: TestResult) -> None:
+def _store_test_result(connection: Connection, result: CheckResult) -> None:
     current = Connection.objects.filter(pk=connection.pk).values_list("status", flat=True).first()
     if result.ok:
         status = ConnectionStatus.CONNECTED

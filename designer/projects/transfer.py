@@ -34,7 +34,7 @@ FORMAT_VERSION = 1
 NEEDS_CREDENTIALS = "Imported: enter the credentials again, then Test."
 
 
-class ImportError_(ValueError):
+class ProjectImportError(ValueError):
     """The document can't be imported; the message says what is wrong and where."""
 
 
@@ -132,10 +132,8 @@ def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
 
 
 def _export_schedules(project: Project) -> list[dict[str, Any]]:
-    try:
-        from designer.runs.models import Schedule
-    except ImportError:  # an installation without the runs app's schedules
-        return []
+    from designer.runs.models import Schedule
+
     return [
         {
             "operation": s.operation.name,
@@ -170,7 +168,7 @@ def _import_schedules(document: dict, operations: dict[str, Any], actor: Any) ->
                 user=actor,
             )
         except RunRefused as error:
-            raise ImportError_(f"{where}: {error}") from None
+            raise ProjectImportError(f"{where}: {error}") from None
     return len(items)
 
 
@@ -179,7 +177,7 @@ def _import_schedules(document: dict, operations: dict[str, Any], actor: Any) ->
 
 def _require(condition: bool, where: str, message: str) -> None:
     if not condition:
-        raise ImportError_(f"{where}: {message}")
+        raise ProjectImportError(f"{where}: {message}")
 
 
 def _items(document: dict, key: str) -> list[dict]:
@@ -219,7 +217,7 @@ def _save(obj, where: str) -> None:
         obj.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-        raise ImportError_(f"{where}: {details}") from None
+        raise ProjectImportError(f"{where}: {details}") from None
     obj.save()
 
 

@@ -43,15 +43,15 @@ def project_import(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 if upload.size > MAX_IMPORT_BYTES:
-                    raise transfer.ImportError_("file: larger than 10 MB")
+                    raise transfer.ProjectImportError("file: larger than 10 MB")
                 try:
                     document = json.loads(upload.read().decode("utf-8"))
                 except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                    raise transfer.ImportError_(f"file: not valid JSON ({error})") from None
+                    raise transfer.ProjectImportError(f"file: not valid JSON ({error})") from None
                 project = transfer.project_import(
                     document=document, actor=request.user, name=form.cleaned_data["name"]
                 )
-            except transfer.ImportError_ as error:
+            except transfer.ProjectImportError as error:
                 form.add_error("file", f"Nothing was imported. {error}")
             else:
                 count = project.connections.count()

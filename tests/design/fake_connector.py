@@ -14,14 +14,14 @@ from urllib.parse import urlencode
 
 from connectors.base import (
     ActivityType,
+    CheckOutcome,
+    CheckResult,
     ConnectionContext,
     Connector,
     ConnectorError,
     Field,
     FieldKind,
     Role,
-    TestOutcome,
-    TestResult,
 )
 
 ALLOWED_HOSTS = ("https://crm.example",)
@@ -113,12 +113,12 @@ class FakeCrmConnector(Connector):
             return {"base_url": "This address is not on the allow-list."}
         return {}
 
-    def test(self, connection: ConnectionContext) -> TestResult:
+    def test(self, connection: ConnectionContext) -> CheckResult:
         key = connection.secrets().get("api_key") or connection.secrets().get("access_token")
         if key in ("good", "token-1"):
-            return TestResult(TestOutcome.CONNECTED, "Connected to Fake CRM account Acme.")
-        return TestResult(
-            TestOutcome.BAD_CREDENTIALS,
+            return CheckResult(CheckOutcome.CONNECTED, "Connected to Fake CRM account Acme.")
+        return CheckResult(
+            CheckOutcome.BAD_CREDENTIALS,
             "Fake CRM refused the credentials.",
             detail='{"error_key": "unauthorized", "error_message": "Unauthorized"}',
         )

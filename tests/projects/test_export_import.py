@@ -184,7 +184,7 @@ def test_bad_documents_are_refused_and_nothing_is_created(full_project, mutate, 
     mutate(document)
     before = (Project.objects.count(), Connection.objects.count(), Variable.objects.count())
     with pytest.raises(
-        transfer.ImportError_, match=message.replace("[", r"\[").replace("]", r"\]")
+        transfer.ProjectImportError, match=message.replace("[", r"\[").replace("]", r"\]")
     ):
         transfer.project_import(document=document, actor=UserFactory())
     assert (Project.objects.count(), Connection.objects.count(), Variable.objects.count()) == before

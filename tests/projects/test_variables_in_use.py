@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import TestOutcome
+from connectors.base import CheckOutcome
 from designer.design.connection_context import DbConnection
 from designer.design.services import connection_test
 from designer.projects.models import Variable
@@ -22,7 +22,7 @@ def test_test_names_the_missing_variable_and_calls_nothing(project):
         project=project, config={"client_id": "[cc_api_key]", "auth_method": "token"}
     )
     result = connection_test(connection=connection)
-    assert result.outcome is TestOutcome.INVALID_CONFIG
+    assert result.outcome is CheckOutcome.INVALID_CONFIG
     assert "[cc_api_key]" in result.message
     connection.refresh_from_db()
     assert "[cc_api_key]" in connection.status_message

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors import config as connector_config
-from connectors.base import TestOutcome as Outcome
+from connectors.base import CheckOutcome as Outcome
 from connectors.constant_contact.connector import ConstantContactConnector
 from connectors.constant_contact.sandbox import Sandbox
 from tests.connectors.constant_contact.conftest import LockedConnection, make_connection

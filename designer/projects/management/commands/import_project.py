@@ -7,7 +7,7 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from designer.projects.transfer import ImportError_, project_import
+from designer.projects.transfer import ProjectImportError, project_import
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"Can't read {file}: {error}") from None
         try:
             project = project_import(document=document, actor=owner, name=name)
-        except ImportError_ as error:
+        except ProjectImportError as error:
             raise CommandError(f"Nothing was imported. {error}") from None
         count = project.connections.count()
         self.stdout.write(
