@@ -44,6 +44,7 @@ from designer.runs.models import (
     RunStatus,
 )
 from designer.runs.redaction import redact_for_log, truncate_json
+from designer.runs.signals import send_run_finished_on_commit
 from designer.transformations.mapping import MappingError, compile_mapping
 
 logger = logging.getLogger(__name__)
@@ -553,6 +554,7 @@ class _Execution:
                         Activity.objects.filter(pk=activity.pk).update(
                             state={**(activity.state or {}), **context.new_state}
                         )
+        send_run_finished_on_commit(self.run.pk)
         self.run.refresh_from_db()
         services.run_actions(run=self.run)
 

@@ -30,6 +30,7 @@ from designer.runs.models import (
     RunStatus,
     RunTrigger,
 )
+from designer.runs.signals import send_run_finished_on_commit
 
 MAX_CHAIN_DEPTH = 25  # actions: a run started by 25 chained actions is refused (loop guard)
 MAX_DEBUG_DAYS = 14
@@ -129,6 +130,7 @@ def run_cancel(*, run: OperationRun, user: Any = None) -> bool:
         status=RunStatus.CANCELED, ended_at=now, message=f"Canceled by {who} before it started."
     ):
         run_log(run_id=run.pk, message=f"Canceled by {who} before it started.")
+        send_run_finished_on_commit(run.pk)
     elif OperationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.CANCEL_REQUESTED
     ):
@@ -448,6 +450,7 @@ def _reap_one(run: OperationRun, *, now: datetime, reason: str) -> bool:
             )
         else:
             run_log(run_id=run.pk, level=LogLevel.ERROR, message=message)
+            send_run_finished_on_commit(run.pk)
     return True
 
 
