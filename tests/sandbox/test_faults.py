@@ -125,3 +125,60 @@ def test_a_call_in_flight_across_a_reset_leaves_no_trace(cc_sandbox: Sandbox, ap
     late.join()
     assert answers == [503]
     assert cc_sandbox.requests == []
+
+
+def _post_contact(api: Api, address: str) -> requests.Response:
+    body = {"email_address": {"address": address}, "create_source": "Account"}
+    return api.post("/contacts", json=body)
+
+
+def test_a_fault_before_the_state_change_leaves_nothing_done(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.inject(503, count=1, path_prefix="/contacts", when="before")
+    assert _post_contact(api, "before@example.com").status_code == 503
+    assert cc_sandbox.contact_by_email("before@example.com") is None
+    assert [r.fault for r in cc_sandbox.api_requests()] == ["before"]
+
+
+def test_a_fault_after_the_state_change_loses_only_the_answer(
+    cc_sandbox: Sandbox, api: Api
+) -> None:
+    cc_sandbox.inject(504, count=1, path_prefix="/contacts", when="after")
+    lost = _post_contact(api, "after@example.com")
+    assert lost.status_code == 504
+    assert error_keys(lost) == ["gateway_timeout"] and "contact_id" not in lost.text
+    assert cc_sandbox.contact_by_email("after@example.com") is not None  # it was created
+    retried = _post_contact(api, "after@example.com")
+    assert retried.status_code == 409 and "Email already exists" in retried.text
+    assert [r.fault for r in cc_sandbox.api_requests()] == ["after", ""]
+
+
+def test_fault_timing_over_the_control_api(cc_sandbox: Sandbox, api: Api) -> None:
+    answer = requests.post(
+        cc_sandbox.url + "/_sandbox/faults",
+        json={"status": 500, "path_prefix": "/contacts", "when": "after"},
+        timeout=5,
+    )
+    assert answer.status_code == 201 and answer.json()["faults"][0]["when"] == "after"
+    refused = requests.post(
+        cc_sandbox.url + "/_sandbox/faults", json={"status": 500, "when": "later"}, timeout=5
+    )
+    assert refused.status_code == 400 and "before" in refused.json()["error"]
+    assert _post_contact(api, "viahttp@example.com").status_code == 500
+    assert cc_sandbox.contact_by_email("viahttp@example.com") is not None
+
+
+def test_random_errors_split_before_and_after_the_state_change(
+    cc_sandbox: Sandbox, api: Api
+) -> None:
+    cc_sandbox.configure(error_rate=0.5, error_after_share=0.5)
+    statuses = [_post_contact(api, f"r{i}@example.com").status_code for i in range(60)]
+    logged = cc_sandbox.api_requests()
+    faults = [r.fault for r in logged]
+    assert faults.count("before") >= 5 and faults.count("after") >= 5
+    assert sum(1 for s in statuses if s in (500, 503)) == faults.count("before") + faults.count(
+        "after"
+    )
+    for entry in logged:
+        created = cc_sandbox.contact_by_email(entry.json["email_address"]["address"])
+        # Answered 201, or failed after the change: the contact exists; failed before: it does not.
+        assert (created is not None) == (entry.fault != "before"), entry

@@ -1,9 +1,18 @@
-"""Scripted faults for tests: answer the next N matching calls with a status, or delay them."""
+"""Scripted faults for tests: answer the next N matching calls with a status, or delay them.
+
+A fault strikes ``before`` the call's state change (the call is not processed: what a 429 or
+a refused connection means) or ``after`` it (the call is processed, then its answer is lost
+and replaced by the fault's status: what a gateway timeout or a dropped connection means to
+a client, which cannot tell whether its request took effect).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+
+BEFORE, AFTER = "before", "after"
+FAULT_TIMINGS = (BEFORE, AFTER)
 
 
 @dataclass
@@ -12,6 +21,7 @@ class Fault:
     remaining: int
     path_prefix: str | None = None
     delay: float = 0.0
+    when: str = "before"  # BEFORE or AFTER the call's state change
 
     def matches(self, path: str) -> bool:
         if self.path_prefix is None:
@@ -26,13 +36,20 @@ class FaultInjector:
         self._faults: list[Fault] = []
 
     def add(
-        self, status: int, count: int, path_prefix: str | None = None, delay: float = 0
+        self,
+        status: int,
+        count: int,
+        path_prefix: str | None = None,
+        delay: float = 0,
+        when: str = BEFORE,
     ) -> None:
         if count < 1:
             raise ValueError("count must be at least 1")
         if status and not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code (or 0 for delay only)")
-        self._faults.append(Fault(int(status), int(count), path_prefix, float(delay)))
+        if when not in FAULT_TIMINGS:
+            raise ValueError("when must be 'before' or 'after' (the call's state change)")
+        self._faults.append(Fault(int(status), int(count), path_prefix, float(delay), when))
 
     def take(self, path: str) -> Fault | None:
         """Consume one use of the first fault matching `path` (faults apply in order)."""
@@ -41,7 +58,7 @@ class FaultInjector:
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self._faults.remove(fault)
-                return Fault(fault.status, 1, fault.path_prefix, fault.delay)
+                return Fault(fault.status, 1, fault.path_prefix, fault.delay, fault.when)
         return None
 
     def pending(self) -> list[dict[str, Any]]:

@@ -15,6 +15,9 @@ class Knobs:
     daily_quota: int = 10_000
     # Fraction of API calls answered 500/503 at random (seeded RNG).
     error_rate: float = 0.0
+    # Share of those random errors that strike after the call's state change: the call is
+    # processed, then its answer is lost (0 = all before: nothing processed).
+    error_after_share: float = 0.0
     # Seconds added to each API call.
     latency: float = 0.0
     # Access-token lifetime in seconds (Constant Contact: 24 hours).
@@ -47,8 +50,8 @@ class Knobs:
                 value = float(value)
             if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
                 raise ValueError(f"knob {name} must not be negative")
-            if name == "error_rate" and value > 1:
-                raise ValueError("error_rate is a fraction between 0 and 1")
+            if name in ("error_rate", "error_after_share") and value > 1:
+                raise ValueError(f"{name} is a fraction between 0 and 1")
             setattr(self, name, value)
 
     def as_dict(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ class LoggedRequest:
     client_id: str | None
     content_type: str | None
     json: Any  # the decoded JSON body, or None
+    fault: str = ""  # "before" / "after" when an injected or random fault answered the call
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

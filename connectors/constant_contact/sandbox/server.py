@@ -235,10 +235,19 @@ class Sandbox:
         self.service.reset()
 
     def inject(
-        self, status: int, count: int = 1, path_prefix: str | None = None, delay: float = 0
+        self,
+        status: int,
+        count: int = 1,
+        path_prefix: str | None = None,
+        delay: float = 0,
+        when: str = "before",
     ) -> None:
-        """Answer the next `count` API calls under `path_prefix` with `status` (0: delay only)."""
-        self.service.inject(status, count, path_prefix, delay)
+        """Answer the next `count` API calls under `path_prefix` with `status` (0: delay only).
+
+        ``when="after"``: the calls are processed first, then their answers are replaced by
+        `status` (a lost answer: the client cannot tell the call took effect).
+        """
+        self.service.inject(status, count, path_prefix, delay, when)
 
     def expire_access_tokens(self) -> int:
         return self.service.expire_access_tokens()

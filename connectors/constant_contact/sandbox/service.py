@@ -27,7 +27,7 @@ from .catalog import Catalog
 from .contact_model import SUBRESOURCES, shape
 from .contacts import ContactService
 from .errors import ApiError, OAuthError
-from .faults import FaultInjector
+from .faults import AFTER, BEFORE, Fault, FaultInjector
 from .knobs import Knobs
 from .oauth import DEFAULT_SCOPES, OAuthServer
 from .ratelimit import RateLimiter
@@ -45,6 +45,7 @@ class Response:
     status: int
     body: Any = None  # JSON-able, or None for no body
     headers: dict[str, str] = field(default_factory=dict)
+    fault: str = ""  # BEFORE / AFTER: a fault answered instead (logged, for tests)
 
     def encoded(self) -> bytes:
         return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
@@ -141,10 +142,15 @@ class SandboxService:
             return self.oauth.issue_tokens(client_id, tuple(scopes), self.knobs.token_lifetime)
 
     def inject(
-        self, status: int, count: int = 1, path_prefix: str | None = None, delay: float = 0
+        self,
+        status: int,
+        count: int = 1,
+        path_prefix: str | None = None,
+        delay: float = 0,
+        when: str = BEFORE,
     ) -> None:
         with self.lock:
-            self.faults.add(status, count, path_prefix, delay)
+            self.faults.add(status, count, path_prefix, delay, when)
 
     def expire_access_tokens(self) -> int:
         with self.lock:
@@ -288,22 +294,27 @@ class SandboxService:
                 client_id=client_id,
                 content_type=content_type,
                 json=logged_body,
+                fault=response.fault,
             )
         return response
 
     # ------------------------------------------------------------------ faults
 
-    def _injected(self, path: str) -> Response | None:
+    def _take_fault(self, path: str) -> Fault | None:
+        """The next scripted fault for ``path``, after its delay (None: answer normally)."""
         with self.lock:
             fault = self.faults.take(path)
         if fault is None:
             return None
         if fault.delay:
             time.sleep(fault.delay)
-        if fault.status in (0, 200):
+        return None if fault.status in (0, 200) else fault
+
+    def _injected(self, path: str) -> Response | None:
+        fault = self._take_fault(path)
+        if fault is None:
             return None
-        error = ApiError.of(fault.status)
-        return Response(fault.status, error.errors)
+        return _fault_response(fault.status, BEFORE)
 
     # ------------------------------------------------------------------ OAuth2
 
@@ -385,31 +396,51 @@ class SandboxService:
 
         if self.knobs.latency:
             time.sleep(self.knobs.latency)
-        injected = self._injected(path)
-        if injected is not None:
-            return injected, body, None
+        fault = self._take_fault(path)
+        if fault is not None and fault.when == BEFORE:
+            return _fault_response(fault.status, BEFORE), body, None
+        lost_answer = fault.status if fault is not None else 0  # an AFTER fault
 
         with self.lock:
             if generation != self.generation:
                 return Response(503, ApiError.of(503, "The sandbox was reset.").errors), body, None
             if self.knobs.error_rate and self.rng.random() < self.knobs.error_rate:
                 status = self.rng.choice((500, 503))
-                return Response(status, ApiError.of(status).errors), body, None
-            try:
-                token = self.oauth.authenticate(headers.get("Authorization"))
-            except ApiError as error:  # still log the body: tests re-validate every call
-                return Response(error.status, error.errors), body, None
-            client_id = token.client_id
-            try:
-                return (
-                    self._authorized(
-                        method, path, query, raw_body, body, body_error, media_type, token
-                    ),
-                    body,
-                    client_id,
-                )
-            except ApiError as error:
-                return Response(error.status, error.errors, dict(error.headers)), body, client_id
+                share = self.knobs.error_after_share
+                if not share or self.rng.random() >= share:  # no extra draw when 0: same seeds
+                    return _fault_response(status, BEFORE), body, None
+                lost_answer = lost_answer or status
+            response, client_id = self._api_call(
+                method, path, query, headers, raw_body, body, body_error, media_type
+            )
+        if lost_answer:
+            # The call took effect above; the client only ever sees the fault.
+            return _fault_response(lost_answer, AFTER), body, client_id
+        return response, body, client_id
+
+    def _api_call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        raw_body: bytes,
+        body: Any,
+        body_error: str | None,
+        media_type: str | None,
+    ) -> tuple[Response, str | None]:
+        """Authenticate and answer one API call (under the lock): (response, client_id)."""
+        try:
+            token = self.oauth.authenticate(headers.get("Authorization"))
+        except ApiError as error:  # still log the body: tests re-validate every call
+            return Response(error.status, error.errors), None
+        try:
+            response = self._authorized(
+                method, path, query, raw_body, body, body_error, media_type, token
+            )
+        except ApiError as error:
+            response = Response(error.status, error.errors, dict(error.headers))
+        return response, token.client_id
 
     def _authorized(
         self,
@@ -483,3 +514,7 @@ class SandboxService:
         )
         status, answer = handler(self, request)
         return Response(status, answer)
+
+
+def _fault_response(status: int, when: str) -> Response:
+    return Response(status, ApiError.of(status).errors, fault=when)
