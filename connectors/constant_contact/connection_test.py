@@ -53,21 +53,28 @@ def run_test(connection: ConnectionContext, **client_kwargs: Any) -> CheckResult
 
 
 def _probe(client: ConstantContactClient) -> CheckResult:
+    """The account's name (account_read, optional), then one contact (contact_data).
+
+    The contacts call is the proof: a token that can read the account but not contacts
+    would pass an account-only Test while every run gets 403 (issue 17.2).
+    """
     try:
         summary = client.get_json("/account/summary")
     except ApiError as exc:
         if exc.status != 403:
             raise
-        # The token lacks account_read (optional for us): contacts are what we need.
-        page = client.get_json("/contacts", params={"limit": 1})
-        if not isinstance(page, dict) or not isinstance(page.get("contacts"), list):
-            return _unexpected(page)
+        summary = None  # no account_read: we can live without the name
+    else:
+        if not isinstance(summary, dict) or not summary:
+            return _unexpected(summary)
+    page = client.get_json("/contacts", params={"limit": 1})
+    if not isinstance(page, dict) or not isinstance(page.get("contacts"), list):
+        return _unexpected(page)
+    if summary is None:
         return CheckResult(
             CheckOutcome.CONNECTED,
             "Connected to Constant Contact (the account name needs the account_read scope).",
         )
-    if not isinstance(summary, dict) or not summary:
-        return _unexpected(summary)
     name = summary.get("organization_name") or summary.get("encoded_account_id")
     if name:
         return CheckResult(CheckOutcome.CONNECTED, f"Connected to {name}.")
@@ -84,6 +91,14 @@ def _unexpected(body: Any) -> CheckResult:
 
 def _from_api_error(exc: ApiError) -> CheckResult:
     detail = f"{exc.key}: {exc.error_message}" if exc.key else exc.error_message
+    # First: the token endpoint's invalid_client comes with a 401 too, but it is the app's
+    # credentials (API key / client secret) that are wrong, not the access token.
+    if exc.key == "invalid_client" or (exc.status == 400 and exc.key.startswith("invalid_")):
+        return CheckResult(
+            CheckOutcome.BAD_CREDENTIALS,
+            "Constant Contact refused the app credentials (API key / client secret).",
+            detail,
+        )
     if exc.status == 401:
         return CheckResult(
             CheckOutcome.BAD_CREDENTIALS,
@@ -101,12 +116,6 @@ def _from_api_error(exc: ApiError) -> CheckResult:
         return CheckResult(
             CheckOutcome.RATE_LIMITED,
             "Constant Contact is throttling this API key; try again in a moment.",
-            detail,
-        )
-    if exc.key == "invalid_client" or (exc.status == 400 and exc.key.startswith("invalid_")):
-        return CheckResult(
-            CheckOutcome.BAD_CREDENTIALS,
-            "Constant Contact refused the app credentials (API key / client secret).",
             detail,
         )
     return CheckResult(CheckOutcome.UNEXPECTED, f"Constant Contact answered {exc.status}.", detail)

@@ -7,13 +7,18 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from connectors import config as connector_config
 from connectors.base import CheckOutcome as Outcome
+from connectors.constant_contact.auth import TokenManager
 from connectors.constant_contact.connector import ConstantContactConnector
 from connectors.constant_contact.sandbox import Sandbox
+from connectors.constant_contact.sandbox.oauth import s256
+from connectors.constant_contact.settings import ConnectionSettings
 from tests.connectors.constant_contact.conftest import LockedConnection, make_connection
 from tests.fixtures.sandbox import CC_CLIENT_ID
 
@@ -26,10 +31,15 @@ def test_connected_names_the_organisation(
     result = CONNECTOR.test(connection)
     assert result.outcome is Outcome.CONNECTED and result.ok
     assert result.message == "Connected to Constant Contact Sandbox."
-    assert [r.path for r in cc_sandbox.api_requests()] == ["/v3/account/summary"]
+    # The name comes from the account, but only a call that needs contact_data proves that
+    # runs will work: a Test checks both.
+    assert [(r.path, r.status) for r in cc_sandbox.api_requests()] == [
+        ("/v3/account/summary", 200),
+        ("/v3/contacts", 200),
+    ]
 
 
-def test_without_account_read_falls_back_to_contacts(cc_sandbox: Sandbox) -> None:
+def test_without_account_read_still_connects_through_contacts(cc_sandbox: Sandbox) -> None:
     tokens = cc_sandbox.issue_tokens(CC_CLIENT_ID, scopes=("contact_data", "offline_access"))
     result = CONNECTOR.test(make_connection(cc_sandbox, tokens))
     assert result.outcome is Outcome.CONNECTED
@@ -40,12 +50,67 @@ def test_without_account_read_falls_back_to_contacts(cc_sandbox: Sandbox) -> Non
     ]
 
 
-def test_missing_contact_scope(cc_sandbox: Sandbox) -> None:
+def test_account_read_without_contact_data_is_missing_scope(cc_sandbox: Sandbox) -> None:
+    """Issue 17.2: the account summary answers, yet every run would get 403 on contacts."""
     tokens = cc_sandbox.issue_tokens(CC_CLIENT_ID, scopes=("account_read", "offline_access"))
-    cc_sandbox.inject(403, count=1, path_prefix="/account")
     result = CONNECTOR.test(make_connection(cc_sandbox, tokens))
-    assert result.outcome is Outcome.MISSING_SCOPE
+    assert result.outcome is Outcome.MISSING_SCOPE and not result.ok
+    assert "contact_data" in result.message
     assert "contact_data" in result.detail  # Constant Contact's own words
+    assert [(r.path, r.status) for r in cc_sandbox.api_requests()] == [
+        ("/v3/account/summary", 200),
+        ("/v3/contacts", 403),
+    ]
+
+
+def test_limited_scope_granted_through_the_oauth_flow_is_missing_scope(
+    cc_sandbox: Sandbox,
+) -> None:
+    """The same through the sandbox's real OAuth2 code flow over HTTP: a user who granted
+    only account_read and offline_access gets MISSING_SCOPE, not "Connected"."""
+    verifier = "v" * 64
+    redirect_uri = "http://127.0.0.1:1/callback"
+    authorize = requests.get(
+        cc_sandbox.authorize_url,
+        params={
+            "response_type": "code",
+            "client_id": CC_CLIENT_ID,
+            "redirect_uri": redirect_uri,
+            "scope": "account_read offline_access",
+            "state": "s1",
+            "code_challenge": s256(verifier),
+            "code_challenge_method": "S256",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert authorize.status_code == 302
+    code = parse_qs(urlsplit(authorize.headers["Location"]).query)["code"][0]
+    connection = make_connection(cc_sandbox, None)
+    settings = ConnectionSettings.from_config(connection.config)
+    with requests.Session() as session:
+        TokenManager(connection, settings, session).exchange_code(
+            code=code, redirect_uri=redirect_uri, code_verifier=verifier
+        )
+    assert connection.secrets()["scope"] == "account_read offline_access"
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.MISSING_SCOPE
+
+
+def test_refresh_refused_with_invalid_client_blames_the_app_credentials(
+    cc_sandbox: Sandbox, cc_tokens: dict
+) -> None:
+    """Issue 17.2: a wrong client secret only shows when the token must be refreshed; the
+    token endpoint answers 401 invalid_client, which is not the access token's fault."""
+    connection = make_connection(cc_sandbox, cc_tokens)
+    connection.stored_secrets["client_secret"] = "not-the-secret"
+    cc_sandbox.expire_access_tokens()
+    result = CONNECTOR.test(connection)
+    assert result.outcome is Outcome.BAD_CREDENTIALS
+    assert "app credentials" in result.message
+    assert result.detail.startswith("invalid_client")
+    token_calls = [r for r in cc_sandbox.requests if r.path.endswith("/token")]
+    assert [r.status for r in token_calls] == [401]
 
 
 def test_bad_credentials_when_the_token_is_refused(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
