@@ -155,6 +155,10 @@ class ComponentForm(forms.Form):
     def advanced_fields(self) -> list[forms.BoundField]:
         return [self[s.name] for s in self.specs if s.advanced]
 
+    def advanced_errors(self) -> bool:
+        """An advanced field has an error: its folded section opens so the error shows."""
+        return any(field.errors for field in self.advanced_fields())
+
 
 class ConnectionForm(ComponentForm):
     """A connection: secrets show "set" / "not set", never their value."""

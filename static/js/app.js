@@ -16,4 +16,25 @@
     },
     true
   );
+
+  // A refused save: open the folded section holding the first invalid field and put the
+  // focus there (or on the error summary), so the error is seen and announced.
+  function focusFirstInvalid(root) {
+    if (!root || !root.querySelector) return;
+    var field = root.querySelector('[aria-invalid="true"]');
+    var target = field || root.querySelector(".error-summary");
+    if (!target) return;
+    for (var up = target.parentElement; up; up = up.parentElement) {
+      if (up.tagName === "DETAILS") up.open = true;
+    }
+    target.focus();
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status >= 400) focusFirstInvalid(event.detail.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    focusFirstInvalid(document.querySelector("main"));
+  });
 })();

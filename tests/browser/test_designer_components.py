@@ -21,7 +21,7 @@ def test_activity_wizard_next_back_finished(page, login, personas, project):
     panel.get_by_label("Name").fill("Recent contacts")
     panel.get_by_label("Limit").fill("0")
     panel.get_by_role("button", name="Next").click()
-    expect(panel.locator("#id_limit-error")).to_contain_text("greater than or equal to 1")
+    expect(panel.locator("#id_limit_error")).to_contain_text("greater than or equal to 1")
     panel.get_by_label("Limit").fill("25")
     panel.get_by_label("Fields").fill("email, first_name")
     panel.get_by_role("button", name="Next").click()

@@ -46,10 +46,10 @@ def test_create_a_connection_with_inline_errors_then_save(page, login, personas,
     panel.get_by_label("Base URL").fill("https://evil.example/")
     panel.get_by_label("API key").fill("good")
     panel.get_by_role("button", name="Save Changes").click()
-    expect(panel.locator("#id_base_url-error")).to_have_text(
+    expect(panel.locator("#id_base_url_error")).to_have_text(
         "This address is not on the allow-list."
     )
-    expect(panel.locator("#id_client_id-error")).to_be_visible()
+    expect(panel.locator("#id_client_id_error")).to_be_visible()
     assert not Connection.objects.exists()
 
     panel.get_by_label("Base URL").fill("https://crm.example/v2")

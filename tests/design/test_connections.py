@@ -70,8 +70,8 @@ def test_validation_errors_are_shown_next_to_their_field(client_for, project, fa
     )
     assert response.status_code == 422
     html = unescape(response.content.decode())
-    assert 'id="id_name-error"' in html and "can't contain" in html
-    assert 'id="id_client_id-error"' in html
+    assert 'id="id_name_error"' in html and "can't contain" in html
+    assert 'id="id_client_id_error"' in html
     assert Connection.objects.count() == 0
 
 
@@ -80,7 +80,7 @@ def test_allow_list_refusal_is_inline(client_for, project, fake_connector):
         new_url(project), form_data(base_url="https://evil.example/"), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422
-    assert 'id="id_base_url-error">This address is not on the allow-list.' in (
+    assert 'id="id_base_url_error" role="alert">This address is not on the allow-list.' in (
         unescape(response.content.decode())
     )
 
