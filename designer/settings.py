@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "designer.runs",
     "designer.console",
     "designer.audit",
+    "designer.transfer",
 ]
 
 MIDDLEWARE = [

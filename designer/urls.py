@@ -13,7 +13,7 @@ urlpatterns = [
     path("projects/", include("designer.design.urls")),
     path("projects/", include("designer.transformations.urls")),
     path("projects/", include("designer.runs.urls")),
-    path("projects/", include("designer.audit.urls")),
+    path("projects/", include("designer.transfer.urls")),
     path("console/", include("designer.console.urls")),
     path("admin/", admin.site.urls),
 ]

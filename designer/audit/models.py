@@ -6,8 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from designer.projects.models import Project
-
 
 class AuditAction(models.TextChoices):
     CREATE = "create", "Created"
@@ -27,7 +25,11 @@ class AuditAction(models.TextChoices):
 class AuditEntry(models.Model):
     # SET_NULL with the name kept: the entry for deleting a project outlives the project.
     project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
     )
     project_name = models.CharField(max_length=100, blank=True)
     actor = models.ForeignKey(

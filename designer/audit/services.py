@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -28,7 +29,9 @@ from django.utils import timezone
 from designer.audit.context import quiet_signals, signals_quiet
 from designer.audit.models import AuditAction, AuditEntry
 from designer.audit.redact import redact
-from designer.projects.models import Project
+
+if TYPE_CHECKING:  # audit sits below every app that records: no runtime import of theirs
+    from designer.projects.models import Project
 
 # Fields that are bookkeeping, not configuration: left out of snapshots.
 _SKIP_FIELDS = {"created_at", "updated_at", "updated_by", "secrets_encrypted", "state"}
@@ -146,24 +149,23 @@ def audit_record_automatic(
     )
 
 
-RESTORABLE = ("connection", "activity", "transformation", "operation", "variable")
+# Restorable kind -> "app_label.Model": looked up by name, since the apps whose components are
+# restored (projects, design) sit above audit and call it.
+_RESTORABLE_MODELS = {
+    "connection": "design.Connection",
+    "activity": "design.Activity",
+    "transformation": "design.Transformation",
+    "operation": "design.Operation",
+    "variable": "projects.Variable",
+}
+RESTORABLE = tuple(_RESTORABLE_MODELS)
 
 
 def _model_for(kind: str) -> type[models.Model]:
-    from designer.design import models as design_models
-    from designer.projects import models as project_models
-
-    table = {
-        "connection": design_models.Connection,
-        "activity": design_models.Activity,
-        "transformation": design_models.Transformation,
-        "operation": design_models.Operation,
-        "variable": project_models.Variable,
-    }
-    model = table.get(kind)
-    if model is None:
+    label = _RESTORABLE_MODELS.get(kind)
+    if label is None:
         raise RestoreError(f"A {kind or 'component'} can't be restored from the history.")
-    return model
+    return apps.get_model(label)
 
 
 def _free_name(model: type[models.Model], scope: dict[str, Any], name: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import models
 from django.db.models.signals import post_save, pre_delete
 
-from designer.audit.context import current_actor
+from designer.acting import current_actor
 
 DESIGN_MODELS = ("connection", "activity", "transformation", "operation")
 

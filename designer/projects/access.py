@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from designer.audit.context import acting_as
+from designer.acting import acting_as
 from designer.projects.models import Membership, Project, Role
 
 

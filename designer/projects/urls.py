@@ -1,12 +1,11 @@
 from django.urls import path
 
-from designer.projects import presence, transfer_views, views
+from designer.projects import history_views, presence, views
 
 app_name = "projects"
 
 urlpatterns = [
     path("", views.project_list, name="list"),
-    path("import/", transfer_views.project_import, name="import"),
     path("<int:project_id>/settings/", views.project_settings, name="settings"),
     path("<int:project_id>/rename/", views.project_rename, name="rename"),
     path("<int:project_id>/delete/", views.project_delete, name="delete"),
@@ -32,6 +31,11 @@ urlpatterns = [
         views.variable_delete,
         name="variable_delete",
     ),
-    path("<int:project_id>/export/", transfer_views.project_export, name="export"),
     path("<int:project_id>/presence/", presence.presence, name="presence"),
+    path("<int:project_id>/history/", history_views.project_history, name="history"),
+    path(
+        "<int:project_id>/history/<int:entry_id>/restore/",
+        history_views.component_restore,
+        name="restore",
+    ),
 ]

@@ -10,8 +10,8 @@ from django.urls import reverse
 from designer.audit.models import AuditEntry
 from designer.audit.services import audit_record
 from designer.design.models import Activity, Connection, Transformation
-from designer.projects import transfer
 from designer.runs.models import OperationRun
+from designer.transfer import services as transfer
 from tests.factories import (
     ActivityFactory,
     ConnectionFactory,
@@ -38,7 +38,7 @@ def test_a_delete_in_the_designer_is_recorded_by_who_and_can_be_restored(client_
         "Map",
     )
     assert entry.automatic and entry.before["mapping"] == [{"target": "a"}]
-    client_for("editor").post(reverse("audit:restore", args=[project.pk, entry.pk]))
+    client_for("editor").post(reverse("projects:restore", args=[project.pk, entry.pk]))
     assert Transformation.objects.get(project=project).mapping == [{"target": "a"}]
     # The restore is one "Restored" entry, not also a "Created".
     assert list(AuditEntry.objects.exclude(pk=entry.pk).values_list("action", flat=True)) == [
@@ -58,7 +58,7 @@ def test_deleting_an_endpoint_is_one_entry_that_brings_its_activities_back(clien
         "connection",
         "admin",
     )
-    client_for("admin").post(reverse("audit:restore", args=[project.pk, entry.pk]))
+    client_for("admin").post(reverse("projects:restore", args=[project.pk, entry.pk]))
     restored = Connection.objects.get(project=project)
     assert sorted(restored.activities.values_list("name", flat=True)) == [
         "Create contacts",

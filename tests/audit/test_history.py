@@ -34,7 +34,7 @@ def test_history_lists_who_did_what_with_before_and_after(client_for, project, p
     audit_record(
         project=ProjectFactory(), actor=None, action="run", kind="operation", name="Theirs"
     )
-    response = client_for("viewer").get(reverse("audit:history", args=[project.pk]))
+    response = client_for("viewer").get(reverse("projects:history", args=[project.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "editor" in html and "Changed operation" in html and "Sync contacts" in html
@@ -47,7 +47,7 @@ def test_history_filters_by_action_and_kind(client_for, project):
     audit_record(project=project, action="run", kind="operation", name="Op A")
     audit_record(project=project, action="create", kind="transformation", name="Map B")
     client = client_for("viewer")
-    url = reverse("audit:history", args=[project.pk])
+    url = reverse("projects:history", args=[project.pk])
     html = client.get(url, {"action": "run"}).content.decode()
     assert "Op A" in html and "Map B" not in html
     html = client.get(url, {"kind": "transformation"}).content.decode()
@@ -63,9 +63,9 @@ def test_restore_a_deleted_connection_with_its_activities(client_for, project, p
     entry = delete_with_audit(connection, project, personas["editor"])
     assert not Activity.objects.exists()
 
-    page = client_for("editor").get(reverse("audit:history", args=[project.pk])).content.decode()
-    assert reverse("audit:restore", args=[project.pk, entry.pk]) in page
-    response = client_for("editor").post(reverse("audit:restore", args=[project.pk, entry.pk]))
+    page = client_for("editor").get(reverse("projects:history", args=[project.pk])).content.decode()
+    assert reverse("projects:restore", args=[project.pk, entry.pk]) in page
+    response = client_for("editor").post(reverse("projects:restore", args=[project.pk, entry.pk]))
     assert response.status_code == 302
     restored = Connection.objects.get(project=project)
     assert (restored.pk, restored.name, restored.config) == (old_pk, "CC", {"base_url": "u"})
@@ -79,7 +79,7 @@ def test_restore_a_deleted_connection_with_its_activities(client_for, project, p
     assert entry.restored_at is not None
     assert AuditEntry.objects.filter(action="restore", component_id=old_pk).exists()
     # A second restore of the same delete is refused, nothing duplicated.
-    client_for("editor").post(reverse("audit:restore", args=[project.pk, entry.pk]))
+    client_for("editor").post(reverse("projects:restore", args=[project.pk, entry.pk]))
     assert Connection.objects.filter(project=project).count() == 1
 
 
@@ -112,7 +112,7 @@ def test_an_activity_of_a_deleted_connection_needs_the_connection_first(project,
 def test_only_designers_restore(client_for, project, personas, persona):
     transformation = TransformationFactory(project=project, name="Map")
     entry = delete_with_audit(transformation, project, personas["admin"])
-    response = client_for(persona).post(reverse("audit:restore", args=[project.pk, entry.pk]))
+    response = client_for(persona).post(reverse("projects:restore", args=[project.pk, entry.pk]))
     assert response.status_code == 403
     assert not project.transformations.exists()
 
@@ -120,7 +120,7 @@ def test_only_designers_restore(client_for, project, personas, persona):
 def test_an_entry_of_another_project_cant_be_restored_here(client_for, project, personas):
     other = ProjectFactory()
     entry = delete_with_audit(TransformationFactory(project=other), other, None)
-    response = client_for("admin").post(reverse("audit:restore", args=[project.pk, entry.pk]))
+    response = client_for("admin").post(reverse("projects:restore", args=[project.pk, entry.pk]))
     assert response.status_code == 404
     assert not other.transformations.exists()
 
@@ -151,7 +151,7 @@ def test_history_of_one_component(client_for, project):
     AuditEntry.objects.filter(pk=first.pk).update(component_id=7)
     html = (
         client_for("viewer")
-        .get(reverse("audit:history", args=[project.pk]), {"kind": "operation", "id": "7"})
+        .get(reverse("projects:history", args=[project.pk]), {"kind": "operation", "id": "7"})
         .content.decode()
     )
     assert "Op B" in html and "Op A" not in html

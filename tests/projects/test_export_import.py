@@ -9,10 +9,11 @@ from django.urls import reverse
 from designer.audit.models import AuditEntry
 from designer.crypto import encrypt_json
 from designer.design.models import Connection, ConnectionStatus, Operation
-from designer.projects import services, transfer
+from designer.projects import services
 from designer.projects.models import Membership, Project, Role, Variable
 from designer.runs.models import Schedule
 from designer.runs.schedules import schedule_save
+from designer.transfer import services as transfer
 from tests.factories import (
     ActivityFactory,
     ConnectionFactory,
@@ -86,7 +87,7 @@ def full_project(project, personas):
 
 
 def test_export_has_every_component_and_no_secret(client_for, full_project):
-    response = client_for("editor").get(reverse("projects:export", args=[full_project.pk]))
+    response = client_for("editor").get(reverse("transfer:export", args=[full_project.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="acme-sync.designer.json"'
     text = response.content.decode()
@@ -111,7 +112,7 @@ def test_export_has_every_component_and_no_secret(client_for, full_project):
 
 def test_viewers_and_operators_cant_export(client_for, project):
     assert (
-        client_for("viewer").get(reverse("projects:export", args=[project.pk])).status_code == 403
+        client_for("viewer").get(reverse("transfer:export", args=[project.pk])).status_code == 403
     )
 
 
@@ -147,7 +148,7 @@ def test_import_view_asks_for_credentials_again(client_for, full_project):
     upload = io.BytesIO(json.dumps(document).encode())
     upload.name = "acme.json"
     response = client_for("outsider").post(
-        reverse("projects:import"), {"file": upload, "name": "Acme copy"}, follow=True
+        reverse("transfer:import"), {"file": upload, "name": "Acme copy"}, follow=True
     )
     assert response.status_code == 200
     copy = Project.objects.get(name="Acme copy")
@@ -193,7 +194,7 @@ def test_bad_documents_are_refused_and_nothing_is_created(full_project, mutate, 
 def test_import_of_a_file_that_is_not_json_says_so(client_for, project):
     upload = io.BytesIO(b"\x89PNG not json")
     upload.name = "x.json"
-    response = client_for("viewer").post(reverse("projects:import"), {"file": upload})
+    response = client_for("viewer").post(reverse("transfer:import"), {"file": upload})
     assert response.status_code == 422
     assert "Nothing was imported" in response.content.decode()
     assert Project.objects.count() == 1

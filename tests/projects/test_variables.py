@@ -141,7 +141,7 @@ def test_delete_then_restore_from_history(client_for, project):
     client.post(reverse("projects:variable_delete", args=[project.pk, variable.pk]))
     assert not Variable.objects.filter(project=project).exists()
     entry = AuditEntry.objects.get(action="delete", component_kind="variable")
-    response = client.post(reverse("audit:restore", args=[project.pk, entry.pk]))
+    response = client.post(reverse("projects:restore", args=[project.pk, entry.pk]))
     assert response.status_code == 302
     restored = Variable.objects.get(project=project)
     assert (restored.name, restored.value) == ("base", "x")

@@ -8,7 +8,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from designer.projects.models import Project
-from designer.projects.transfer import project_export
+from designer.transfer.services import project_export
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from designer.projects.demo import demo_project_ensure
+from designer.transfer.demo import demo_project_ensure
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 
-from designer.projects import transfer
 from designer.projects.access import Capability, ProjectAccess, project_view
+from designer.transfer import services
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
@@ -27,7 +27,7 @@ class ImportForm(forms.Form):
 
 @project_view(Capability.DESIGN)
 def project_export(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
-    document = transfer.project_export(project=access.project, actor=request.user)
+    document = services.project_export(project=access.project, actor=request.user)
     response = JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
     filename = f"{slugify(access.project.name) or 'project'}.designer.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -43,15 +43,15 @@ def project_import(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 if upload.size > MAX_IMPORT_BYTES:
-                    raise transfer.ProjectImportError("file: larger than 10 MB")
+                    raise services.ProjectImportError("file: larger than 10 MB")
                 try:
                     document = json.loads(upload.read().decode("utf-8"))
                 except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                    raise transfer.ProjectImportError(f"file: not valid JSON ({error})") from None
-                project = transfer.project_import(
+                    raise services.ProjectImportError(f"file: not valid JSON ({error})") from None
+                project = services.project_import(
                     document=document, actor=request.user, name=form.cleaned_data["name"]
                 )
-            except transfer.ProjectImportError as error:
+            except services.ProjectImportError as error:
                 form.add_error("file", f"Nothing was imported. {error}")
             else:
                 count = project.connections.count()

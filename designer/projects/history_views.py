@@ -1,3 +1,5 @@
+"""The project history page and restoring a deleted component from it."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -52,4 +54,4 @@ def component_restore(request: HttpRequest, access: ProjectAccess, entry_id: int
         messages.error(request, f"Couldn't restore “{entry.component_name}”: {error}")
     else:
         messages.success(request, f"Restored {entry.component_kind} “{obj}”.")
-    return redirect("audit:history", project_id=access.project.pk)
+    return redirect("projects:history", project_id=access.project.pk)

@@ -7,7 +7,7 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from designer.projects.transfer import ProjectImportError, project_import
+from designer.transfer.services import ProjectImportError, project_import
 
 
 class Command(BaseCommand):
