@@ -64,6 +64,11 @@ class ConnectorError(Exception):
     ``done``: a target's ``write`` that stops mid-batch sets it to the results of the batch's
     first records (already written) before raising, so the engine counts them as written
     instead of reporting them failed.
+
+    ``maybe_processed``: set by a client when this call, or an earlier try of it, failed in
+    a way that does not prove it was not processed (a 5xx, a time-out, a dropped
+    connection): the target system may have done it. A 409 "already exists" on a retried
+    create may then be our own first try, or not; targets resolve it by reading back.
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class ConnectorError(Exception):
         self.key = key
         self.status = status
         self.done: list[RecordResult] = []
+        self.maybe_processed = False
 
 
 class NeedsReconnect(ConnectorError):

@@ -9,6 +9,7 @@ from typing import Any
 
 from connectors.base import ConnectorError
 from connectors.constant_contact.client import ConstantContactClient
+from connectors.http import RetryPolicy
 
 # Scalar properties of a contact that PUT overwrites with null when they are omitted.
 # (Sub-resources - lists, phones, addresses, custom fields, tags, notes - are left alone
@@ -53,11 +54,13 @@ class ContactsApi:
         params = {"include": ",".join(include)} if include else None
         return self.client.get_json(f"/contacts/{contact_id}", params=params)
 
-    def find_by_email(self, email: str, include: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    def find_by_email(
+        self, email: str, include: tuple[str, ...] = (), *, retry: RetryPolicy | None = None
+    ) -> dict[str, Any] | None:
         params = {"email": email, "limit": 1}
         if include:
             params["include"] = ",".join(include)
-        page = self.client.get_json("/contacts", params=params)
+        page = self.client.get_json("/contacts", params=params, retry=retry)
         contacts = page.get("contacts") if isinstance(page, dict) else None
         return contacts[0] if contacts else None
 

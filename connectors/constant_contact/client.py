@@ -49,6 +49,10 @@ ACCEPTED_RETRIES = 10
 ACCEPTED_DELAY = 1.0
 # Daily quota exhausted: retrying within this run cannot help (it resets at midnight).
 _NO_RETRY_KEYS = frozenset({"quota_exceeded"})
+# Retryable answers that say the call was not processed (throttled before any work): a 409
+# on the retry is then a real conflict. Any other retryable failure (5xx, a time-out, a
+# dropped connection) may come from a call that did take effect.
+_NOT_PROCESSED_STATUSES = frozenset({429})
 
 
 def rate_limiter_for(client_id: str) -> RateLimiter:
@@ -148,7 +152,7 @@ class ConstantContactClient:
         attempt = 0
         waited = 0.0
         refreshed = False
-        lost_in_transit = False  # an earlier try may have reached Constant Contact
+        maybe_processed = False  # an earlier try may have taken effect at Constant Contact
         while True:
             attempt += 1
             token = self.tokens.access_token()
@@ -175,6 +179,7 @@ class ConstantContactClient:
                     key="unreachable",
                 )
                 retry_after = None
+                ambiguous = not isinstance(exc, requests.ConnectTimeout)  # else never sent
             else:
                 self._report(method, url, params, json_body, response, started, attempt, "")
                 resolution = resolve_status(response.status_code)
@@ -187,10 +192,13 @@ class ConstantContactClient:
                     error_message=message,
                     permanent=resolution.permanent,
                 )
-                error.after_retry = lost_in_transit
-                if key in _NO_RETRY_KEYS:
-                    raise error
+                ambiguous = response.status_code not in _NOT_PROCESSED_STATUSES
                 retry_after = _retry_after(response)
+            if resolution.action is Action.RETRY and ambiguous:
+                maybe_processed = True
+            error.maybe_processed = maybe_processed
+            if error.key in _NO_RETRY_KEYS:
+                raise error
 
             if resolution.action is Action.REFRESH_AND_RETRY:
                 if not refreshed and self.tokens.can_refresh():
@@ -199,8 +207,6 @@ class ConstantContactClient:
                     self.tokens.refresh(stale_access_token=token)
                     continue
                 raise error
-            if resolution.action is Action.RETRY:
-                lost_in_transit = True
             if resolution.action is Action.RETRY and attempt < policy.max_tries:
                 delay = policy.delay(attempt)
                 if retry_after is not None:

@@ -50,9 +50,6 @@ class ApiError(ConnectorError):
             status=status,
         )
         self.error_message = error_message or key
-        # Set when an earlier try of the same call failed in transit: a 409 on a retried
-        # POST may then be our own first try, which did arrive.
-        self.after_retry = False
 
 
 def api_error(response: requests.Response, *, permanent: bool) -> ApiError:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from connectors.base import (
     ActivityType,
+    ConnectorError,
     Field,
     FieldKind,
     RecordResult,
@@ -28,6 +32,7 @@ from connectors.constant_contact.activities.common import (
 )
 from connectors.constant_contact.activities.query import as_list
 from connectors.constant_contact.api import (
+    CONTACT_SCALARS,
     ContactsApi,
     conflicting_contact_id,
     merge_includes,
@@ -42,10 +47,16 @@ from connectors.constant_contact.schemas import (
     record_result_schema,
     sign_up_form_schema,
 )
+from connectors.http import NO_RETRY
 
 SINGLE, UPSERT, BULK = "single", "upsert", "bulk"
 FAIL, SKIP, UPDATE = "fail", "skip", "update"
 CONFLICT_KEY = "contacts.api.conflict"
+# A contact counts as created by our own earlier try only if Constant Contact stamped it no
+# earlier than our first send, give or take this much clock difference between the hosts
+# (and the stamp's millisecond rounding), and it holds the fields we sent.
+CLOCK_TOLERANCE = 1.0
+FIRST_SEND = "create.first_send:"  # + email: the journal key of a record's first send
 
 
 class CreateContacts(ActivityType):
@@ -155,7 +166,15 @@ class CreateContacts(ActivityType):
                 return self._bulk(context, config, api, checker, batch)
             # Flat records are checked in the contract's shape, after conversion.
             checker = RecordChecker(self._contract_schema(mode))
-            handle = self._single if mode == SINGLE else self._upsert
+            sent_here: set[str] = set()  # emails this call already sent (in-batch repeats)
+
+            def handle(
+                api: ContactsApi, config: Mapping[str, Any], body: dict[str, Any], key: str
+            ) -> RecordResult:
+                if mode == UPSERT:  # create-or-update: idempotent, nothing to resolve
+                    return self._upsert(api, config, body, key)
+                first_send = _first_send(context, email_of(body), sent_here)
+                return self._single(api, config, body, key, first_send)
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
                 if is_flat:
@@ -169,23 +188,55 @@ class CreateContacts(ActivityType):
             return write_each(context, batch, self.record_key, one)
 
     def _single(
-        self, api: ContactsApi, config: Mapping[str, Any], body: dict[str, Any], key: str
+        self,
+        api: ContactsApi,
+        config: Mapping[str, Any],
+        body: dict[str, Any],
+        key: str,
+        first_send: _FirstSend,
     ) -> RecordResult:
+        """POST one contact. A 409 is our own earlier try only when proven (issue 17.1):
+        after a 429 nothing was processed, so it is a real duplicate; after an ambiguous
+        failure (5xx, time-out, dropped connection) or a send by an attempt that died, the
+        contact is read back and called ours only if created since our first send with the
+        fields we sent. Anything else gets the duplicate policy."""
         payload = {**body, "create_source": config.get("create_source") or "Account"}
         try:
             created = api.create(payload)
         except ApiError as exc:
             if exc.status != 409:
-                raise
+                return self._after_failure(api, body, key, first_send, exc)
             contact_id = conflicting_contact_id(exc.error_message)
-            if exc.after_retry and contact_id:
-                # Our first try timed out or failed on the way back, yet was processed:
-                # the "duplicate" is the contact we just created.
-                return RecordResult.done(key=key, external_id=contact_id, action="created")
-            return self._duplicate(api, config, body, key, exc)
-        return RecordResult.done(
-            key=key, external_id=str(created.get("contact_id", "")), action="created"
-        )
+            existing = None
+            if exc.maybe_processed or first_send.earlier_attempt:
+                existing = _read_back(api, contact_id, body)
+                if existing is not None and _created_by_us(existing, body, first_send.at):
+                    return _created(key, existing)
+            return self._duplicate(api, config, body, key, exc, existing)
+        except ConnectorError as exc:
+            return self._after_failure(api, body, key, first_send, exc)
+        return _created(key, created)
+
+    def _after_failure(
+        self,
+        api: ContactsApi,
+        body: dict[str, Any],
+        key: str,
+        first_send: _FirstSend,
+        exc: ConnectorError,
+    ) -> RecordResult:
+        """The create failed for good; if a try may have been processed, look before saying
+        so: a contact created by it is done, not failed (and not re-sent by a re-run)."""
+        if exc.permanent or not exc.maybe_processed:
+            raise exc
+        try:
+            # One look, no retries: the service just failed us several times over.
+            existing = api.find_by_email(email_of(body), retry=NO_RETRY)
+        except ConnectorError:
+            raise exc from None  # still unreachable: report the create's own failure
+        if existing is not None and _created_by_us(existing, body, first_send.at):
+            return _created(key, existing)
+        raise exc
 
     def _duplicate(
         self,
@@ -194,14 +245,14 @@ class CreateContacts(ActivityType):
         body: dict[str, Any],
         key: str,
         exc: ApiError,
+        existing: dict[str, Any] | None = None,
     ) -> RecordResult:
         policy = config.get("on_duplicate") or FAIL
         if policy == FAIL:
             return failure_from(exc, key)
         contact_id = conflicting_contact_id(exc.error_message)
-        existing = None
         if not contact_id:  # the message changed shape: find the contact by its email
-            existing = api.find_by_email(email_of(body))
+            existing = existing or api.find_by_email(email_of(body))
             contact_id = str((existing or {}).get("contact_id", ""))
         if not contact_id:
             return failure_from(exc, key)
@@ -268,6 +319,59 @@ class CreateContacts(ActivityType):
             for i, result in zip(chunk, outcome, strict=True):
                 results[positions[i]] = result
         return [r for r in results if r is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstSend:
+    """When a record was first sent, and whether that was by an earlier, dead attempt."""
+
+    at: float
+    earlier_attempt: bool
+
+
+def _first_send(context: RunContext, email: str, sent_here: set[str]) -> _FirstSend:
+    """The record's first-send time, kept in the run journal before the first send, so an
+    attempt resuming this batch can tell a contact it created from a pre-existing one."""
+    address = email.strip().lower()
+    key = FIRST_SEND + address
+    if address and address not in sent_here:
+        sent_here.add(address)
+        earlier = context.journal.get(key)
+        if isinstance(earlier, int | float):
+            return _FirstSend(float(earlier), earlier_attempt=True)
+        now = time.time()
+        context.journal.put(key, now)
+        return _FirstSend(now, earlier_attempt=False)
+    # The same email again within this batch: the contact the first one created is not
+    # this record's doing, so only this send counts.
+    return _FirstSend(time.time(), earlier_attempt=False)
+
+
+def _read_back(api: ContactsApi, contact_id: str, body: Mapping[str, Any]) -> dict | None:
+    if contact_id:
+        try:
+            return api.get(contact_id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+    return api.find_by_email(email_of(body))
+
+
+def _created_by_us(contact: Mapping[str, Any], body: Mapping[str, Any], first_send: float) -> bool:
+    stamp = str(contact.get("created_at") or "")
+    try:
+        created = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return False  # no proof
+    if created < first_send - CLOCK_TOLERANCE:
+        return False
+    return all(contact.get(name) == body[name] for name in CONTACT_SCALARS if name in body)
+
+
+def _created(key: str, contact: Mapping[str, Any]) -> RecordResult:
+    return RecordResult.done(
+        key=key, external_id=str(contact.get("contact_id", "")), action="created"
+    )
 
 
 def _import_summary(final: dict[str, Any]) -> str:

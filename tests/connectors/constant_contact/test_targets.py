@@ -171,8 +171,10 @@ def test_transient_errors_fail_records_and_an_outage_stops_the_batch(
     results = CREATE.write(context, {}, batch)
     assert len(results) == 10 and not any(r.ok for r in results)
     assert {r.error_key for r in results} == {"service_unavailable"}
-    # Three records went through the retries; the rest were failed without sending.
-    assert len(cc_sandbox.api_requests()) == 3 * 4
+    # Three records went through the retries, then one look whether a try had created the
+    # contact after all (a 503 may come from a processed call); the rest were failed
+    # without sending.
+    assert len(cc_sandbox.api_requests()) == 3 * (4 + 1)
     assert any("in a row" in message for _, message in recorder.logs)
 
 
