@@ -1,36 +1,55 @@
-"""The one place that reaches into the apps beside this one: runs (Run button, last run,
-schedules) and transformations (the mapping editor, Files connections' folders)."""
+"""Where the apps above design plug into it: design never imports them (the import-linter layers).
+
+The designer page shows each operation's last run and the project's schedules (the runs app),
+and a connection may need facts that only the app keeping them knows (a Files connection's
+folder, kept by the Files app). Those apps register a provider here from their
+``AppConfig.ready()``; until one does, the designer page shows no runs and a connection gets no
+extras. URLs of the other apps are reversed by name, which needs no import.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
 
 from designer.projects.models import Project
 
+LastRuns = Callable[[Project], dict[int, Any]]
+Schedules = Callable[[Project], list[Any]]
+ExtrasBuilder = Callable[[Any], dict[str, Any]]
+
+_runs: dict[str, Callable[[Project], Any]] = {}
+_extras: dict[str, ExtrasBuilder] = {}
+
+
+def register_runs(*, last_runs: LastRuns, schedules: Schedules) -> None:
+    """The runs app: an operation's last run (id -> OperationRun) and the project's schedules."""
+    _runs.update(last_runs=last_runs, schedules=schedules)
+
+
+def register_connection_extras(connector_key: str, builder: ExtrasBuilder) -> None:
+    """The app that keeps a connector's facts (e.g. a Files connection's folder) builds them."""
+    _extras[connector_key] = builder
+
 
 def last_runs(project: Project) -> dict[int, Any]:
     """Operation id -> its last OperationRun (one query)."""
-    from designer.runs.selectors import last_runs_by_operation
-
-    return last_runs_by_operation(project)
-
-
-def connection_extras(connection: Any) -> dict[str, Any]:
-    """App-provided facts a connector needs (the Files connector's folder), or {}."""
-    if connection.connector_key != "files":
-        return {}
-    from designer.transformations.storage import connection_extras as files_extras
-
-    return files_extras(connection)
+    provider = _runs.get("last_runs")
+    return provider(project) if provider else {}
 
 
 def schedules(project: Project) -> list[Any]:
     """The project's schedules with their operation (one query)."""
-    from designer.runs.models import Schedule
+    provider = _runs.get("schedules")
+    return provider(project) if provider else []
 
-    return list(Schedule.objects.filter(project=project).select_related("operation").order_by("id"))
+
+def connection_extras(connection: Any) -> dict[str, Any]:
+    """App-provided facts the connection's connector needs, or {}."""
+    builder = _extras.get(connection.connector_key)
+    return builder(connection) if builder else {}
 
 
 def operation_urls(project_id: int, operation_id: int) -> dict[str, str]:

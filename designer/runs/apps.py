@@ -18,4 +18,10 @@ class RunsConfig(AppConfig):
             if key and dotted:
                 CONNECTORS.setdefault(key.strip(), dotted.strip())
 
+        # The designer page shows last runs and schedules; design sits below runs and never
+        # imports it, so runs hands them over.
+        from designer.design import integrations
         from designer.runs import agents  # noqa: F401  (connects the worker signals)
+        from designer.runs.selectors import last_runs_by_operation, project_schedules
+
+        integrations.register_runs(last_runs=last_runs_by_operation, schedules=project_schedules)

@@ -9,7 +9,12 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from designer.projects.models import Project
-from designer.runs.models import Agent, OperationRun, RunStatus
+from designer.runs.models import Agent, OperationRun, RunStatus, Schedule
+
+
+def project_schedules(project: Project) -> list[Schedule]:
+    """The project's schedules with their operation (one query), for the designer page."""
+    return list(Schedule.objects.filter(project=project).select_related("operation").order_by("id"))
 
 
 def last_runs_by_operation(project: Project) -> dict[int, OperationRun]:
