@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "designer.design",
     "designer.transformations",
     "designer.runs",
+    "ninja",  # django-ninja: the API's docs page and its static files
+    "designer.api",
     "designer.console",
     "designer.audit",
     "designer.transfer",
@@ -243,3 +245,14 @@ CELERY_BEAT_SCHEDULE = {
     "runs-prune": {"task": "runs.prune", "schedule": 24 * 60 * 60.0},
 }
 # --- end Runs -------------------------------------------------------------------------------
+
+# --- API (designer/api) ---------------------------------------------------------------------
+# Inbound API triggers: the largest body accepted (bytes) and records per request, accepted
+# requests per trigger per minute (0: no limit), how far a signed request's timestamp may
+# be from now (seconds). ?wait=N on the API and triggers waits at most API_MAX_WAIT_SECONDS.
+API_TRIGGER_MAX_BODY_BYTES = envint("API_TRIGGER_MAX_BODY_BYTES", 10 * 1024 * 1024)
+API_TRIGGER_MAX_RECORDS = envint("API_TRIGGER_MAX_RECORDS", 50_000)
+API_TRIGGER_RATE_PER_MINUTE = envint("API_TRIGGER_RATE_PER_MINUTE", 120)
+API_TRIGGER_SIGNATURE_TOLERANCE = envint("API_TRIGGER_SIGNATURE_TOLERANCE", 300)
+API_MAX_WAIT_SECONDS = envint("API_MAX_WAIT_SECONDS", 300)
+# --- end API --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from designer.api.urls import api_urlpatterns
 from designer.login_throttle import login_view
 
 urlpatterns = [
@@ -15,5 +16,7 @@ urlpatterns = [
     path("projects/", include("designer.runs.urls")),
     path("projects/", include("designer.transfer.urls")),
     path("console/", include("designer.console.urls")),
+    path("", include("designer.api.urls")),
+    path("api/v1/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -39,6 +39,8 @@ class RunTrigger(models.TextChoices):
     ACTION = "action", "Action of another operation"
     COMMAND = "command", "Command line"
     RERUN = "rerun", "Re-run of failed records"
+    API = "api", "API"  # designer/api: a token holder started it
+    API_TRIGGER = "api_trigger", "API trigger"  # designer/api: a POST to the trigger URL
 
 
 class Agent(models.Model):

@@ -17,10 +17,20 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.security.world import build_world, project_routes, walk
+from tests.fixtures.urls import walk
+from tests.security.world import build_world, project_routes
 
 PUBLIC = {"": "redirect to projects", "accounts/login/": "login", "accounts/logout/": "logout"}
-SIGNED_IN = {"projects/": "own projects", "projects/import/": "import into a new project"}
+SIGNED_IN = {
+    "projects/": "own projects",
+    "projects/import/": "import into a new project",
+    "account/api-tokens/": "own API tokens",
+    "account/api-tokens/<int:token_id>/revoke/": "revoke an own API token",
+}
+# The token API: Bearer tokens, no session cookie, so no login redirect and no CSRF (a
+# browser's cookies give no access there). tests/api/test_access_sweep.py sweeps it with
+# every persona and token scope, and checks that a session alone gets 401.
+API = "api/v1/"
 
 
 def test_every_url_belongs_to_a_guarded_family():
@@ -28,6 +38,8 @@ def test_every_url_belongs_to_a_guarded_family():
     for route, pattern in walk():
         if route.startswith("admin/"):
             continue  # Django's admin: staff only, its own login
+        if route.startswith(API):
+            continue
         if "<int:project_id>" in route:
             assert hasattr(pattern.callback, "required_capability"), route
         elif route.startswith("console/"):
@@ -45,7 +57,7 @@ def test_anonymous_visitors_are_sent_to_login_from_every_non_public_url():
     world = build_world(admin=admin)
     client = Client()
     for route, _pattern in walk():
-        if route in PUBLIC or route.startswith("admin/"):
+        if route in PUBLIC or route.startswith(("admin/", API)):
             continue
         url = world.url(route)
         for method in ("get", "post"):
@@ -145,6 +157,8 @@ def test_every_url_refuses_a_post_without_a_csrf_token():
     client.force_login(admin)
     refused = 0
     for route, pattern in walk():
+        if route.startswith(API):
+            continue
         if route not in CSRF_CHECKED_INSIDE:
             assert not getattr(pattern.callback, "csrf_exempt", False), f"{route} is csrf_exempt"
         if route.startswith("admin/") and "<" in route:

@@ -1,0 +1,290 @@
+"""The token API's resources: projects, operations, runs, logs, failed records, schedules.
+
+Thin: each view checks the token's scope (its ``auth``), reaches the project through
+``api_project`` (the pages' access helper: outsiders 404, lacking role 403) and calls the
+same services and selectors as the pages.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from django.conf import settings
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router
+from ninja.pagination import CursorPagination, paginate
+
+from designer.acting import acting_as
+from designer.api import auth
+from designer.api.auth import api_audit_unscoped, api_project
+from designer.api.problems import ApiProblem
+from designer.api.running import rerun_failed, start_run, started_answer, wait_for_end
+from designer.api.schemas import (
+    FailureOut,
+    LogLineOut,
+    OperationOut,
+    ProjectOut,
+    RunOut,
+    RunResult,
+    RunStarted,
+    ScheduleOut,
+)
+from designer.design.models import Operation
+from designer.projects.access import Capability
+from designer.projects.models import Project
+from designer.runs import schedules as schedule_services
+from designer.runs import services as run_services
+from designer.runs.models import OperationRun, RunStatus, RunTrigger, Schedule
+from designer.runs.selectors import run_for_page, runs_for_log
+from designer.runs.views import failures_download
+
+router = Router()
+
+MAX_WAIT = settings.API_MAX_WAIT_SECONDS
+# The page's download view without its page guard: the API checks access itself first.
+_failures_file = inspect.unwrap(failures_download)
+
+
+class Cursor(CursorPagination):
+    """Newest first where order matters; ids are unique, so positions are exact."""
+
+
+def _projects(user):
+    return Project.objects.filter(memberships__user=user).annotate(role=F("memberships__role"))
+
+
+def _operations(project_id: int):
+    return Operation.objects.filter(project_id=project_id).select_related(
+        "source", "target", "transformation", "api_trigger"
+    )
+
+
+def _run(access, run_id: int) -> OperationRun:
+    run = run_for_page(project=access.project, run_id=run_id)
+    if run is None:
+        raise ApiProblem(404, "No such run in this project.")
+    return run
+
+
+# ------------------------------------------------------------------------------- projects
+@router.get(
+    "/projects", response=list[ProjectOut], auth=auth.read, tags=["projects"], url_name="projects"
+)
+@paginate(Cursor, ordering=("id",))
+def list_projects(request: HttpRequest):
+    """The projects the token's user is a member of, with their role."""
+    return _projects(api_audit_unscoped(request))
+
+
+@router.get("/projects/{int:project_id}", response=ProjectOut, auth=auth.read, tags=["projects"])
+def get_project(request: HttpRequest, project_id: int):
+    access = api_project(request, project_id, Capability.VIEW)
+    return _projects(request.auth.user).get(pk=access.project.pk)
+
+
+# ----------------------------------------------------------------------------- operations
+@router.get(
+    "/projects/{int:project_id}/operations",
+    response=list[OperationOut],
+    auth=auth.read,
+    tags=["operations"],
+)
+@paginate(Cursor, ordering=("id",))
+def list_operations(request: HttpRequest, project_id: int):
+    """Operations of the project (workflows do not exist yet: operations are listed flat)."""
+    api_project(request, project_id, Capability.VIEW)
+    return _operations(project_id)
+
+
+@router.get(
+    "/projects/{int:project_id}/operations/{int:operation_id}",
+    response=OperationOut,
+    auth=auth.read,
+    tags=["operations"],
+)
+def get_operation(request: HttpRequest, project_id: int, operation_id: int):
+    api_project(request, project_id, Capability.VIEW)
+    return get_object_or_404(_operations(project_id), pk=operation_id)
+
+
+@router.post(
+    "/projects/{int:project_id}/operations/{int:operation_id}/runs",
+    response={200: RunStarted, 202: RunStarted},
+    auth=auth.run,
+    tags=["runs"],
+)
+def start(
+    request: HttpRequest,
+    project_id: int,
+    operation_id: int,
+    wait: int = Query(0, ge=0, le=MAX_WAIT, description="Seconds to wait for the run to end"),
+):
+    """Start a run. 202 with its status URL; with ``?wait=N``, 200 and the result if it
+    ends within N seconds (else 202, still running)."""
+    access = api_project(request, project_id, Capability.RUN)
+    operation = get_object_or_404(Operation, project=access.project, pk=operation_id)
+    run = start_run(operation=operation, trigger=RunTrigger.API, user=request.auth.user)
+    return started_answer(run, wait)
+
+
+# ----------------------------------------------------------------------------------- runs
+@router.get("/projects/{int:project_id}/runs", response=list[RunOut], auth=auth.read, tags=["runs"])
+@paginate(Cursor, ordering=("-id",))
+def list_runs(
+    request: HttpRequest, project_id: int, operation_id: int | None = None, status: str = ""
+):
+    """Runs, newest first; filter by ``operation_id`` and ``status``."""
+    access = api_project(request, project_id, Capability.VIEW)
+    if status and status not in RunStatus.values:
+        raise ApiProblem(
+            422,
+            "The request has invalid fields.",
+            errors=[{"field": "status", "detail": f"one of {', '.join(RunStatus.values)}"}],
+        )
+    runs = runs_for_log(project=access.project, operation_id=operation_id, status=status)
+    return runs.select_related("triggered_by")
+
+
+@router.get(
+    "/projects/{int:project_id}/runs/{int:run_id}",
+    response=RunResult,
+    auth=auth.read,
+    tags=["runs"],
+)
+def get_run(
+    request: HttpRequest,
+    project_id: int,
+    run_id: int,
+    wait: int = Query(0, ge=0, le=MAX_WAIT, description="Seconds to wait for the run to end"),
+):
+    """The run's status and counters; once it has ended, its failed records too."""
+    access = api_project(request, project_id, Capability.VIEW)
+    run = _run(access, run_id)
+    if wait:
+        run = wait_for_end(run, wait)
+    return run
+
+
+@router.get(
+    "/projects/{int:project_id}/runs/{int:run_id}/log",
+    response=list[LogLineOut],
+    auth=auth.read,
+    tags=["runs"],
+)
+@paginate(Cursor, ordering=("id",), page_size=500, max_page_size=2000)
+def run_log(request: HttpRequest, project_id: int, run_id: int):
+    """The operation log, oldest line first."""
+    access = api_project(request, project_id, Capability.VIEW)
+    return _run(access, run_id).log_lines.all()
+
+
+@router.get(
+    "/projects/{int:project_id}/runs/{int:run_id}/failures",
+    response=list[FailureOut],
+    auth=auth.read,
+    tags=["runs"],
+)
+@paginate(Cursor, ordering=("id",), page_size=500, max_page_size=5000)
+def run_failures(request: HttpRequest, project_id: int, run_id: int):
+    """Failed records in source order, each with its source record and error."""
+    access = api_project(request, project_id, Capability.VIEW)
+    return _run(access, run_id).failures.all()
+
+
+@router.get(
+    "/projects/{int:project_id}/runs/{int:run_id}/failures.csv",
+    auth=auth.read,
+    tags=["runs"],
+    response={200: str},
+    openapi_extra={"responses": {200: {"content": {"text/csv": {}}}}},
+)
+def run_failures_csv(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
+    """The same CSV as the run page's download (nested fields as dotted columns)."""
+    access = api_project(request, project_id, Capability.VIEW)
+    run = _run(access, run_id)
+    return _failures_file(request, access, run.pk, "csv")
+
+
+@router.post(
+    "/projects/{int:project_id}/runs/{int:run_id}/cancel",
+    response=RunOut,
+    auth=auth.run,
+    tags=["runs"],
+)
+def cancel(request: HttpRequest, project_id: int, run_id: int):
+    """Cancel: a Pending run at once, a Running one at its next batch. 409 if it ended."""
+    access = api_project(request, project_id, Capability.RUN)
+    run = _run(access, run_id)
+    with acting_as(request.auth.user):
+        if not run_services.run_cancel(run=run, user=request.auth.user):
+            raise ApiProblem(409, "The run has already ended.")
+    return _run(access, run_id)
+
+
+@router.post(
+    "/projects/{int:project_id}/runs/{int:run_id}/rerun",
+    response={202: RunStarted, 200: RunStarted},
+    auth=auth.run,
+    tags=["runs"],
+)
+def rerun(
+    request: HttpRequest,
+    project_id: int,
+    run_id: int,
+    wait: int = Query(0, ge=0, le=MAX_WAIT),
+):
+    """Re-run the failed records of a run (409 if it has none)."""
+    access = api_project(request, project_id, Capability.RUN)
+    new_run = rerun_failed(run=_run(access, run_id), user=request.auth.user)
+    return started_answer(new_run, wait)
+
+
+# ------------------------------------------------------------------------------ schedules
+@router.get(
+    "/projects/{int:project_id}/schedules",
+    response=list[ScheduleOut],
+    auth=auth.read,
+    tags=["schedules"],
+)
+@paginate(Cursor, ordering=("id",))
+def list_schedules(request: HttpRequest, project_id: int, operation_id: int | None = None):
+    access = api_project(request, project_id, Capability.VIEW)
+    schedules = Schedule.objects.filter(project=access.project)
+    if operation_id is not None:
+        schedules = schedules.filter(operation_id=operation_id)
+    return schedules
+
+
+def _set_enabled(request: HttpRequest, project_id: int, schedule_id: int, enabled: bool):
+    # Same capability as the page's Enable / Disable button.
+    access = api_project(request, project_id, Capability.DESIGN)
+    schedule = get_object_or_404(
+        Schedule.objects.select_related("project", "operation"),
+        project=access.project,
+        pk=schedule_id,
+    )
+    with acting_as(request.auth.user):
+        schedule_services.schedule_set_enabled(schedule=schedule, enabled=enabled)
+    return schedule
+
+
+@router.post(
+    "/projects/{int:project_id}/schedules/{int:schedule_id}/enable",
+    response=ScheduleOut,
+    auth=auth.run,
+    tags=["schedules"],
+)
+def enable_schedule(request: HttpRequest, project_id: int, schedule_id: int):
+    return _set_enabled(request, project_id, schedule_id, True)
+
+
+@router.post(
+    "/projects/{int:project_id}/schedules/{int:schedule_id}/disable",
+    response=ScheduleOut,
+    auth=auth.run,
+    tags=["schedules"],
+)
+def disable_schedule(request: HttpRequest, project_id: int, schedule_id: int):
+    return _set_enabled(request, project_id, schedule_id, False)

@@ -1,0 +1,76 @@
+"""Starting runs for the API and the triggers, and waiting for their end.
+
+Runs are started by the runs app's own service (``run_start``); its refusals become
+problem documents: 409 when the operation can't run as it is, 429 when too many runs of it
+are already waiting (the runs app's cap on Pending runs).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from designer.acting import acting_as
+from designer.api.problems import ApiProblem
+from designer.design.models import Operation
+from designer.runs import services as run_services
+from designer.runs.models import OperationRun
+
+WAIT_POLL_SECONDS = 0.2
+
+
+def _refusal(exc: Exception) -> ApiProblem:
+    # A refusal more specific than RunRefused is the runs app's cap on Pending runs.
+    if type(exc) is not run_services.RunRefused:
+        return ApiProblem(429, str(exc), headers={"Retry-After": "10"})
+    return ApiProblem(409, str(exc))
+
+
+def start_run(
+    *,
+    operation: Operation,
+    trigger: str,
+    user: Any = None,
+    records: Sequence[dict] | None = None,
+) -> OperationRun:
+    try:
+        with acting_as(user), transaction.atomic():
+            return run_services.run_start(
+                operation=operation, trigger=trigger, user=user, records=records
+            )
+    except run_services.RunRefused as exc:
+        raise _refusal(exc) from None
+
+
+def rerun_failed(*, run: OperationRun, user: Any) -> OperationRun:
+    try:
+        with acting_as(user), transaction.atomic():
+            return run_services.run_rerun_failed(run=run, user=user)
+    except run_services.RunRefused as exc:
+        raise _refusal(exc) from None
+
+
+def wait_for_end(run: OperationRun, seconds: float) -> OperationRun:
+    """Poll the run's status until it is final or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while not run.is_final and time.monotonic() < deadline:
+        time.sleep(WAIT_POLL_SECONDS)
+        run.refresh_from_db()
+    return run
+
+
+def started_answer(run: OperationRun, wait: float) -> tuple[int, dict[str, Any]]:
+    """202 with the status URL, or 200 with the result if the run ended within ``wait``."""
+    if wait > 0:
+        run = wait_for_end(run, wait)
+    run = OperationRun.objects.select_related("operation", "triggered_by").get(pk=run.pk)
+    body = {
+        "run_id": run.pk,
+        "status": run.status,
+        "status_url": f"/api/v1/projects/{run.project_id}/runs/{run.pk}",
+        "run": run,
+    }
+    return (200 if run.is_final else 202), body

@@ -1,0 +1,168 @@
+"""The API's response shapes (pydantic, through django-ninja): the OpenAPI document's models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+from ninja import Schema
+
+FAILURES_IN_RESULT = 1000
+
+
+class ProjectOut(Schema):
+    id: int
+    name: str
+    description: str
+    role: str  # the token user's role in it
+    agent_group: str
+
+
+class OperationOut(Schema):
+    id: int
+    project_id: int
+    name: str
+    source: str | None
+    transformation: str | None
+    target: str | None
+    timeout_seconds: int
+    api_trigger: str | None  # "secret_url", "hmac" or None; its URL and secret never
+
+    @staticmethod
+    def resolve_source(obj: Any) -> str | None:
+        return obj.source.name if obj.source_id else None
+
+    @staticmethod
+    def resolve_transformation(obj: Any) -> str | None:
+        return obj.transformation.name if obj.transformation_id else None
+
+    @staticmethod
+    def resolve_target(obj: Any) -> str | None:
+        return obj.target.name if obj.target_id else None
+
+    @staticmethod
+    def resolve_api_trigger(obj: Any) -> str | None:
+        trigger = getattr(obj, "api_trigger", None)
+        return trigger.mode if trigger is not None else None
+
+
+class RunLinks(Schema):
+    self: str
+    log: str
+    failures: str
+    failures_csv: str
+    page: str
+
+
+class RunOut(Schema):
+    id: int
+    project_id: int
+    operation_id: int
+    operation: str
+    status: str
+    status_display: str
+    is_final: bool
+    trigger: str
+    triggered_by: str | None
+    parent_id: int | None
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    source_records: int
+    target_records: int
+    failed_records: int
+    total_expected: int | None
+    links: RunLinks
+
+    @staticmethod
+    def resolve_operation(obj: Any) -> str:
+        return obj.operation.name
+
+    @staticmethod
+    def resolve_status_display(obj: Any) -> str:
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_triggered_by(obj: Any) -> str | None:
+        return obj.triggered_by.get_username() if obj.triggered_by_id else None
+
+    @staticmethod
+    def resolve_links(obj: Any) -> dict[str, str]:
+        base = f"/api/v1/projects/{obj.project_id}/runs/{obj.pk}"
+        return {
+            "self": base,
+            "log": f"{base}/log",
+            "failures": f"{base}/failures",
+            "failures_csv": f"{base}/failures.csv",
+            "page": reverse("runs:detail", args=[obj.project_id, obj.pk]),
+        }
+
+
+class FailureOut(Schema):
+    id: int
+    index: int
+    key: str
+    error_key: str
+    error_message: str
+    record: Any = None
+
+
+class FailureBrief(Schema):
+    index: int
+    key: str
+    error_key: str
+    error_message: str
+
+
+class RunResult(RunOut):
+    """A run; once it has ended, its per-record outcome: successful records are counted
+    (``target_records``), failed ones listed (the first ``failures_listed``; all of them at
+    ``links.failures``)."""
+
+    failures: list[FailureBrief] | None = None
+    failures_listed: int | None = None
+
+    @staticmethod
+    def resolve_failures(obj: Any) -> list[dict[str, Any]] | None:
+        if not obj.is_final:
+            return None
+        return list(
+            obj.failures.values("index", "key", "error_key", "error_message")[:FAILURES_IN_RESULT]
+        )
+
+    @staticmethod
+    def resolve_failures_listed(obj: Any) -> int | None:
+        if not obj.is_final:
+            return None
+        return min(obj.failed_records, obj.failures.count(), FAILURES_IN_RESULT)
+
+
+class LogLineOut(Schema):
+    id: int
+    created_at: datetime
+    level: str
+    message: str
+
+
+class ScheduleOut(Schema):
+    id: int
+    operation_id: int
+    cron: str
+    timezone: str
+    enabled: bool
+    next_run_at: datetime | None
+
+    @staticmethod
+    def resolve_next_run_at(obj: Any) -> datetime | None:
+        from designer.runs.schedules import next_run_at
+
+        return next_run_at(obj)
+
+
+class RunStarted(Schema):
+    run_id: int
+    status: str
+    status_url: str
+    run: RunResult
