@@ -17,8 +17,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.fixtures.urls import walk
-from tests.security.world import build_world, project_routes
+from tests.security.world import build_world, project_routes, walk
 
 PUBLIC = {"": "redirect to projects", "accounts/login/": "login", "accounts/logout/": "logout"}
 SIGNED_IN = {
