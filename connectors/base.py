@@ -340,6 +340,20 @@ class Connector:
     connection_fields: ClassVar[Sequence[Field]] = ()
     activity_types: ClassVar[Mapping[str, ActivityType]] = {}
     supports_oauth: ClassVar[bool] = False
+    # (field, value) when OAuth applies only to one choice of a connection field (Constant
+    # Contact: auth_method = "oauth"; a pasted token needs no sign-in). None: always.
+    oauth_choice: ClassVar[tuple[str, str] | None] = None
+
+    def oauth_applies(self, config: Mapping[str, Any]) -> bool:
+        """Whether "Connect with <name>" is offered for a connection with this config."""
+        if not self.supports_oauth:
+            return False
+        if self.oauth_choice is None:
+            return True
+        field, value = self.oauth_choice
+        spec = next((f for f in self.connection_fields if f.name == field), None)
+        chosen = config.get(field) or (spec.default if spec else None)
+        return chosen == value
 
     def validate_connection(self, config: Mapping[str, Any]) -> dict[str, str]:
         """Field name -> error message (e.g. a base URL that is not on the allow-list)."""

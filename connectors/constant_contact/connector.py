@@ -32,9 +32,9 @@ CONNECTION_FIELDS = (
     Field(
         "client_id",
         "API key (client ID)",
-        required=True,
         max_length=200,
-        help="From your app at app.constantcontact.com (My Applications).",
+        help="From your app at app.constantcontact.com (My Applications). Needed to connect "
+        "with Constant Contact and to renew tokens; not with a pasted access token alone.",
     ),
     Field(
         "client_secret",
@@ -86,6 +86,7 @@ class ConstantContactConnector(Connector):
     description = "Contacts in Constant Contact (V3 API): query, create, update, delete."
     icon = "img/connectors/constant_contact.svg"
     supports_oauth = True
+    oauth_choice = ("auth_method", AUTH_OAUTH)
     connection_fields = CONNECTION_FIELDS
     activity_types = ACTIVITY_TYPES
 

@@ -64,7 +64,8 @@ def config_errors(config: Mapping[str, Any]) -> dict[str, str]:
     """Field name -> problem; {} when the connection settings are usable."""
     settings = ConnectionSettings.from_config(config)
     errors: dict[str, str] = {}
-    if not settings.client_id:
+    # A pasted access token works alone; signing in (and renewing tokens) needs the app's key.
+    if not settings.client_id and settings.auth_method != AUTH_TOKEN:
         errors["client_id"] = "Enter the API key (client id) of your Constant Contact app."
     if settings.auth_method not in (AUTH_OAUTH, AUTH_TOKEN):
         errors["auth_method"] = "Choose how to authenticate."

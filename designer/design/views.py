@@ -151,10 +151,19 @@ def _connection_form_response(
     status: int = 200,
     **extra: Any,
 ) -> HttpResponse:
+    oauth_applies = connection is not None and connector.oauth_applies(connection.config)
     return render(
         request,
         "design/connection_form.html",
-        _context(request, access, connector=connector, form=form, connection=connection, **extra),
+        _context(
+            request,
+            access,
+            connector=connector,
+            form=form,
+            connection=connection,
+            oauth_applies=oauth_applies,
+            **extra,
+        ),
         status=status,
     )
 
@@ -299,17 +308,19 @@ def connection_test(
 ) -> HttpResponse:
     connection = _connection(access, connection_id)
     result = services.connection_test(connection=connection, user=request.user)
-    response = render(
+    connection.refresh_from_db()
+    context = _context(
         request,
-        "design/connection_form.html#test-result",
-        _context(
-            request,
-            access,
-            connection=connection,
-            result=result,
-            outcome_label=str(result.outcome).replace("_", " ").capitalize(),
-        ),
+        access,
+        connection=connection,
+        result=result,
+        outcome_label=str(result.outcome).replace("_", " ").capitalize(),
     )
+    response = render(request, "design/connection_form.html#test-result", context)
+    # The form's status box follows the outcome too (out of band), as the palette does on
+    # the designer-changed event: every place that shows the status agrees.
+    status_box = render(request, "design/connection_form.html#status", {**context, "oob": True})
+    response.content += status_box.content
     return _changed(response)
 
 

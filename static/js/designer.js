@@ -88,13 +88,49 @@
     });
   }
 
+  // "Connect with ..." only for the authentication choice that uses it (not a pasted token),
+  // following the form's select before the change is saved.
+  function followOAuthChoice(root) {
+    root.querySelectorAll(".oauth-form[data-oauth-field]").forEach((oauth) => {
+      const select = root.querySelector(`#connection-form [name="${oauth.dataset.oauthField}"]`);
+      if (!select) return;
+      const apply = () => { oauth.hidden = select.value !== oauth.dataset.oauthValue; };
+      select.addEventListener("change", apply);
+    });
+  }
+
+  // A refused save re-renders the form; what the user typed into password boxes is never
+  // sent back by the server, so it is kept here instead of being wiped.
+  let typedSecrets = null;
+
+  function keepTypedSecrets(event) {
+    const target = event.detail.target;
+    if (!target || target.id !== "dialog-body" || event.detail.xhr.status !== 422) return;
+    typedSecrets = {};
+    target.querySelectorAll('input[type="password"]').forEach((input) => {
+      if (input.value) typedSecrets[input.name] = input.value;
+    });
+  }
+
+  function restoreTypedSecrets(target) {
+    if (!typedSecrets) return;
+    Object.entries(typedSecrets).forEach(([name, value]) => {
+      const input = target.querySelector(`input[type="password"][name="${name}"]`);
+      if (input && !input.value) input.value = value;
+    });
+    typedSecrets = null;
+  }
+
   function initDialog() {
+    document.body.addEventListener("htmx:beforeSwap", keepTypedSecrets);
     document.body.addEventListener("htmx:afterSwap", (event) => {
       const target = event.detail.target;
       if (target && target.id === "dialog-body") {
         const d = dialog();
         if (target.innerHTML.trim() && !d.open) d.showModal();
         target.querySelectorAll("[data-dirty-watch]").forEach(watchDirty);
+        restoreTypedSecrets(target);
+        followOAuthChoice(target);
       }
       if (target && target.id === "palette-content") applySearch(document.querySelector(".palette"));
       if (target && target.id === "designer-flash") fadeLater(target);

@@ -40,7 +40,7 @@ def test_an_error_in_the_collapsed_advanced_section_opens_it_and_is_summarised(
     summary = panel.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_have_attribute("role", "alert")
-    expect(summary).to_contain_text("Not saved")
+    expect(summary).to_contain_text("Couldn't save")
     expect(summary.get_by_role("link", name=re.compile("API base URL"))).to_be_visible()
     # The section holding the error is open, and the focus is on the field to fix.
     base_url = panel.get_by_label("API base URL")

@@ -32,7 +32,13 @@ def test_registered_with_four_activities() -> None:
     }
     fields = {f.name: f for f in connector.connection_fields}
     assert connector.secret_field_names == {"client_secret", "access_token", "refresh_token"}
-    assert fields["client_id"].required
+    # Required for OAuth only (a pasted token works alone): checked by validate_connection.
+    assert not fields["client_id"].required
+    assert connector.validate_connection({"auth_method": "oauth"}).keys() == {"client_id"}
+    assert connector.validate_connection({"auth_method": "token"}) == {}
+    assert connector.oauth_applies({"auth_method": "oauth"})
+    assert connector.oauth_applies({})  # the default is OAuth
+    assert not connector.oauth_applies({"auth_method": "token"})
     assert dict(fields["auth_method"].choices).keys() == {"oauth", "token"}
     assert all(
         fields[n].advanced and fields[n].kind is FieldKind.URL
