@@ -17,6 +17,13 @@ class ConnectorSettings:
     # defaults; anything else is refused, so a connection can't be used for SSRF.
     url_allow_list: tuple[str, ...] = ()
     http_timeout: float = 30.0
+    # A folder shared by the worker processes of one machine, for rate-limit slots and daily
+    # call counts when there is no Redis ("" = this process only). The app hands in one under
+    # VAR_DIR; connectors never import Django.
+    state_dir: str = ""
+    # Constant Contact calls per API key per UTC day (its documented quota is 10,000); runs
+    # stop before sending a call past it. 0 = count, but never stop.
+    constant_contact_daily_quota: int = 10_000
 
 
 _current = ConnectorSettings()

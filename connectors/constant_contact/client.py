@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin
 
@@ -25,7 +26,8 @@ from connectors.constant_contact.auth import TokenManager
 from connectors.constant_contact.errors import ApiError, error_details
 from connectors.constant_contact.settings import (
     RATE_LIMIT_PER_SECOND,
-    RATE_SAFETY,
+    RATE_WINDOW_MARGIN_SECONDS,
+    RATE_WINDOW_SECONDS,
     ConnectionSettings,
     allowed_origins,
 )
@@ -40,8 +42,8 @@ from connectors.http import (
 from connectors.http import (
     ResponseAction as Action,
 )
-from connectors.ratelimit import RateLimiter, shared_limiter
-from connectors.ratelimit import wait as wait_for_slot
+from connectors.quota import DailyQuota, QuotaExhausted, daily_quota
+from connectors.ratelimit import Pace, RateLimiter, shared_limiter
 
 DEFAULT_RETRY = RetryPolicy(max_tries=6, base_delay=1.0, max_delay=30.0, max_total_wait=120.0)
 # GET /contacts?segment_id=... may answer 202 while the segment is computed.
@@ -55,9 +57,40 @@ _NO_RETRY_KEYS = frozenset({"quota_exceeded"})
 _NOT_PROCESSED_STATUSES = frozenset({429})
 
 
-def rate_limiter_for(client_id: str) -> RateLimiter:
-    return shared_limiter(
-        "constant_contact", client_id, rate=RATE_LIMIT_PER_SECOND * RATE_SAFETY, capacity=1.0
+def limits_identity(settings: ConnectionSettings) -> str:
+    """Whose limits a connection spends: its API key at its API server (a sandbox on another
+    port is another Constant Contact, with its own limits)."""
+    return f"{settings.api_base_url}|{settings.client_id}"
+
+
+def rate_limiter_for(identity: str) -> RateLimiter:
+    pace = Pace(
+        calls=RATE_LIMIT_PER_SECOND,
+        window=RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
+        spacing=RATE_WINDOW_SECONDS / RATE_LIMIT_PER_SECOND,
+        # A call not answered within two time-outs is gone (its worker was killed).
+        hold=2 * connector_settings().http_timeout + RATE_WINDOW_SECONDS,
+    )
+    return shared_limiter("constant_contact", identity, pace=pace)
+
+
+def daily_quota_for(identity: str) -> DailyQuota:
+    return daily_quota(
+        "constant_contact", identity, connector_settings().constant_contact_daily_quota
+    )
+
+
+def calls_today(config: Mapping[str, Any]) -> tuple[int, int]:
+    """(calls counted today, the daily quota) for a connection's API key, for display."""
+    quota = daily_quota_for(limits_identity(ConnectionSettings.from_config(config)))
+    return quota.used(), quota.limit
+
+
+def quota_message(exc: QuotaExhausted) -> str:
+    return (
+        f"Constant Contact's daily quota for this API key is used up: {exc.used:,} of "
+        f"{exc.limit:,} calls counted on {exc.day} (UTC). The run stopped before sending "
+        "a call past it; calls are allowed again after 00:00 UTC."
     )
 
 
@@ -70,6 +103,7 @@ class ConstantContactClient:
         debug: bool = False,
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
+        quota: DailyQuota | None = None,
     ) -> None:
         self.settings = ConnectionSettings.from_config(connection.config)
         origins = allowed_origins()
@@ -85,7 +119,9 @@ class ConstantContactClient:
         self.on_http = on_http
         self.debug = debug
         self.retry = retry or DEFAULT_RETRY
-        self.limiter = limiter or rate_limiter_for(self.settings.client_id)
+        identity = limits_identity(self.settings)
+        self.limiter = limiter or rate_limiter_for(identity)
+        self.quota = quota or daily_quota_for(identity)
         self.session = requests.Session()
         self.tokens = TokenManager(
             connection, self.settings, self.session, report=self._emit, debug=debug
@@ -156,19 +192,19 @@ class ConstantContactClient:
         while True:
             attempt += 1
             token = self.tokens.access_token()
-            wait_for_slot(self.limiter)
-            started = time.monotonic()
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers={**headers, "Authorization": f"Bearer {token}"},
-                    timeout=connector_settings().http_timeout,
-                    # A redirect could lead anywhere, allow-list or not: never follow one.
-                    allow_redirects=False,
-                )
+                with self._paced():
+                    started = time.monotonic()
+                    response = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        data=data,
+                        headers={**headers, "Authorization": f"Bearer {token}"},
+                        timeout=connector_settings().http_timeout,
+                        # A redirect could lead anywhere, allow-list or not: never follow one.
+                        allow_redirects=False,
+                    )
             except requests.RequestException as exc:
                 reason = type(exc).__name__
                 self._report(method, url, params, json_body, None, started, attempt, reason)
@@ -216,6 +252,17 @@ class ConstantContactClient:
                     waited += delay
                     continue
             raise error
+
+    @contextmanager
+    def _paced(self) -> Iterator[None]:
+        """Count the call against today's quota, then hold a place in the rate window while
+        it runs (its answer in, the place is kept one window more)."""
+        try:
+            self.quota.take()
+        except QuotaExhausted as exc:
+            raise ConnectorError(quota_message(exc), permanent=True, key="quota_exceeded") from None
+        with self.limiter.slot():
+            yield
 
     def get_json(self, path_or_url: str, **kwargs: Any) -> Any:
         return self.decode(self.request("GET", path_or_url, **kwargs))

@@ -1,8 +1,11 @@
-"""Throttling per API key: 4 requests/s with a burst of 4, and the daily quota."""
+"""Throttling per API key: 4 requests/s with a burst of 4 (or strictly, on a sliding
+second), the daily quota, and what the sandbox measured of it."""
 
 from __future__ import annotations
 
 import time
+
+import requests
 
 from connectors.constant_contact.sandbox import Sandbox
 from tests.fixtures.sandbox import CC_CLIENT_ID
@@ -63,3 +66,51 @@ def test_daily_quota_answers_quota_exceeded(cc_sandbox: Sandbox, api: Api) -> No
 def test_rate_limit_zero_disables_throttling(cc_sandbox: Sandbox, api: Api) -> None:
     assert cc_sandbox.knobs["rate_limit"] == 0  # the fixture's default
     assert all(api.get("/account/summary").status_code == 200 for _ in range(20))
+
+
+def _measured(cc_sandbox: Sandbox) -> dict:
+    """The sandbox's own figures, over its HTTP control API as other processes read them."""
+    answer = requests.get(cc_sandbox.url + "/_sandbox/rate", timeout=10)
+    assert answer.status_code == 200
+    return answer.json()["keys"][CC_CLIENT_ID]
+
+
+def test_the_strict_sliding_window_refuses_what_a_bucket_lets_through(
+    cc_sandbox: Sandbox, api: Api
+) -> None:
+    """4 at once, then a fifth 0.3 s later: a refilled bucket token lets it in, but that
+    second already saw 4 calls (the strict reading of "4 per second")."""
+    for sliding, expected in ((False, 200), (True, 429)):
+        cc_sandbox.reset()
+        cc_sandbox.configure(rate_limit=4, sliding_window=sliding)
+        cc_sandbox.register_app(CC_CLIENT_ID, "test-secret")
+        api.session.headers["Authorization"] = (
+            "Bearer " + cc_sandbox.issue_tokens(CC_CLIENT_ID)["access_token"]
+        )
+        started = time.monotonic()
+        assert [api.get("/account/summary").status_code for _ in range(4)] == [200] * 4
+        if time.monotonic() - started > 0.6:  # a loaded machine spread the burst: no verdict
+            continue
+        time.sleep(max(0.0, started + 0.3 - time.monotonic()))
+        assert api.get("/account/summary").status_code == expected, sliding
+
+
+def test_rate_measures_calls_the_busiest_second_and_429s(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(rate_limit=4, sliding_window=True)
+    statuses = [api.get("/account/summary").status_code for _ in range(6)]
+    measured = _measured(cc_sandbox)
+    assert measured["calls"] == 6
+    assert measured["http_429"] == measured["throttled"] == statuses.count(429) >= 1
+    assert 5 <= measured["max_in_any_second"] <= 6  # every arrival counts, refused or not
+    assert cc_sandbox.rate_measured()["keys"][CC_CLIENT_ID] == measured
+    time.sleep(1.05)
+    assert api.get("/account/summary").status_code == 200  # the window slid on
+
+
+def test_rate_measures_quota_refusals_and_resets(cc_sandbox: Sandbox, api: Api) -> None:
+    cc_sandbox.configure(daily_quota=2)
+    assert [api.get("/account/summary").status_code for _ in range(3)] == [200, 200, 429]
+    measured = _measured(cc_sandbox)
+    assert (measured["calls"], measured["quota_exceeded"], measured["http_429"]) == (3, 1, 1)
+    cc_sandbox.reset()
+    assert requests.get(cc_sandbox.url + "/_sandbox/rate", timeout=10).json()["keys"] == {}

@@ -30,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rate-limit", type=float, default=4.0, help="requests/s per API key; 0 = off"
     )
     parser.add_argument(
+        "--sliding-window",
+        action="store_true",
+        help="throttle on any sliding second (strict) instead of a burst/refill bucket",
+    )
+    parser.add_argument(
         "--daily-quota", type=int, default=10_000, help="requests/day per API key; 0 = off"
     )
     parser.add_argument(
@@ -64,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         rng_seed=args.rng_seed,
         apps=args.app,
         daily_quota=args.daily_quota,
+        sliding_window=args.sliding_window,
     )
     sandbox.start()
     stopped = threading.Event()

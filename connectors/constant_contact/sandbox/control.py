@@ -12,6 +12,7 @@ POST /_sandbox/seed       {"contacts": n, "lists"?: [names or ids]}
 POST /_sandbox/reset      {}
 GET  /_sandbox/requests   ?since=<seq>                                -> {"requests": [...]}
 GET  /_sandbox/stats                                      -> counts, knobs, pending faults
+GET  /_sandbox/rate      -> per API key: calls, max in any sliding second, 429s answered
 GET  /_sandbox/contacts   ?include_deleted=true                       -> {"contacts": [...]}
 """
 
@@ -89,6 +90,10 @@ def _stats(service: SandboxService, _: dict[str, Any], query: dict[str, str]) ->
     return Response(200, service.stats())
 
 
+def _rate(service: SandboxService, _: dict[str, Any], query: dict[str, str]) -> Response:
+    return Response(200, service.rate_measured())
+
+
 def _contacts(service: SandboxService, _: dict[str, Any], query: dict[str, str]) -> Response:
     return Response(200, {"contacts": service.all_contacts(query.get("include_deleted") == "true")})
 
@@ -102,6 +107,7 @@ ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "/_sandbox/reset"): _reset,
     ("GET", "/_sandbox/requests"): _requests,
     ("GET", "/_sandbox/stats"): _stats,
+    ("GET", "/_sandbox/rate"): _rate,
     ("GET", "/_sandbox/contacts"): _contacts,
 }
 

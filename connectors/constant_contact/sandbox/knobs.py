@@ -11,6 +11,9 @@ class Knobs:
     # Requests per second per API key (client_id); also the bucket's burst size.
     # Constant Contact allows 4/s. 0 turns rate limiting off.
     rate_limit: float = 4.0
+    # False: a burst/refill bucket (capacity = rate_limit). True: the strict reading, at most
+    # rate_limit calls in ANY sliding second of arrivals (every call counted).
+    sliding_window: bool = False
     # Requests per UTC day per API key; 0 turns the quota off.
     daily_quota: int = 10_000
     # Fraction of API calls answered 500/503 at random (seeded RNG).

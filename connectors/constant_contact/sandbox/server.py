@@ -276,6 +276,10 @@ class Sandbox:
     def stats(self) -> dict[str, Any]:
         return self.service.stats()
 
+    def rate_measured(self) -> dict[str, Any]:
+        """Per API key: calls, the most in any sliding second, the 429s answered."""
+        return self.service.rate_measured()
+
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         return self.service.contact(contact_id)
 

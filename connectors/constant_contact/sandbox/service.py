@@ -224,6 +224,11 @@ class SandboxService:
                 for x in self.store.tags.values()
             ]
 
+    def rate_measured(self) -> dict[str, Any]:
+        """Per API key: calls, the most in any sliding second, and the 429s answered."""
+        with self.lock:
+            return self.limiter.measured()
+
     def stats(self) -> dict[str, Any]:
         with self.lock:
             entries = self.log.entries()
@@ -453,7 +458,9 @@ class SandboxService:
         media_type: str | None,
         token: Any,
     ) -> Response:
-        if not self.limiter.allow(token.client_id, self.knobs.rate_limit):
+        if not self.limiter.allow(
+            token.client_id, self.knobs.rate_limit, sliding=self.knobs.sliding_window
+        ):
             raise ApiError.of(
                 429,
                 "Too many requests. You exceeded the rate limit of "

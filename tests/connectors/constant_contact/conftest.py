@@ -45,13 +45,17 @@ class LockedConnection(MemoryConnection):
 @pytest.fixture(autouse=True)
 def _connector_settings(cc_sandbox: Sandbox) -> Iterator[None]:
     before = connector_config.connector_settings()
-    connector_config.configure(url_allow_list=(cc_sandbox.url,), http_timeout=5.0, redis_url="")
+    # state_dir="": slots and daily counts in this process, forgotten before each test.
+    connector_config.configure(
+        url_allow_list=(cc_sandbox.url,), http_timeout=5.0, redis_url="", state_dir=""
+    )
     reset_local_limiters()
     yield
     connector_config.configure(
         url_allow_list=before.url_allow_list,
         http_timeout=before.http_timeout,
         redis_url=before.redis_url,
+        state_dir=before.state_dir,
     )
 
 

@@ -17,13 +17,15 @@ from connectors.constant_contact.connector import ConstantContactConnector
 from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.sandbox import Sandbox
 from connectors.http import RetryPolicy
-from connectors.ratelimit import RedisTokenBucket
+from connectors.ratelimit import WindowLimiter
+from connectors.sharedstate import RedisStore
 from tests.connectors.constant_contact.conftest import (
     FAST_RETRY,
     LockedConnection,
     Recorder,
     make_connection,
 )
+from tests.fixtures.sandbox import CC_CLIENT_ID
 
 PATIENT = RetryPolicy(max_tries=12, base_delay=0.2, max_delay=1.0, max_total_wait=20.0)
 
@@ -110,7 +112,7 @@ def test_429_backs_off_and_every_call_succeeds(cc_sandbox: Sandbox, cc_tokens: d
 def test_the_shared_limiter_keeps_under_four_per_second(
     cc_sandbox: Sandbox, cc_tokens: dict
 ) -> None:
-    cc_sandbox.configure(rate_limit=4)
+    cc_sandbox.configure(rate_limit=4, sliding_window=True)
     connection = make_connection(cc_sandbox, cc_tokens)
     started = time.monotonic()
 
@@ -127,7 +129,8 @@ def test_the_shared_limiter_keeps_under_four_per_second(
     elapsed = time.monotonic() - started
     statuses = [r.status for r in cc_sandbox.api_requests()]
     assert statuses == [200] * 9  # paced, not punished
-    assert 8 / 4 <= elapsed < 8 / 4 * 1.5  # 9 calls: 8 intervals of ~0.25 s
+    assert cc_sandbox.rate_measured()["keys"][CC_CLIENT_ID]["max_in_any_second"] <= 4
+    assert 8 / 4 <= elapsed < 8 / 4 * 1.5  # 9 calls: the 5th and 9th a window after the 1st, 5th
 
 
 def test_daily_quota_is_not_retried(cc_sandbox: Sandbox, cc_tokens: dict) -> None:
@@ -168,18 +171,19 @@ def test_urls_off_the_allow_list_are_refused(cc_sandbox: Sandbox, cc_tokens: dic
 
 
 @pytest.mark.real_pace
-def test_workers_share_one_redis_bucket(
+def test_workers_share_one_redis_window(
     cc_sandbox: Sandbox, cc_tokens: dict, redis_url: str
 ) -> None:
-    cc_sandbox.configure(rate_limit=4)
+    cc_sandbox.configure(rate_limit=4, sliding_window=True)
     connector_config.configure(redis_url=redis_url)
     connection = make_connection(cc_sandbox, cc_tokens)
     started = time.monotonic()
 
     def worker() -> None:
-        # Each client gets its own RedisTokenBucket: only Redis connects them.
+        # Each client gets its own limiter: only Redis connects them.
         with ConstantContactClient(connection) as client:
-            assert isinstance(client.limiter, RedisTokenBucket)
+            assert isinstance(client.limiter, WindowLimiter)
+            assert isinstance(client.limiter.store, RedisStore)
             for _ in range(4):
                 client.get_json("/contacts", params={"limit": 1})
 
@@ -190,4 +194,5 @@ def test_workers_share_one_redis_bucket(
         t.join()
     elapsed = time.monotonic() - started
     assert [r.status for r in cc_sandbox.api_requests()] == [200] * 8
-    assert elapsed >= 7 / 4  # 8 calls, evenly paced across both workers
+    assert cc_sandbox.rate_measured()["keys"][CC_CLIENT_ID]["max_in_any_second"] <= 4
+    assert elapsed >= 1.0  # 8 calls: the second four a full window after the first

@@ -30,7 +30,8 @@ from connectors.http import (
     sample,
     url_allowed,
 )
-from connectors.ratelimit import LocalTokenBucket, RedisTokenBucket, shared_limiter
+from connectors.ratelimit import LocalTokenBucket, Pace, shared_limiter
+from connectors.sharedstate import GRANTED, POLL_SECONDS, RedisStore, SqliteStore, decide
 from tests.connectors.constant_contact.conftest import free_port
 
 
@@ -209,18 +210,24 @@ def test_local_bucket_is_thread_safe() -> None:
     assert all(b > a for a, b in itertools.pairwise(delays))
 
 
-def test_redis_bucket_is_shared_between_limiters(redis_url: str) -> None:
+def test_redis_window_is_shared_between_limiters(redis_url: str) -> None:
     connector_config.configure(redis_url=redis_url)
+    pace = Pace(calls=2, window=0.2, spacing=0.05, hold=5.0)
     try:
-        first = shared_limiter("test", "api-key-1", rate=20)
-        second = shared_limiter("test", "api-key-1", rate=20)
-        other_key = shared_limiter("test", "api-key-2", rate=20)
-        assert isinstance(first, RedisTokenBucket)
-        waits = [first.acquire(), second.acquire(), first.acquire(), second.acquire()]
-        # One bucket: each reservation is 50 ms after the previous one.
-        assert waits[0] == 0
-        assert waits[1:] == pytest.approx([0.05, 0.10, 0.15], abs=0.02)
-        assert other_key.acquire() == 0  # keyed by API key
+        first = shared_limiter("test", "api-key-1", pace=pace)
+        second = shared_limiter("test", "api-key-1", pace=pace)
+        other_key = shared_limiter("test", "api-key-2", pace=pace)
+        assert isinstance(first.store, RedisStore)
+        began = time.monotonic()
+        starts = []
+        for limiter in (first, second, first, second):
+            with limiter.slot():
+                starts.append(time.monotonic() - began)
+        # One window: 2 calls, then the third waits a window after the first's answer.
+        assert starts[1] >= 0.05 - 0.01
+        assert starts[2] >= starts[0] + 0.2 - 0.01 and starts[3] >= starts[1] + 0.2 - 0.01
+        with other_key.slot():  # keyed by API key: no wait
+            assert other_key.waited == 0
         assert "api-key-1" not in first.key  # the API key never appears in Redis
     finally:
         connector_config.configure(redis_url="")
@@ -228,13 +235,43 @@ def test_redis_bucket_is_shared_between_limiters(redis_url: str) -> None:
 
 def test_redis_outage_falls_back_to_local_pacing() -> None:
     connector_config.configure(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nobody there
+    pace = Pace(calls=1, window=0.1, spacing=0.05, hold=5.0)
     try:
-        limiter = shared_limiter("test", "api-key-3", rate=20)
-        assert isinstance(limiter, RedisTokenBucket)
-        assert limiter.acquire() == 0
-        assert limiter.acquire() == pytest.approx(0.05, abs=0.02)  # still paced
+        limiter = shared_limiter("test", "api-key-3", pace=pace)
+        began = time.monotonic()
+        with limiter.slot():
+            pass
+        with limiter.slot():
+            second = time.monotonic() - began
+        assert second >= 0.1 - 0.01  # still paced, in this process
     finally:
         connector_config.configure(redis_url="")
+
+
+def test_decide_waits_for_the_place_that_frees_first() -> None:
+    pace = Pace(calls=2, window=1.0, spacing=0.25, hold=60.0)
+    assert decide(10.0, [], 0.0, pace).status == GRANTED
+    assert decide(10.0, [10.5], 10.2, pace).wait == pytest.approx(0.2)  # spacing
+    # Two places held: answered ones (ends within a window) give an exact wait...
+    assert decide(10.0, [10.4, 10.9], 0.0, pace).wait == pytest.approx(0.4)
+    # ...a call still in flight (ends at send + hold) can only be polled for.
+    assert decide(10.0, [69.0, 70.0], 0.0, pace).wait == POLL_SECONDS
+
+
+def test_sqlite_store_shares_places_and_counts(tmp_path) -> None:
+    pace = Pace(calls=1, window=0.5, spacing=0.0, hold=60.0)
+    one, two = SqliteStore(tmp_path / "s.sqlite3"), SqliteStore(tmp_path / "s.sqlite3")
+    assert one.acquire("k", "a", pace).status == GRANTED
+    assert two.acquire("k", "b", pace).wait == POLL_SECONDS  # "a" is in flight
+    one.release("k", "a", pace)
+    assert 0.4 < two.acquire("k", "b", pace).wait <= 0.5  # a window after a's answer
+    assert two.acquire("other", "c", pace).status == GRANTED
+    assert [one.count_call("k", "2026-01-01", 2) for _ in range(3)] == [
+        (True, 1),
+        (True, 2),
+        (False, 2),
+    ]
+    assert two.calls_on("k", "2026-01-01") == 2 and two.calls_on("k", "2026-01-02") == 0
 
 
 def test_debug_samples_cut_long_lists() -> None:
