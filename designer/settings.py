@@ -192,6 +192,11 @@ MAPPING_PREVIEW_RECORDS = envint("MAPPING_PREVIEW_RECORDS", 10)
 CONNECTOR_URL_ALLOW_LIST = envlist("CONNECTOR_URL_ALLOW_LIST", "http://127.0.0.1:8765")
 CONNECTOR_RATE_LIMIT_REDIS_URL = env("CONNECTOR_RATE_LIMIT_REDIS_URL", REDIS_URL)
 CONNECTOR_HTTP_TIMEOUT = float(env("CONNECTOR_HTTP_TIMEOUT", "30"))
+# Without Redis, the worker processes of this machine share Constant Contact's rate limit and
+# daily call counts through a SQLite file in this folder.
+CONNECTOR_STATE_DIR = Path(env("CONNECTOR_STATE_DIR", str(VAR_DIR / "connector-state")))
+# Calls per Constant Contact API key per UTC day (its quota); runs stop before exceeding it.
+CONSTANT_CONTACT_DAILY_QUOTA = envint("CONSTANT_CONTACT_DAILY_QUOTA", 10_000)
 
 # --- Security -------------------------------------------------------------------------------
 # Behind HTTPS in production (HTTPS=1): secure cookies, HSTS, redirect to https.

@@ -15,4 +15,6 @@ class DesignConfig(AppConfig):
             redis_url=settings.CONNECTOR_RATE_LIMIT_REDIS_URL,
             url_allow_list=tuple(settings.CONNECTOR_URL_ALLOW_LIST),
             http_timeout=settings.CONNECTOR_HTTP_TIMEOUT,
+            state_dir=str(settings.CONNECTOR_STATE_DIR),
+            constant_contact_daily_quota=settings.CONSTANT_CONTACT_DAILY_QUOTA,
         )
