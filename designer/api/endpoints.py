@@ -42,6 +42,15 @@ from designer.runs.views import failures_download
 
 router = Router()
 
+
+def _documented(need: Capability | None, scope: str) -> dict:
+    """What a call needs, in the OpenAPI document (and read by the access sweep test)."""
+    extra = {"x-required-scope": scope}
+    if need is not None:
+        extra["x-required-capability"] = str(need)
+    return extra
+
+
 MAX_WAIT = settings.API_MAX_WAIT_SECONDS
 # The page's download view without its page guard: the API checks access itself first.
 _failures_file = inspect.unwrap(failures_download)
@@ -70,7 +79,12 @@ def _run(access, run_id: int) -> OperationRun:
 
 # ------------------------------------------------------------------------------- projects
 @router.get(
-    "/projects", response=list[ProjectOut], auth=auth.read, tags=["projects"], url_name="projects"
+    "/projects",
+    response=list[ProjectOut],
+    auth=auth.read,
+    tags=["projects"],
+    url_name="projects",
+    openapi_extra=_documented(None, "read"),
 )
 @paginate(Cursor, ordering=("id",))
 def list_projects(request: HttpRequest):
@@ -78,7 +92,13 @@ def list_projects(request: HttpRequest):
     return _projects(api_audit_unscoped(request))
 
 
-@router.get("/projects/{int:project_id}", response=ProjectOut, auth=auth.read, tags=["projects"])
+@router.get(
+    "/projects/{int:project_id}",
+    response=ProjectOut,
+    auth=auth.read,
+    tags=["projects"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
+)
 def get_project(request: HttpRequest, project_id: int):
     access = api_project(request, project_id, Capability.VIEW)
     return _projects(request.auth.user).get(pk=access.project.pk)
@@ -90,6 +110,7 @@ def get_project(request: HttpRequest, project_id: int):
     response=list[OperationOut],
     auth=auth.read,
     tags=["operations"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",))
 def list_operations(request: HttpRequest, project_id: int):
@@ -103,6 +124,7 @@ def list_operations(request: HttpRequest, project_id: int):
     response=OperationOut,
     auth=auth.read,
     tags=["operations"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 def get_operation(request: HttpRequest, project_id: int, operation_id: int):
     api_project(request, project_id, Capability.VIEW)
@@ -114,6 +136,7 @@ def get_operation(request: HttpRequest, project_id: int, operation_id: int):
     response={200: RunStarted, 202: RunStarted},
     auth=auth.run,
     tags=["runs"],
+    openapi_extra=_documented(Capability.RUN, "run"),
 )
 def start(
     request: HttpRequest,
@@ -130,7 +153,13 @@ def start(
 
 
 # ----------------------------------------------------------------------------------- runs
-@router.get("/projects/{int:project_id}/runs", response=list[RunOut], auth=auth.read, tags=["runs"])
+@router.get(
+    "/projects/{int:project_id}/runs",
+    response=list[RunOut],
+    auth=auth.read,
+    tags=["runs"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
+)
 @paginate(Cursor, ordering=("-id",))
 def list_runs(
     request: HttpRequest, project_id: int, operation_id: int | None = None, status: str = ""
@@ -152,6 +181,7 @@ def list_runs(
     response=RunResult,
     auth=auth.read,
     tags=["runs"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 def get_run(
     request: HttpRequest,
@@ -172,6 +202,7 @@ def get_run(
     response=list[LogLineOut],
     auth=auth.read,
     tags=["runs"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",), page_size=500, max_page_size=2000)
 def run_log(request: HttpRequest, project_id: int, run_id: int):
@@ -185,6 +216,7 @@ def run_log(request: HttpRequest, project_id: int, run_id: int):
     response=list[FailureOut],
     auth=auth.read,
     tags=["runs"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",), page_size=500, max_page_size=5000)
 def run_failures(request: HttpRequest, project_id: int, run_id: int):
@@ -198,7 +230,10 @@ def run_failures(request: HttpRequest, project_id: int, run_id: int):
     auth=auth.read,
     tags=["runs"],
     response={200: str},
-    openapi_extra={"responses": {200: {"content": {"text/csv": {}}}}},
+    openapi_extra={
+        **_documented(Capability.VIEW, "read"),
+        "responses": {200: {"content": {"text/csv": {}}}},
+    },
 )
 def run_failures_csv(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
     """The same CSV as the run page's download (nested fields as dotted columns)."""
@@ -212,6 +247,7 @@ def run_failures_csv(request: HttpRequest, project_id: int, run_id: int) -> Http
     response=RunOut,
     auth=auth.run,
     tags=["runs"],
+    openapi_extra=_documented(Capability.RUN, "run"),
 )
 def cancel(request: HttpRequest, project_id: int, run_id: int):
     """Cancel: a Pending run at once, a Running one at its next batch. 409 if it ended."""
@@ -228,6 +264,7 @@ def cancel(request: HttpRequest, project_id: int, run_id: int):
     response={202: RunStarted, 200: RunStarted},
     auth=auth.run,
     tags=["runs"],
+    openapi_extra=_documented(Capability.RUN, "run"),
 )
 def rerun(
     request: HttpRequest,
@@ -247,6 +284,7 @@ def rerun(
     response=list[ScheduleOut],
     auth=auth.read,
     tags=["schedules"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",))
 def list_schedules(request: HttpRequest, project_id: int, operation_id: int | None = None):
@@ -275,6 +313,7 @@ def _set_enabled(request: HttpRequest, project_id: int, schedule_id: int, enable
     response=ScheduleOut,
     auth=auth.run,
     tags=["schedules"],
+    openapi_extra=_documented(Capability.DESIGN, "run"),
 )
 def enable_schedule(request: HttpRequest, project_id: int, schedule_id: int):
     return _set_enabled(request, project_id, schedule_id, True)
@@ -285,6 +324,7 @@ def enable_schedule(request: HttpRequest, project_id: int, schedule_id: int):
     response=ScheduleOut,
     auth=auth.run,
     tags=["schedules"],
+    openapi_extra=_documented(Capability.DESIGN, "run"),
 )
 def disable_schedule(request: HttpRequest, project_id: int, schedule_id: int):
     return _set_enabled(request, project_id, schedule_id, False)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from ninja.responses import Status
 
 from designer.acting import acting_as
 from designer.api.problems import ApiProblem
@@ -62,7 +63,7 @@ def wait_for_end(run: OperationRun, seconds: float) -> OperationRun:
     return run
 
 
-def started_answer(run: OperationRun, wait: float) -> tuple[int, dict[str, Any]]:
+def started_answer(run: OperationRun, wait: float) -> Status:
     """202 with the status URL, or 200 with the result if the run ended within ``wait``."""
     if wait > 0:
         run = wait_for_end(run, wait)
@@ -73,4 +74,4 @@ def started_answer(run: OperationRun, wait: float) -> tuple[int, dict[str, Any]]
         "status_url": f"/api/v1/projects/{run.project_id}/runs/{run.pk}",
         "run": run,
     }
-    return (200 if run.is_final else 202), body
+    return Status(200 if run.is_final else 202, body)
