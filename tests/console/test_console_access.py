@@ -5,21 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 
 from designer.runs.models import OperationRun, RunStatus
 from tests.console.conftest import CONSOLE_ALLOWED, CONSOLE_PERSONAS
+from tests.fixtures.urls import walk
 
 
 def console_routes() -> list[tuple[str, URLPattern]]:
-    def walk(patterns, prefix=""):
-        for entry in patterns:
-            if isinstance(entry, URLResolver):
-                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
-            elif isinstance(entry, URLPattern):
-                yield prefix + str(entry.pattern), entry
-
-    return [(r, p) for r, p in walk(get_resolver().url_patterns) if r.startswith("console/")]
+    return [(r, p) for r, p in walk() if r.startswith("console/")]
 
 
 # The console's write actions (POST only); every other console URL is a page.

@@ -9,26 +9,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from designer.projects.access import ROLE_CAPABILITIES, Capability
 from tests.conftest import MEMBER_ROLES
+from tests.fixtures.urls import walk
 
 # Views that take a project id but are reached without a session-bound project (none yet).
 EXEMPT: set[str] = set()
 
 
-def _walk(patterns, prefix=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
-
-
 def project_urls() -> list[tuple[str, object]]:
     found = []
-    for route, pattern in _walk(get_resolver().url_patterns):
+    for route, pattern in walk():
         if route.startswith("api/v1/"):
             continue  # the token API: tests/api/test_access_sweep.py, tokens instead of sessions
         if "<int:project_id>" in route and pattern.name not in EXEMPT:

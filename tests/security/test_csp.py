@@ -12,7 +12,8 @@ from django.conf import settings
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.security.world import build_world, project_routes, walk
+from tests.fixtures.urls import walk
+from tests.security.world import build_world, project_routes
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Markup the policy would block: inline <script> bodies, event-handler attributes, htmx's

@@ -28,7 +28,8 @@ from designer.runs import engine
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
 from tests.factories import UserFactory
-from tests.security.world import SECRETS, World, build_world, project_routes, walk
+from tests.fixtures.urls import walk
+from tests.security.world import SECRETS, World, build_world, project_routes
 
 pytestmark = pytest.mark.django_db
 

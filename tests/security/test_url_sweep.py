@@ -17,7 +17,8 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.security.world import build_world, project_routes, walk
+from tests.fixtures.urls import walk
+from tests.security.world import build_world, project_routes
 
 PUBLIC = {"": "redirect to projects", "accounts/login/": "login", "accounts/logout/": "logout"}
 SIGNED_IN = {

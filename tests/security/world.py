@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from designer.api.tokens import token_create
@@ -35,6 +34,7 @@ from tests.factories import (
     TransformationFactory,
     UserFactory,
 )
+from tests.fixtures.urls import walk
 
 # Distinctive values: any of them showing up outside encrypted columns is a leak.
 SECRETS = {
@@ -43,14 +43,6 @@ SECRETS = {
     "refresh_token": "PLANTED-refresh-token-c4d8e1",
     "variable": "PLANTED-secret-variable-9e6d20",
 }
-
-
-def walk(patterns=None, prefix: str = ""):
-    for entry in patterns if patterns is not None else get_resolver().url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
 
 
 @dataclass
