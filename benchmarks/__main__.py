@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("constant_contact", "engine", "mapping", "files")
+ORDER = ("constant_contact", "cc_rate", "engine", "mapping", "files")
 
 
 def main() -> int:

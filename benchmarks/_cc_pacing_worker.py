@@ -1,10 +1,12 @@
-"""One worker process for the cross-process pacing tests and benchmark: ``threads`` threads,
-each making ``calls`` GET /contacts calls through its own ConstantContactClient, all on one
-API key, paced only by what the processes share (the state folder or Redis).
+"""One worker process of the cross-process pacing benchmark (benchmarks.cc_rate) and tests
+(tests/connectors/constant_contact/test_pacing_processes.py): ``threads`` threads, each
+making ``calls`` GET /contacts calls through its own ConstantContactClient, all on one API
+key, paced only by what the processes share (the state folder or Redis) - as Celery workers
+with a concurrency of ``threads`` would be.
 
-    python -m tests.connectors.constant_contact.pacing_worker '<json job>'
+    python -m benchmarks._cc_pacing_worker '<json job>'
 
-Prints one JSON line: {"statuses": {...}, "calls": n}.
+Prints one JSON line: {"statuses": {...}, "calls": n, "started": t, "ended": t}.
 """
 
 from __future__ import annotations
@@ -45,12 +47,18 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
     # Start together, so the processes really compete for the same seconds.
     time.sleep(max(0.0, job.get("start_at", 0) - time.time()))
+    started = time.time()
     threads = [threading.Thread(target=thread) for _ in range(job["threads"])]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return {"statuses": dict(statuses), "calls": sum(statuses.values())}
+    return {
+        "statuses": dict(statuses),
+        "calls": sum(statuses.values()),
+        "started": started,
+        "ended": time.time(),
+    }
 
 
 if __name__ == "__main__":
