@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from designer.accounts.urls import project_urlpatterns as project_invitation_urls
 from designer.api.urls import api_urlpatterns
 from designer.login_throttle import login_view
 
@@ -10,10 +11,12 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list"), name="home"),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("designer.accounts.urls")),
     path("projects/", include("designer.projects.urls")),
     path("projects/", include("designer.design.urls")),
     path("projects/", include("designer.transformations.urls")),
     path("projects/", include("designer.runs.urls")),
+    path("projects/", include((project_invitation_urls, "project_invitations"))),
     path("projects/", include("designer.transfer.urls")),
     path("console/", include("designer.console.urls")),
     path("", include("designer.api.urls")),

@@ -88,3 +88,15 @@ def console_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 def staff_only(scope: ConsoleScope) -> None:
     if not scope.is_staff:
         raise PermissionDenied("Only staff users can see this.")
+
+
+def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A console view for staff only; everyone else gets 403 before anything else is checked
+    (method included), so the persona sweeps see one answer per persona."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, scope: ConsoleScope, *args: Any, **kwargs: Any):
+        staff_only(scope)
+        return view(request, scope, *args, **kwargs)
+
+    return console_view(checked)

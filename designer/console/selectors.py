@@ -11,6 +11,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from designer.accounts.models import Invitation, ProjectInvitation
 from designer.console.access import ConsoleScope
 from designer.design.models import Connection, Operation
 from designer.projects.models import Membership, Project
@@ -91,6 +92,20 @@ def users(*, scope: ConsoleScope, query: str = "") -> QuerySet:
     return found.prefetch_related(Prefetch("memberships", queryset=member_rows)).order_by(
         "username"
     )
+
+
+def invitations(*, limit: int = 50) -> list[Invitation]:
+    """Open invitations first (oldest expiry first), then the latest accepted or revoked."""
+    rows = Invitation.objects.select_related("created_by", "accepted_user").prefetch_related(
+        Prefetch("grants", queryset=ProjectInvitation.objects.select_related("project"))
+    )
+    open_rows = list(
+        rows.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("expires_at")[
+            :limit
+        ]
+    )
+    closed = list(rows.exclude(pk__in=[i.pk for i in open_rows]).order_by("-created_at")[:10])
+    return open_rows + closed
 
 
 @dataclass

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.console import views
+from designer.console import user_views, views
 
 app_name = "console"
 
@@ -11,6 +11,26 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run_cancel"),
     path("agents/", views.agents, name="agents"),
     path("projects/", views.projects, name="projects"),
-    path("users/", views.users, name="users"),
+    path("users/", user_views.users, name="users"),
+    path("users/create/", user_views.user_create, name="user_create"),
+    path("users/invite/", user_views.user_invite, name="user_invite"),
+    path("users/<int:user_id>/active/", user_views.user_active, name="user_active"),
+    path("users/<int:user_id>/staff/", user_views.user_staff, name="user_staff"),
+    path(
+        "users/<int:user_id>/password-reset/",
+        user_views.user_password_reset,
+        name="user_password_reset",
+    ),
+    path(
+        "invitations/<int:invitation_id>/resend/",
+        user_views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        user_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("outbox/", user_views.outbox, name="outbox"),
     path("audit/", views.audit, name="audit"),
 ]

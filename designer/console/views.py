@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
+from designer.accounts.services import AccountAction
 from designer.audit.models import AuditAction
 from designer.audit.selectors import audit_entries
 from designer.console import selectors
@@ -160,19 +161,6 @@ def projects(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
 
 
 @console_view
-def users(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    page = Paginator(selectors.users(scope=scope, query=query), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "console/users.html",
-        {"scope": scope, "section": "users", "page": page, "q": query, "qs": _qs(request)},
-    )
-
-
-@console_view
 def audit(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
     project_id = _int(request.GET.get("project"))
     if project_id is not None:
@@ -202,7 +190,7 @@ def audit(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
             "page": page,
             "filters": filters,
             "projects": scope.projects().order_by("name"),
-            "actions": AuditAction.choices,
+            "actions": [*AuditAction.choices, *AccountAction.choices],
             "qs": _qs(request),
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from designer.audit.models import AuditAction
@@ -68,6 +69,16 @@ class MembershipError(ValueError):
     """A member change that is refused; the message says why."""
 
 
+class NoSuchUser(MembershipError):
+    """No active account has that username or email."""
+
+
+# Sent by member_invite for an email with no account, with project, email, role and actor. A
+# receiver (designer.accounts, which sits above this app) returns the pending invitation it
+# keeps and mails, or raises MembershipError; with no receiver the invite is refused.
+member_invite_unknown_email = Signal()
+
+
 def _find_user(username_or_email: str):
     from django.contrib.auth import get_user_model
 
@@ -82,17 +93,30 @@ def _find_user(username_or_email: str):
     else:
         users = list(User.objects.filter(username__iexact=ident, is_active=True)[:1])
     if not users:
-        raise MembershipError(
-            f"No user “{ident}” on this installation: ask a staff member to create the account."
+        raise NoSuchUser(
+            f"No user “{ident}” on this installation: invite them by their email address, "
+            "or ask a staff member to create the account."
         )
     return users[0]
 
 
 @transaction.atomic
 def member_invite(*, project: Project, username_or_email: str, role: str, actor) -> Membership:
+    """Add an existing user; an email with no account becomes a pending invitation (returned
+    instead of a Membership) when designer.accounts is installed."""
     if role not in Role.values:
         raise MembershipError(f"Unknown role {role!r}.")
-    user = _find_user(username_or_email)
+    try:
+        user = _find_user(username_or_email)
+    except NoSuchUser:
+        email = username_or_email.strip()
+        if "@" in email:
+            for _receiver, pending in member_invite_unknown_email.send(
+                sender=Project, project=project, email=email, role=role, actor=actor
+            ):
+                if pending is not None:
+                    return pending  # a pending invitation: the role waits for the account
+        raise
     if Membership.objects.filter(project=project, user=user).exists():
         raise MembershipError(f"{user.get_username()} is already a member.")
     membership = Membership.objects.create(project=project, user=user, role=role)

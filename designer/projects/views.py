@@ -51,6 +51,8 @@ def _settings_context(request: HttpRequest, access: ProjectAccess, **extra) -> d
         "access": access,
         "project": project,
         "memberships": memberships,
+        # Roles waiting for an invited email's account (rows of designer.accounts).
+        "pending_invitations": project.pending_invitations.select_related("invitation"),
         "roles": Role.choices,
         "rename_form": RenameProjectForm(instance=project),
         "invite_form": InviteForm(),
@@ -89,7 +91,13 @@ def member_invite(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
         except services.MembershipError as error:
             form.add_error("username_or_email", str(error))
         else:
-            note = f"{membership.user.get_username()} added as {membership.get_role_display()}."
+            if isinstance(membership, Membership):
+                note = f"{membership.user.get_username()} added as {membership.get_role_display()}."
+            else:  # a pending invitation (designer.accounts): the role waits for the account
+                note = (
+                    f"{form.cleaned_data['username_or_email']} has no account yet: an invitation "
+                    f"was emailed; they join as {membership.get_role_display()} once it is created."
+                )
             if not request.htmx:
                 messages.success(request, note)
             return _members_response(request, access, member_note=note)

@@ -42,3 +42,6 @@ def make_run():
         )
 
     return make
+
+
+from tests.accounts.smtp import smtp_server  # noqa: E402, F401  (fixture)

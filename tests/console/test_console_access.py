@@ -17,7 +17,18 @@ def console_routes() -> list[tuple[str, URLPattern]]:
 
 
 # The console's write actions (POST only); every other console URL is a page.
-WRITES = {"run_cancel"}
+STAFF_WRITES = {
+    "user_create",
+    "user_invite",
+    "user_active",
+    "user_staff",
+    "user_password_reset",
+    "invitation_resend",
+    "invitation_revoke",
+}
+WRITES = {"run_cancel"} | STAFF_WRITES
+# Pages only staff may open (project Admins get 403 too).
+STAFF_PAGES = {"outbox"}
 
 
 def page_routes(run_id: int = 999999) -> list[str]:
@@ -26,8 +37,16 @@ def page_routes(run_id: int = 999999) -> list[str]:
     ]
 
 
+def staff_page_routes() -> list[str]:
+    return [r for r, p in console_routes() if p.name in STAFF_PAGES]
+
+
 def write_routes(run_id: int) -> list[str]:
-    return [re.sub(r"<int:\w+>", str(run_id), r) for r, p in console_routes() if p.name in WRITES]
+    return [
+        re.sub(r"<int:\w+>", str(run_id), r)
+        for r, p in console_routes()
+        if p.name in WRITES - STAFF_WRITES
+    ]
 
 
 def test_console_urls_all_go_through_console_view():
@@ -42,12 +61,16 @@ def test_every_console_page_by_persona(console_client, persona, project, make_ru
     client = console_client(persona)
     for route in page_routes(run.pk):
         response = client.get("/" + route)
-        expected = 200 if persona in CONSOLE_ALLOWED else 403
+        allowed = {"staff"} if route in staff_page_routes() else CONSOLE_ALLOWED
+        expected = 200 if persona in allowed else 403
         assert response.status_code == expected, (persona, route, response.status_code)
 
 
 def test_anonymous_is_sent_to_login(client, db):
-    for route in page_routes() + write_routes(1):
+    staff_writes = [
+        re.sub(r"<int:\w+>", "1", r) for r, p in console_routes() if p.name in STAFF_WRITES
+    ]
+    for route in page_routes() + write_routes(1) + staff_writes:
         response = client.get("/" + route)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
@@ -90,3 +113,39 @@ def test_superuser_keeps_the_django_admin(db, client):
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/audit/auditentry/").status_code == 200
     assert b"Django admin" in client.get(reverse("console:index")).content
+
+
+@pytest.mark.parametrize("persona", CONSOLE_PERSONAS)
+def test_only_staff_may_administer_users(console_client, persona, personas, smtp_server):
+    """Every staff write, by every persona, aimed at real rows: non-staff get 403 and change
+    nothing; staff get through (a redirect, or 422 for a refused change)."""
+    from designer.accounts.models import Invitation
+
+    target = personas["viewer"]
+    invitation = Invitation.objects.create(email="x@example.org", token_hash="h" * 64)
+    ids = {"user_id": target.pk, "invitation_id": invitation.pk}
+    data = {"username": "made", "email": "made@example.org", "password": "plum tree 42 lamp"}
+    data |= {"value": "0"}
+    routes = [(r, p) for r, p in console_routes() if p.name in STAFF_WRITES]
+    assert {p.name for _r, p in routes} == STAFF_WRITES
+    client = console_client(persona)
+    for route, pattern in routes:
+        path = "/" + re.sub(r"<int:(\w+)>", lambda m: str(ids[m.group(1)]), route)
+        sent = {"email": "invited@example.org"} if pattern.name == "user_invite" else data
+        response = client.post(path, sent)
+        if persona == "staff":
+            assert response.status_code in (302, 422), (route, response.status_code)
+        else:
+            assert response.status_code == 403, (persona, route, response.status_code)
+        assert client.get(path).status_code == (405 if persona == "staff" else 403)
+    target.refresh_from_db()
+    invitation.refresh_from_db()
+    from django.contrib.auth import get_user_model
+
+    changed = (
+        not target.is_active,
+        invitation.revoked_at is not None,
+        get_user_model().objects.filter(username="made").exists(),
+        Invitation.objects.filter(email="invited@example.org").exists(),
+    )
+    assert changed == ((True,) * 4 if persona == "staff" else (False,) * 4), (persona, changed)
