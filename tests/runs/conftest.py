@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ import pytest
 from django.conf import settings
 
 from connectors.registry import CONNECTORS, get_connector
+from designer.celery import worker_command
 from designer.crypto import encrypt_json
 from designer.runs.models import FINAL_STATUSES, Agent, OperationRun
 from tests.factories import (
@@ -219,27 +219,7 @@ class Workers:
             log_path = self.folder / f"{short}.log"
             env = {**self.env, **(extra_env or {})}
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "designer",
-                    "worker",
-                    "-P",
-                    pool,
-                    "-c",
-                    "1",
-                    "-Q",
-                    queue,
-                    "-n",
-                    name,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-l",
-                    "INFO",
-                ],
+                worker_command(queue=queue, name=name, pool=pool),
                 cwd=settings.BASE_DIR,
                 env=env,
                 stdout=log_path.open("w"),

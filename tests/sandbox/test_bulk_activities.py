@@ -238,3 +238,35 @@ def test_unknown_activity_is_404_and_collection_lists_activities(
     )
     listed = api.get("/activities").json()["activities"]
     assert len(listed) == 1
+
+
+def test_strict_import_refuses_the_whole_request_for_one_bad_row(
+    cc_sandbox: Sandbox, api: Api
+) -> None:
+    events = cc_sandbox.list_id("Events")
+    rows = [{"email": f"s{i}@example.com"} for i in range(5)]
+    rows[3]["favourite_colour"] = "teal"
+    lenient = api.post(
+        "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [events]}
+    )
+    assert lenient.status_code == 201  # by default an unknown column is ignored
+    cc_sandbox.configure(strict_import=True)
+    refused = api.post(
+        "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [events]}
+    )
+    assert refused.status_code == 400
+    assert "favourite_colour" in refused.text and "Line" not in refused.text  # names no row
+    rows[3] = {"email": "s3@example.com", "cf:no such field": "x"}
+    assert (
+        api.post(
+            "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [events]}
+        ).status_code
+        == 400
+    )
+    del rows[3]
+    assert (
+        api.post(
+            "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [events]}
+        ).status_code
+        == 201
+    )

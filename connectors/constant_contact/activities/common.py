@@ -12,11 +12,18 @@ Failure policy (the engine relies on it):
     ConnectorError for the whole batch: every record would fail the same way, and the
     run must end in Error with that message.
   * If the run is cancelled mid-batch, the records not yet sent fail with "cancelled".
+  * Each outcome is reported through ``context.on_result`` as soon as it is known, so the
+    engine can commit it before a worker dies (issue 17.4).
+  * A bulk activity's id is kept in ``context.journal`` before it is polled: an attempt
+    resuming the batch polls that activity instead of starting the work again. A chunk
+    Constant Contact refuses whole (400) is split in halves until the bad rows are alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from connectors.base import (
@@ -88,32 +95,49 @@ def cancelled(key: str) -> RecordResult:
     )
 
 
+def report(context: RunContext, index: int, result: RecordResult) -> RecordResult:
+    """Tell the engine a record's outcome now (it commits them every ~1 s)."""
+    if context.on_result is not None:
+        context.on_result(index, result)
+    return result
+
+
 def write_each(
     context: RunContext,
     batch: Sequence[Mapping[str, Any]],
     key_of: Callable[[Mapping[str, Any]], str],
     handle: Callable[[Mapping[str, Any], str], RecordResult],
+    *,
+    final: bool = True,
 ) -> list[RecordResult]:
-    """Run ``handle`` per record under the failure policy above; one result per record."""
+    """Run ``handle`` per record under the failure policy above; one result per record.
+
+    ``final``: the results are the records' outcomes, reported one by one as they come
+    (False for a preliminary pass, e.g. resolving ids before a bulk delete).
+    """
     results: list[RecordResult] = []
     streak = 0
     outage: ConnectorError | None = None
+
+    def done(result: RecordResult) -> None:
+        results.append(report(context, len(results), result) if final else result)
+
     for record in batch:
         key = key_of(record)
         if outage is not None:
-            results.append(failure_from(outage, key))
+            done(failure_from(outage, key))
             continue
         if context.is_cancelled():
-            results.append(cancelled(key))
+            done(cancelled(key))
             continue
         try:
-            results.append(handle(record, key))
+            done(handle(record, key))
             streak = 0
         except ConnectorError as exc:
             if is_connection_level(exc):
                 exc.done = results  # the records before this one were written
                 raise
-            results.append(failure_from(exc, key))
+            done(failure_from(exc, key))
             if exc.permanent:
                 streak = 0
                 continue
@@ -128,6 +152,12 @@ def write_each(
     return results
 
 
+def activity_journal_key(label: str, row_keys: Sequence[str]) -> str:
+    """The journal key of the bulk activity for exactly these rows, in this order."""
+    digest = hashlib.sha256("\n".join(row_keys).encode()).hexdigest()[:32]
+    return f"bulk.activity:{label}:{digest}"
+
+
 def bulk_chunk(
     context: RunContext,
     api: ContactsApi,
@@ -139,6 +169,8 @@ def bulk_chunk(
     action: str,
     error_key: str,
     summary: Callable[[dict[str, Any]], str] | None = None,
+    journal_key: str = "",
+    on_refused: Callable[[ApiError], list[RecordResult]] | None = None,
 ) -> list[RecordResult]:
     """One bulk activity for ``refs`` under the failure policy above: ``start`` it, wait for
     it to end, and give one result per row.
@@ -146,11 +178,30 @@ def bulk_chunk(
     Cancelled before the start, every row fails "cancelled"; an error starting or following
     the activity fails every row with it, unless it is connection-level (raised). Messages
     that name no row are logged as warnings, then ``summary(final)`` as info if given.
+
+    ``journal_key``: the activity id is kept there before polling; if it is already there
+    (an attempt that died while polling), that activity is polled and nothing is started.
+    ``on_refused``: called instead when Constant Contact refuses the start with a 400 (a
+    bad row somewhere in the chunk); it gives the rows' results another way (bisection).
     """
     if context.is_cancelled():
         return [cancelled(r.key) for r in refs]
     try:
-        final = api.wait_for_activity(start(), timeout=timeout, is_cancelled=context.is_cancelled)
+        known = context.journal.get(journal_key) if journal_key else None
+        if isinstance(known, str) and known:
+            context.log("info", f"{label}: resuming activity {known}, started before.")
+            activity: dict[str, Any] = {"activity_id": known, "state": "unknown"}
+        else:
+            try:
+                activity = start()
+            except ApiError as exc:
+                if exc.status == 400 and on_refused is not None:
+                    return on_refused(exc)
+                raise
+            activity_id = activity.get("activity_id") if isinstance(activity, dict) else None
+            if journal_key and activity_id:
+                context.journal.put(journal_key, str(activity_id))
+        final = api.wait_for_activity(activity, timeout=timeout, is_cancelled=context.is_cancelled)
     except ConnectorError as exc:
         if is_connection_level(exc):
             raise
@@ -160,3 +211,57 @@ def bulk_chunk(
     if summary is not None:
         context.log("info", summary(final))
     return activity_results(final, refs, action=action, error_key=error_key)
+
+
+def bulk_rows(
+    context: RunContext,
+    api: ContactsApi,
+    refs: list[RowRef],
+    start_for: Callable[[list[int]], dict[str, Any]],
+    *,
+    timeout: float,
+    label: str,
+    action: str,
+    error_key: str,
+    summary: Callable[[dict[str, Any]], str] | None = None,
+) -> list[RecordResult]:
+    """``refs`` as one bulk activity (``start_for(indices)`` starts it for those rows), one
+    result per row. If Constant Contact refuses it whole (400), each half is sent apart,
+    down to single rows, so only the bad rows fail; the extra requests are logged."""
+    extra = 0
+
+    def run(indices: list[int]) -> list[RecordResult]:
+        chunk = [refs[i] for i in indices]
+
+        def halves(exc: ApiError) -> list[RecordResult]:
+            nonlocal extra
+            if len(indices) == 1:
+                return [failure_from(exc, chunk[0].key)]
+            context.log(
+                "warning",
+                f"{label}: Constant Contact refused {len(indices)} rows at once "
+                f"({exc.error_message}); sending each half apart to find the bad rows "
+                "(extra requests).",
+            )
+            extra += 2
+            middle = len(indices) // 2
+            return run(indices[:middle]) + run(indices[middle:])
+
+        return bulk_chunk(
+            context,
+            api,
+            chunk,
+            partial(start_for, indices),
+            timeout=timeout,
+            label=label,
+            action=action,
+            error_key=error_key,
+            summary=summary,
+            journal_key=activity_journal_key(label, [f"{r.key}|{r.contact_id}" for r in chunk]),
+            on_refused=halves,
+        )
+
+    results = run(list(range(len(refs))))
+    if extra:
+        context.log("info", f"{label}: isolating the refused rows took {extra} extra requests.")
+    return results

@@ -6,7 +6,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from connectors.base import (
@@ -22,11 +21,12 @@ from connectors.constant_contact import flat
 from connectors.constant_contact.activities.bulk import MAX_IMPORT_ROWS, RowRef, chunk_rows
 from connectors.constant_contact.activities.common import (
     SOURCES,
-    bulk_chunk,
+    bulk_rows,
     check_config,
     failure_from,
     poll_timeout,
     poll_timeout_field,
+    report,
     update_source_field,
     write_each,
 )
@@ -295,21 +295,28 @@ class CreateContacts(ActivityType):
             row = {k: v for k, v in record.items() if v not in (None, "")}
             if isinstance(row.get("email"), str):
                 row["email"] = row["email"].strip()
+            # A row Constant Contact would refuse (an unknown column included: the schema
+            # allows none) fails alone here, instead of getting its chunk refused.
             failure = checker.failure(row, email_of(row))
             if failure:
-                results[position] = failure
+                results[position] = report(context, position, failure)
             else:
                 rows.append(row)
                 positions.append(position)
 
         for chunk in chunk_rows(rows, list_ids=list_ids):
-            refs = [RowRef(key=email_of(rows[i]), email=email_of(rows[i])) for i in chunk]
-            body = {"import_data": [rows[i] for i in chunk], "list_ids": list_ids}
-            outcome = bulk_chunk(
+            chunk_data = [rows[i] for i in chunk]
+            refs = [RowRef(key=email_of(row), email=email_of(row)) for row in chunk_data]
+
+            def start(indices: list[int], chunk_data: list[dict] = chunk_data) -> dict:
+                body = {"import_data": [chunk_data[i] for i in indices], "list_ids": list_ids}
+                return api.import_json(body)
+
+            outcome = bulk_rows(
                 context,
                 api,
                 refs,
-                partial(api.import_json, body),
+                start,
                 timeout=timeout,
                 label="Bulk import",
                 action="imported",
@@ -317,7 +324,7 @@ class CreateContacts(ActivityType):
                 summary=_import_summary,
             )
             for i, result in zip(chunk, outcome, strict=True):
-                results[positions[i]] = result
+                results[positions[i]] = report(context, positions[i], result)
         return [r for r in results if r is not None]
 
 

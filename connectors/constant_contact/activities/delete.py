@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import Any
 
 from connectors.base import (
@@ -16,10 +16,11 @@ from connectors.base import (
 )
 from connectors.constant_contact.activities.bulk import MAX_DELETE_IDS, RowRef, chunk_ids
 from connectors.constant_contact.activities.common import (
-    bulk_chunk,
+    bulk_rows,
     check_config,
     poll_timeout,
     poll_timeout_field,
+    report,
     write_each,
 )
 from connectors.constant_contact.activities.update import (
@@ -36,6 +37,23 @@ from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.schemas import delete_contact_schema, record_result_schema
 
 SINGLE, BULK = "single", "bulk"
+
+
+def id_failure(record: Mapping[str, Any], key: str) -> RecordResult | None:
+    """A contact id that is not a UUID fails alone: the contract allows only UUIDs, and
+    one bad id would get a whole bulk request (up to 500 contacts) refused."""
+    contact_id = str(record.get("contact_id") or "").strip()
+    try:
+        canonical = str(uuid.UUID(contact_id)) == contact_id.lower()  # 8-4-4-4-12 hex
+    except ValueError:
+        canonical = False
+    if not canonical:
+        return RecordResult.failed(
+            key=key,
+            error_key="validation",
+            error_message=f"The contact_id {contact_id!r} is not a UUID.",
+        )
+    return None
 
 
 class DeleteContacts(ActivityType):
@@ -92,6 +110,8 @@ class DeleteContacts(ActivityType):
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
                 failure = match_failure(record, match_by, key)
+                if not failure and match_by == BY_ID:
+                    failure = id_failure(record, key)
                 if failure:
                     return failure
                 contact_id = str(record.get("contact_id") or "").strip()
@@ -126,6 +146,8 @@ class DeleteContacts(ActivityType):
         # Resolve every record to a contact id first (by-email needs one lookup each).
         def resolve(record: Mapping[str, Any], key: str) -> RecordResult:
             failure = match_failure(record, match_by, key)
+            if not failure and match_by == BY_ID:
+                failure = id_failure(record, key)
             if failure:
                 return failure
             if match_by == BY_ID:
@@ -135,25 +157,30 @@ class DeleteContacts(ActivityType):
                 return not_found(key, "email address")
             return RecordResult.done(key=key, external_id=str(found["contact_id"]))
 
-        for position, resolved in enumerate(write_each(context, batch, self.record_key, resolve)):
+        resolved_all = write_each(context, batch, self.record_key, resolve, final=False)
+        for position, resolved in enumerate(resolved_all):
             if resolved.ok:
                 refs.append(RowRef(key=resolved.key, contact_id=resolved.external_id))
                 positions.append(position)
             else:
-                results[position] = resolved
+                results[position] = report(context, position, resolved)
 
         for chunk in chunk_ids(len(refs)):
             chunk_refs = [refs[i] for i in chunk]
-            outcome = bulk_chunk(
+
+            def start(indices: list[int], chunk_refs: list[RowRef] = chunk_refs) -> dict:
+                return api.delete_bulk([chunk_refs[i].contact_id for i in indices])
+
+            outcome = bulk_rows(
                 context,
                 api,
                 chunk_refs,
-                partial(api.delete_bulk, [r.contact_id for r in chunk_refs]),
+                start,
                 timeout=timeout,
                 label="Bulk delete",
                 action="deleted",
                 error_key="delete_error",
             )
             for i, result in zip(chunk, outcome, strict=True):
-                results[positions[i]] = result
+                results[positions[i]] = report(context, positions[i], result)
         return [r for r in results if r is not None]

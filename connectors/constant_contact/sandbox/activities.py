@@ -150,6 +150,10 @@ class BulkActivities:
         for list_id in list_ids:
             if list_id not in self.store.lists:
                 problems.append(f"list_ids: list {list_id} does not exist")
+        if not problems and self.knobs.strict_import:
+            problem = self._first_bad_row(rows)
+            if problem:
+                problems.append(f"import_data contains an invalid contact: {problem}")
         if problems:
             raise ApiError.validation(problems)
         activity = self._new("add_contacts", {"rows": rows, "list_ids": list(list_ids)})
@@ -180,6 +184,20 @@ class BulkActivities:
         if list_ids:
             activity.status["list_count"] = len(list_ids)
         return activity.as_json()
+
+    def _first_bad_row(self, rows: list[Any]) -> str | None:
+        """Strict mode: the first row's problem, unknown columns included (no line number:
+        the client cannot tell which row it was)."""
+        fields_by_column = self._field_ids_by_column()
+        columns = _import_columns()
+        for row in rows:
+            problem = self._row_problem(row, fields_by_column)
+            if problem:
+                return problem
+            unknown = [k for k in row if k not in columns and not k.lower().startswith("cf:")]
+            if unknown:
+                return f"unknown column {', '.join(unknown)}"
+        return None
 
     def _new(self, kind: str, payload: dict[str, Any]) -> Activity:
         now = time.time()

@@ -33,6 +33,10 @@ class Knobs:
     # whichever comes first (0 polls = time only).
     activity_seconds: float = 0.5
     activity_polls: int = 2
+    # True: a JSON import with any bad row (an unknown column or custom field, a bad value)
+    # is refused whole with a 400 naming no line, as a strict Constant Contact does.
+    # False: the row fails alone inside the activity (activity_errors).
+    strict_import: bool = False
     # Request log length kept in memory.
     request_log_size: int = 100_000
 

@@ -136,6 +136,9 @@ def bulk_import_row_schema() -> dict[str, Any]:
         schema["patternProperties"] = {"^cf:": custom}
     schema["title"] = "Contact to import"
     schema["required"] = ["email"]
+    # Only the import's own columns (and cf: custom fields): Constant Contact may refuse a
+    # whole chunk for one row with a column it does not know.
+    schema["additionalProperties"] = False
     return schema
 
 
