@@ -94,6 +94,7 @@ def _child(workers: int) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import transaction
 
+    from designer.celery import worker_command
     from designer.design.models import Activity, Connection, Operation, Transformation
     from designer.projects.models import Project
     from designer.runs.models import FINAL_STATUSES, Agent, OperationRun, RunStatus
@@ -139,27 +140,7 @@ def _child(workers: int) -> dict[str, Any]:
         name = f"bench{n}-{uuid.uuid4().hex[:4]}@bench"
         procs.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "designer",
-                    "worker",
-                    "-P",
-                    "prefork",
-                    "-c",
-                    "1",
-                    "-Q",
-                    queue,
-                    "-n",
-                    name,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-l",
-                    "WARNING",
-                ],
+                worker_command(queue=queue, name=name, pool="prefork", loglevel="WARNING"),
                 cwd=ROOT,
                 stdout=(logs / f"{n}.log").open("w"),
                 stderr=subprocess.STDOUT,

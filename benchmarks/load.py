@@ -191,6 +191,8 @@ def run() -> dict[str, Any]:
         PYTHONPATH=str(ROOT),
     )
     setup = _child(env, "--setup", str(users), password)
+    from designer.celery import worker_command  # after env: it sets DJANGO_SETTINGS_MODULE
+
     processes = [
         subprocess.Popen(
             [
@@ -211,27 +213,9 @@ def run() -> dict[str, Any]:
             stderr=subprocess.STDOUT,
         ),
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "designer",
-                "worker",
-                "-P",
-                "prefork",
-                "-c",
-                "2",
-                "-Q",
-                "load",
-                "-n",
-                "load@bench",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "WARNING",
-            ],
+            worker_command(
+                queue="load", name="load@bench", pool="prefork", concurrency=2, loglevel="WARNING"
+            ),
             cwd=ROOT,
             env=env,
             stdout=(tmp / "worker.log").open("w"),

@@ -13,3 +13,35 @@ TRANSPORT_ALIASES["filesystem"] = "designer.runs.broker:Transport"
 app = Celery("designer")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def worker_command(
+    *, queue: str, name: str, pool: str = "solo", concurrency: int = 1, loglevel: str = "INFO"
+) -> list[str]:
+    """The command line of one agent (a Celery worker process on ``queue``) as the tests and
+    the benchmarks start it, with this interpreter. No gossip, mingle or Celery heartbeat: agents
+    report through their own heartbeat (designer/runs/agents.py), and those only slow the start.
+    """
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "designer",
+        "worker",
+        "-P",
+        pool,
+        "-c",
+        str(concurrency),
+        "-Q",
+        queue,
+        "-n",
+        name,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        loglevel,
+    ]
