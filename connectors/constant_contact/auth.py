@@ -19,6 +19,7 @@ from connectors.base import ConnectionContext, ConnectorError, HttpExchange, Nee
 from connectors.config import connector_settings
 from connectors.constant_contact.errors import ApiError, error_details
 from connectors.constant_contact.settings import (
+    REFRESH_MARGIN_FRACTION,
     REFRESH_MARGIN_SECONDS,
     SCOPES,
     ConnectionSettings,
@@ -78,8 +79,10 @@ def token_fields(payload: dict[str, Any], previous: dict[str, Any]) -> dict[str,
     expires_in = payload.get("expires_in")
     if isinstance(expires_in, int | float) and expires_in > 0:
         stored["expires_at"] = int(time.time() + expires_in)
+        stored["token_lifetime"] = int(expires_in)  # sizes the refresh margin
     else:
         stored.pop("expires_at", None)
+        stored.pop("token_lifetime", None)
     if payload.get("scope"):
         stored["scope"] = str(payload["scope"])
     return stored
@@ -316,7 +319,21 @@ class TokenManager:
         )
 
 
-def _expiring(secrets: dict[str, Any], margin: float = REFRESH_MARGIN_SECONDS) -> bool:
+def refresh_margin(secrets: dict[str, Any]) -> float:
+    """How long before expiry to refresh: a share of the token's lifetime, at most 5 minutes.
+
+    A fixed 5 minutes would refresh a 2-minute token before every call. Tokens stored before
+    their lifetime was recorded get the 5 minutes until their next refresh records it.
+    """
+    lifetime = secrets.get("token_lifetime")
+    if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
+        return REFRESH_MARGIN_SECONDS
+    return min(REFRESH_MARGIN_SECONDS, lifetime * REFRESH_MARGIN_FRACTION)
+
+
+def _expiring(secrets: dict[str, Any], margin: float | None = None) -> bool:
+    if margin is None:
+        margin = refresh_margin(secrets)
     expires_at = secrets.get("expires_at")
     if not isinstance(expires_at, int | float):
         try:

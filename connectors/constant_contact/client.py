@@ -285,29 +285,47 @@ class ConstantContactClient:
             ) from None
 
     def paginate(
-        self, path: str, params: Mapping[str, Any], *, items_key: str
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        items_key: str,
+        first_page: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Each page's JSON, following ``_links.next.href`` until it is absent."""
+        """Each page's JSON, following ``_links.next.href`` until it is absent.
+
+        ``first_page``: the first page, already fetched (with the same path and params).
+        """
         url: str | None = path
         page_params: Mapping[str, Any] | None = params
         while url:
-            response = self.request("GET", url, params=page_params)
-            for _ in range(ACCEPTED_RETRIES):
-                # 202 = "accepted, still computing" (segments): ask again for the result.
-                if response.status_code != 202:
-                    break
-                time.sleep(ACCEPTED_DELAY)
-                response = self.request("GET", url, params=page_params)
-            page = self.decode(response)
-            if not isinstance(page, dict) or not isinstance(page.get(items_key, []), list):
-                raise ConnectorError(
-                    f"Constant Contact answered a page without a {items_key!r} list.",
-                    permanent=False,
-                    key="invalid_response",
-                )
+            if first_page is not None:
+                page, first_page = first_page, None
+            else:
+                page = self.get_page(url, page_params, items_key=items_key)
             yield page
             url = ((page.get("_links") or {}).get("next") or {}).get("href")
             page_params = None  # the next link carries the cursor and every filter
+
+    def get_page(
+        self, url: str, params: Mapping[str, Any] | None, *, items_key: str
+    ) -> dict[str, Any]:
+        """One page of a list endpoint, checked to carry its ``items_key`` list."""
+        response = self.request("GET", url, params=params)
+        for _ in range(ACCEPTED_RETRIES):
+            # 202 = "accepted, still computing" (segments): ask again for the result.
+            if response.status_code != 202:
+                break
+            time.sleep(ACCEPTED_DELAY)
+            response = self.request("GET", url, params=params)
+        page = self.decode(response)
+        if not isinstance(page, dict) or not isinstance(page.get(items_key, []), list):
+            raise ConnectorError(
+                f"Constant Contact answered a page without a {items_key!r} list.",
+                permanent=False,
+                key="invalid_response",
+            )
+        return page
 
     # ---------------------------------------------------------------- logging
 

@@ -23,8 +23,10 @@ RATE_LIMIT_PER_SECOND = 4
 RATE_WINDOW_SECONDS = 1.0
 RATE_WINDOW_MARGIN_SECONDS = 0.01
 # Refresh the access token this long before it expires, so no call goes out with a token
-# that dies in flight.
+# that dies in flight: a share of the token's lifetime, at most 5 minutes (a fixed 5 minutes
+# would refresh a short-lived token before every call).
 REFRESH_MARGIN_SECONDS = 300
+REFRESH_MARGIN_FRACTION = 0.1
 
 AUTH_OAUTH = "oauth"
 AUTH_TOKEN = "token"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -220,28 +222,36 @@ class QueryContacts(ActivityType):
     # ---------------------------------------------------------------- running
 
     def estimate_total(self, context: RunContext, config: Mapping[str, Any]) -> int | None:
+        """The count, from the first page itself (include_count=true): the page is kept for
+        this run's read(), so counting costs no call of its own (issue 17.6)."""
         if config.get("segment_id"):
             return None  # segments don't take include_count
-        params = {**self.params(config, context.state), "limit": "1", "include_count": "true"}
-        params.pop("include", None)
+        params = {**self.params(config, context.state), "include_count": "true"}
+        started = iso_utc(datetime.now(UTC))  # before the request: the next watermark
         with ConstantContactClient.for_run(context) as client:
-            page = client.get_json("/contacts", params=params)
-        count = page.get("contacts_count") if isinstance(page, dict) else None
+            page = client.get_page("/contacts", params, items_key="contacts")
+        _first_pages.keep(context, self.params(config, context.state), started, page)
+        count = page.get("contacts_count")
         if not isinstance(count, int):
             return None
         max_records = int(config.get("max_records") or 0)
         return min(count, max_records) if max_records else count
 
     def read(self, context: RunContext, config: Mapping[str, Any]) -> Iterator[list[dict]]:
+        params = self.params(config, context.state)
         # The run's start is the next watermark: anything updated from now on is picked up
         # next time (at least once). Taken before the first request, so nothing slips by.
         started = iso_utc(datetime.now(UTC))
+        prefetched = _first_pages.take(context, params)
+        first_page = None
+        if prefetched is not None:
+            started, first_page = prefetched
         max_records = int(config.get("max_records") or 0)
         seen = 0
         complete = True
         with ConstantContactClient.for_run(context) as client:
             pages = client.paginate(
-                "/contacts", self.params(config, context.state), items_key="contacts"
+                "/contacts", params, items_key="contacts", first_page=first_page
             )
             for page in pages:
                 contacts = page.get("contacts") or []
@@ -262,3 +272,30 @@ class QueryContacts(ActivityType):
         context.log("info", f"Read {seen} contacts.")
         if config.get("incremental") and complete:
             context.new_state[WATERMARK] = started
+
+
+class _FirstPages:
+    """First pages fetched by estimate_total(), kept for the same run's read().
+
+    Keyed by the RunContext object (held weakly: a run that never reads leaks nothing) and
+    the exact query, so another run or another configuration always asks for itself.
+    """
+
+    def __init__(self) -> None:
+        self._pages: dict[int, tuple[weakref.ref[RunContext], dict, str, dict]] = {}
+        self._lock = threading.Lock()
+
+    def keep(self, context: RunContext, params: dict, started: str, page: dict) -> None:
+        with self._lock:
+            self._pages = {k: v for k, v in self._pages.items() if v[0]() is not None}
+            self._pages[id(context)] = (weakref.ref(context), params, started, page)
+
+    def take(self, context: RunContext, params: dict) -> tuple[str, dict] | None:
+        with self._lock:
+            kept = self._pages.pop(id(context), None)
+        if kept is None or kept[0]() is not context or kept[1] != params:
+            return None
+        return kept[2], kept[3]
+
+
+_first_pages = _FirstPages()

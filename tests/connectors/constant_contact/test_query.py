@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -214,7 +215,35 @@ def test_estimate_total_uses_include_count(context: RunContext, cc_sandbox: Sand
     assert QUERY.estimate_total(context, {"status": ["unsubscribed"]}) == 4
     assert QUERY.estimate_total(context, {"max_records": 10}) == 10
     (call, _) = cc_sandbox.api_requests()
-    assert call.query["include_count"] == ["true"] and call.query["limit"] == ["1"]
+    assert call.query["include_count"] == ["true"]
+
+
+@pytest.mark.parametrize(("contacts", "page_size"), [(1_200, 500), (500, 500), (0, 500), (7, 3)])
+def test_a_counted_query_costs_one_call_per_page(
+    context: RunContext, cc_sandbox: Sandbox, contacts: int, page_size: int
+) -> None:
+    """Issue 17.6: the count comes with the first page (include_count=true), not from a call
+    of its own: estimate then read, as the engine does, makes ceil(N / page size) calls."""
+    cc_sandbox.seed_contacts(contacts)
+    config = {"page_size": page_size}
+    assert QUERY.estimate_total(context, config) == contacts
+    assert len(emails(read_all(context, config))) == contacts
+    calls = cc_sandbox.api_requests()
+    assert len(calls) == max(1, math.ceil(contacts / page_size))
+    assert calls[0].query["include_count"] == ["true"]
+    assert calls[0].query["limit"] == [str(page_size)]
+
+
+def test_a_prefetched_page_serves_only_its_own_run(
+    connection: LockedConnection, cc_sandbox: Sandbox
+) -> None:
+    cc_sandbox.seed_contacts(5)
+    counted = RunContext(connection=connection)
+    other = RunContext(connection=connection)
+    assert QUERY.estimate_total(counted, {"page_size": 50}) == 5
+    assert len(emails(read_all(other, {"page_size": 50}))) == 5  # another run: its own call
+    assert emails(read_all(counted, {"status": ["unsubscribed"]})) == []  # other filters: asks
+    assert len(cc_sandbox.api_requests()) == 3
 
 
 def test_segment_results_still_computing_are_asked_for_again(
