@@ -23,3 +23,7 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]
+
+# Friendly error pages with a way back (and the message for htmx requests).
+handler403 = "designer.error_views.permission_denied"
+handler404 = "designer.error_views.page_not_found"

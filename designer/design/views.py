@@ -27,6 +27,7 @@ from designer.design.schema_tree import schema_tree
 from designer.design.selectors import designer_data, used_activity_ids
 from designer.design.versioning import StaleVersion
 from designer.projects.access import Capability, ProjectAccess, project_view
+from designer.projects.models import Role
 
 PANES = {"palette", "canvas", "components"}
 OAUTH_OUTCOME_KEY = "design.oauth_outcome"
@@ -39,7 +40,9 @@ CHANGED = "designer-changed"
 
 
 def _context(request: HttpRequest, access: ProjectAccess, **extra: Any) -> dict[str, Any]:
-    return {"access": access, "project": access.project, **extra}
+    # role_label: read-only forms say which role keeps them read only.
+    role_label = Role(access.role).label
+    return {"access": access, "project": access.project, "role_label": role_label, **extra}
 
 
 def _page_context(request: HttpRequest, access: ProjectAccess) -> dict[str, Any]:

@@ -37,4 +37,18 @@
   document.addEventListener("DOMContentLoaded", function () {
     focusFirstInvalid(document.querySelector("main"));
   });
+
+  // A refused htmx request (403, 404): the server's reason, and a way to see the page as it
+  // now is (a role may have changed since it was loaded).
+  document.addEventListener("page-alert", function (event) {
+    var area = document.getElementById("page-alert");
+    var message = event.detail && event.detail.message;
+    if (!area || !message) return;
+    area.textContent = message + " ";
+    var reload = document.createElement("a");
+    reload.href = window.location.href;
+    reload.textContent = "Reload the page";
+    area.appendChild(reload);
+    area.hidden = false;
+  });
 })();
