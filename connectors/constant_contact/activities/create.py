@@ -32,7 +32,6 @@ from connectors.constant_contact.activities.common import (
 )
 from connectors.constant_contact.activities.query import as_list
 from connectors.constant_contact.api import (
-    CONTACT_SCALARS,
     ContactsApi,
     conflicting_contact_id,
     merge_includes,
@@ -57,6 +56,9 @@ CONFLICT_KEY = "contacts.api.conflict"
 # (and the stamp's millisecond rounding), and it holds the fields we sent.
 CLOCK_TOLERANCE = 1.0
 FIRST_SEND = "create.first_send:"  # + email: the journal key of a record's first send
+# The fields compared when reading back: text Constant Contact stores as sent (dates and
+# numbers may come back normalised, and would make a proof fail for nothing).
+PROOF_FIELDS = ("first_name", "last_name", "job_title", "company_name")
 
 
 class CreateContacts(ActivityType):
@@ -372,7 +374,7 @@ def _created_by_us(contact: Mapping[str, Any], body: Mapping[str, Any], first_se
         return False  # no proof
     if created < first_send - CLOCK_TOLERANCE:
         return False
-    return all(contact.get(name) == body[name] for name in CONTACT_SCALARS if name in body)
+    return all(contact.get(name) == body[name] for name in PROOF_FIELDS if name in body)
 
 
 def _created(key: str, contact: Mapping[str, Any]) -> RecordResult:
