@@ -1,30 +1,31 @@
-"""The run engine: source batches -> transformation -> target, with counters, per-record
-failures, cancel, time-out and debug samples.
+"""The run engine's loop: source batches -> transformation -> target, until the source is done,
+a cancel or the time-out stops it, or an error ends it.
 
-It knows connectors only through ``connectors.base``. Ownership of a run is checked in every
-write (agent, attempt and an active status in the WHERE clause), so a worker whose run was
-declared lost and re-queued can never overwrite what the new owner does.
+It knows connectors only through ``connectors.base``. The pure steps (map a chunk, write a
+batch, tally) are in ``steps``; every database write, ownership-checked, is in ``ledger``; the
+run's heartbeat thread is in ``heartbeat``.
+
+A batch in flight when a previous attempt died (the run was re-queued after its agent was
+lost) is resumed first: its records without a committed result are written again, with
+``RunContext.resuming`` set and the same journal, so the target can find out what the dead
+attempt already did (an import it started, records it created) instead of doing it twice.
+``on_result`` indexes always refer to the batch passed to that ``write()`` call.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from connectors.base import (
     ActivityType,
     ConnectorError,
-    HttpExchange,
     NeedsReconnect,
     RecordResult,
     RunContext,
@@ -34,25 +35,16 @@ from designer.design.connection_context import DbConnection
 from designer.design.integrations import connection_extras
 from designer.design.models import Activity
 from designer.projects.variables import MissingVariable, resolve, secret_values
-from designer.runs import services
-from designer.runs.models import (
-    DebugSample,
-    LogLevel,
-    OperationRun,
-    RecordFailure,
-    RunLogLine,
-    RunStatus,
-)
-from designer.runs.redaction import redact_for_log, truncate_json
-from designer.runs.signals import send_run_finished_on_commit
-from designer.transformations.mapping import MappingError, compile_mapping
+from designer.runs import services, steps
+from designer.runs.heartbeat import Heartbeat
+from designer.runs.ledger import DbJournal, Lost, RunLedger
+from designer.runs.models import LogLevel, OperationRun, RunStatus, RunTrigger
+from designer.transformations.mapping import compile_mapping
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 500
-MAX_DEBUG_SAMPLES = 500  # per run
 CANCEL_CHECK_SECONDS = 0.5  # is_cancelled() re-reads the status at most this often
-_OWNED = (RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED)
+PROGRESS_SECONDS = 1.0  # per-record results are committed at least this often
 
 
 class _Stop(Exception):
@@ -62,19 +54,6 @@ class _Stop(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-class _Lost(Exception):
-    """This worker no longer owns the run (declared lost, re-queued or ended elsewhere)."""
-
-
-@dataclass
-class _Failure:
-    index: int
-    key: str
-    error_key: str
-    error_message: str
-    record: Any
 
 
 def execute(*, run_id: int, agent_name: str) -> OperationRun | None:
@@ -90,7 +69,11 @@ def execute(*, run_id: int, agent_name: str) -> OperationRun | None:
         "operation__on_success",
         "operation__on_fail",
     ).get(pk=run_id)
-    _Execution(run, agent_name).execute()
+    ledger = RunLedger(run)
+    with Heartbeat(ledger.beat, run.pk):
+        if _RunLoop(run, agent_name, ledger).execute():
+            run.refresh_from_db()
+            services.run_actions(run=run)
     run.refresh_from_db()
     return run
 
@@ -109,74 +92,44 @@ def version_satisfies(have: str, need: str) -> bool:
     return h[:1] == n[:1] and h >= n
 
 
-def _rechunk(batches: Iterable[list[dict]], size: int) -> Iterator[list[dict]]:
-    pending: list[dict] = []
-    for batch in batches:
-        pending.extend(batch)
-        while len(pending) >= size:
-            yield pending[:size]
-            pending = pending[size:]
-    if pending:
-        yield pending
-
-
-class _Execution:
-    def __init__(self, run: OperationRun, agent_name: str) -> None:
+class _RunLoop:
+    def __init__(self, run: OperationRun, agent_name: str, ledger: RunLedger) -> None:
         self.run = run
         self.operation = run.operation
         self.agent_name = agent_name
-        self.agent_id = run.agent_id
         self.attempt = run.attempts
+        self.ledger = ledger
         self.deadline: datetime = run.started_at + timedelta(seconds=self.operation.timeout_seconds)
-        self.pending_logs: list[RunLogLine] = []
-        self.http_requests = 0
-        self.debug_samples = 0
-        self.secrets: dict[str, Any] = {}
-        self.failed = run.failed_records
-        self.written = run.target_records
-        self.read = run.source_records
         self._last_check = 0.0
         self._cancelled = False
-        self.pending_total: int | None = None
+        self._lost = False  # found out inside a target's call (on_result, the journal)
+        self._new_states: list[tuple[Activity, dict[str, Any]]] = []
 
-    # ---------------------------------------------------------------- ownership-checked writes
-    def _owned(self):
-        return OperationRun.objects.filter(
-            pk=self.run.pk, agent_id=self.agent_id, attempts=self.attempt, status__in=_OWNED
-        )
-
-    def log(self, level: str, message: str) -> None:
-        level = level if level in LogLevel.values else LogLevel.INFO
-        text = redact_for_log(str(message), self.secrets)
-        self.pending_logs.append(RunLogLine(run_id=self.run.pk, level=level, message=text[:10_000]))
-        if len(self.pending_logs) >= 50:
-            self._flush_logs()
-
-    def _flush_logs(self) -> None:
-        if self.pending_logs:
-            lines, self.pending_logs = self.pending_logs, []
-            RunLogLine.objects.bulk_create(lines)
-
+    # ------------------------------------------------------------------ stop conditions
     def is_cancelled(self) -> bool:
         """Handed to connectors: true once a cancel is requested, the time-out passed or the
         run is no longer ours. Re-reads the status at most every half second."""
-        if self._cancelled:
+        if self._cancelled or self._lost:
             return True
         now = time.monotonic()
         if now - self._last_check < CANCEL_CHECK_SECONDS:
             return False
         self._last_check = now
-        status = self._owned().values_list("status", flat=True).first()
-        self._cancelled = status != RunStatus.RUNNING or timezone.now() > self.deadline
+        self.ledger.flush_logs_if_due()
+        status = self.ledger.status()
+        self._cancelled = status != RunStatus.RUNNING or self._past_deadline()
         return self._cancelled
 
+    def _past_deadline(self) -> bool:
+        return timezone.now() > self.deadline
+
     def check_stop(self) -> None:
-        status = self._owned().values_list("status", flat=True).first()
+        status = self.ledger.status()
         if status is None:
-            raise _Lost()
+            raise Lost()
         if status == RunStatus.CANCEL_REQUESTED:
             raise _Stop(RunStatus.CANCELED, self._summary("Canceled at the user's request"))
-        if timezone.now() > self.deadline:
+        if self._past_deadline():
             raise _Stop(
                 RunStatus.ERROR,
                 self._summary(
@@ -185,70 +138,24 @@ class _Execution:
                 ),
             )
 
-    def on_http(self, exchange: HttpExchange) -> None:
-        self.http_requests += 1
-        trouble = exchange.error or (exchange.status or 0) >= 400 or exchange.attempt > 1
-        if trouble:
-            url = redact_for_log(exchange.url, self.secrets)
-            self.log(
-                LogLevel.WARNING,
-                f"{exchange.method} {url} -> {exchange.status or exchange.error} "
-                f"(attempt {exchange.attempt}, {exchange.duration_ms:.0f} ms)",
-            )
-        if self.run.debug and self.debug_samples < MAX_DEBUG_SAMPLES:
-            self.debug_samples += 1
-            DebugSample.objects.create(
-                run_id=self.run.pk,
-                method=exchange.method[:10],
-                url=redact_for_log(exchange.url, self.secrets),
-                status=exchange.status,
-                duration_ms=exchange.duration_ms,
-                attempt=exchange.attempt,
-                request_body=truncate_json(redact_for_log(exchange.request_body, self.secrets)),
-                response_body=truncate_json(redact_for_log(exchange.response_body, self.secrets)),
-                error=redact_for_log(exchange.error or "", self.secrets),
-            )
-
-    # ---------------------------------------------------------------------------- the run
-    def _beat(self, stop: threading.Event) -> None:
-        """Keep ``heartbeat_at`` fresh while this process executes the run (own thread, so
-        a long batch doesn't look like a lost agent)."""
-        try:
-            while not stop.wait(settings.RUNS_HEARTBEAT_SECONDS):
-                try:
-                    self._owned().update(heartbeat_at=timezone.now())
-                except DatabaseError:  # a blip: reconnect on the next beat
-                    logger.warning("Run %s heartbeat failed", self.run.pk, exc_info=True)
-                    connections.close_all()
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    def execute(self) -> None:
-        stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(stop,), daemon=True)
-        beat.start()
-        try:
-            self._execute()
-        finally:
-            stop.set()
-            beat.join(timeout=5)
-
-    def _execute(self) -> None:
+    # --------------------------------------------------------------------------- the run
+    def execute(self) -> bool:
+        """Run to a final status; True if this worker stored it (actions may follow)."""
         try:
             status, message = self._run()
-        except _Lost:
+        except Lost:
             logger.warning(
                 "Run %s is no longer owned by %s; stopping.", self.run.pk, self.agent_name
             )
-            return
+            return False
         except _Stop as stop:
             status, message = stop.status, stop.message
         except (OperationalError, InterfaceError):
             # The database went away under us: nothing can be recorded now. The run stops
             # beating, and the agent-lost policy (re-queue or Error) takes over; its batch in
-            # flight is reported then.
+            # flight is resumed or reported then.
             logger.exception("Run %s lost its database; left to the agent-lost policy", self.run.pk)
-            return
+            return False
         except NeedsReconnect as exc:
             status = RunStatus.ERROR
             message = self._summary(f"The connection needs to be reconnected: {exc.message}")
@@ -261,70 +168,176 @@ class _Execution:
             status = RunStatus.ERROR
             message = self._summary(f"Internal error: {type(exc).__name__}: {exc}")
         try:
-            self._finish(status, redact_for_log(message, self.secrets))
-        except _Lost:
+            self.ledger.finish(
+                status,
+                message,
+                new_states=self._new_states,
+                advance_state=status in (RunStatus.SUCCESS, RunStatus.WARNING)
+                and self.run.input_records is None,
+            )
+        except Lost:
             logger.warning("Run %s was taken over before it could finish.", self.run.pk)
+            return False
+        return True
 
     def _run(self) -> tuple[str, str]:
-        run, operation = self.run, self.operation
+        run, operation, ledger = self.run, self.operation, self.ledger
         source, target = operation.source, operation.target
         if source is None or target is None:
             raise _Stop(RunStatus.ERROR, "The operation has no source or no target activity.")
         again = f" (attempt {self.attempt})" if self.attempt > 1 else ""
-        self.log(LogLevel.INFO, f"Started on agent {self.agent_name}{again}.")
+        ledger.log(LogLevel.INFO, f"Started on agent {self.agent_name}{again}.")
         self._check_versions()
         try:  # project variables ([name]) in activity fields; connections resolve their own
             source.config = resolve(run.project, source.config)
             target.config = resolve(run.project, target.config)
         except MissingVariable as exc:
             raise _Stop(RunStatus.ERROR, str(exc)) from None
-        self.secrets["variables"] = secret_values(run.project)
-        source_type = self._activity_type(source)
-        target_type = self._activity_type(target)
-        mapping = compile_mapping(
+        ledger.secrets["variables"] = secret_values(run.project)
+        self.source_type = self._activity_type(source)
+        self.target_type = self._activity_type(target)
+        self.mapping = compile_mapping(
             operation.transformation.mapping if operation.transformation else None
         )
         source_context = self._context(source)
-        target_context = self._context(target)
-        size = self._batch_size(target_type, target.config)
+        self.target_context = self._context(target)
+        size = steps.batch_size(self.target_type, target.config)
         rules = len(operation.transformation.mapping or []) if operation.transformation else 0
-        self.log(
+        ledger.log(
             LogLevel.INFO,
-            f"Source “{source.name}” ({source_type.name}) → "
+            f"Source “{source.name}” ({self.source_type.name}) → "
             + (f"transformation with {rules} rules" if rules else "no transformation")
-            + f" → target “{target.name}” ({target_type.name}), batches of {size}.",
+            + f" → target “{target.name}” ({self.target_type.name}), batches of {size}.",
         )
 
-        if run.input_records is not None:
-            records = _rechunk([run.input_records], size)
-            self.log(LogLevel.INFO, f"Re-running {len(run.input_records)} failed records.")
-        else:
-            if run.total_expected is None:
-                total = self._estimate(source_type, source_context, source.config)
-                self.pending_total = total  # stored with the first batch: one commit less
-            records = _rechunk(source_type.read(source_context, source.config), size)
-        resume_at = self.read
-        if resume_at:
-            self.log(LogLevel.INFO, f"Resuming after the first {resume_at} records.")
-        position = 0
-        for chunk in records:
-            if position + len(chunk) <= resume_at:
-                position += len(chunk)
-                continue
-            if position < resume_at:
-                chunk = chunk[resume_at - position :]
-                position = resume_at
+        if run.in_flight_records:
+            self._resume_batch()
+        records = self._records(source_context, source.config, size)
+        if ledger.read:
+            ledger.log(LogLevel.INFO, f"Resuming after the first {ledger.read} records.")
+        for start, chunk in steps.skip_first(records, ledger.read):
             self.check_stop()
-            self._process(chunk, position, mapping, source_type, target_type, target_context)
-            position += len(chunk)
+            self._batch(chunk, start)
         self.check_stop()  # a cancel that made the source stop early ends as Canceled
-        self._new_states = (source, source_context), (target, target_context)
-        if self.failed:
+        self._new_states = [
+            (source, source_context.new_state),
+            (target, self.target_context.new_state),
+        ]
+        if ledger.failed and not ledger.written and ledger.failed == ledger.read:
+            return RunStatus.ERROR, self._summary(f"All {ledger.failed} records failed")
+        if ledger.failed:
             return RunStatus.WARNING, self._summary("Finished with failed records")
         return RunStatus.SUCCESS, self._summary("Finished")
 
+    def _records(self, context: RunContext, config, size: int) -> Iterator[list[dict]]:
+        run = self.run
+        if run.input_records is not None:
+            count = len(run.input_records)
+            self.ledger.log(
+                LogLevel.INFO,
+                f"Re-running {count} failed records."
+                if run.trigger == RunTrigger.RERUN
+                else f"Running on the {count} records given with the run.",
+            )
+            return steps.rechunk([run.input_records], size)
+        if run.total_expected is None:
+            # Stored with the first batch: one commit less.
+            self.ledger.pending_total = self._estimate(context, config)
+        return steps.rechunk(self.source_type.read(context, config), size)
+
+    def _resume_batch(self) -> None:
+        run, ledger = self.run, self.ledger
+        chunk = [item.get("record") for item in run.in_flight_records or []]
+        done = set(run.in_flight_done or [])
+        start = ledger.read
+        ledger.log(
+            LogLevel.WARNING,
+            f"Resuming the batch a lost agent left in flight (records {start + 1} to "
+            f"{start + len(chunk)}): {len(done)} already have a result, "
+            f"{len(chunk) - len(done)} are handed to the target to finish.",
+        )
+        self.check_stop()
+        self._batch(chunk, start, resuming=True, done=done, journal=run.in_flight_journal)
+
+    def _batch(
+        self,
+        chunk: list[dict],
+        start: int,
+        *,
+        resuming: bool = False,
+        done: set[int] | None = None,
+        journal: dict[str, Any] | None = None,
+    ) -> None:
+        ledger, target_type = self.ledger, self.target_type
+
+        def key_of(record: Any) -> str:
+            return steps.record_key(self.source_type, record)
+
+        tally = steps.Tally(done=set(done or ()))
+        mapped = steps.map_chunk(chunk, self.mapping, key_of, skip=tally.done)
+        tally.add_failures(mapped.failures)
+        if resuming:
+            ledger.store_progress(tally)
+        else:
+            ledger.begin_batch(chunk, [key_of(record) for record in chunk], tally)
+        context = self.target_context
+        context.journal = DbJournal(ledger, journal)
+        context.resuming = resuming
+        context.on_result = self._on_result(mapped.items, tally)
+        config = self.operation.target.config
+        try:
+            written = steps.write_batch(
+                lambda batch: target_type.write(context, config, batch), mapped.items
+            )
+        finally:
+            context.on_result = None
+        if self._lost:
+            raise Lost()
+        if written.warning:
+            ledger.log(written.warning_level, written.warning)
+        tally.add_all(mapped.items, written.results)
+        ledger.log(
+            LogLevel.INFO,
+            f"Records {start + 1} to {start + len(chunk)}: "
+            f"{tally.ok} written, {tally.failed} failed"
+            + (" (the rest had a result before the agent was lost)." if resuming else "."),
+        )
+        ledger.commit_batch(len(chunk), tally)
+        if written.fatal is not None:
+            raise written.fatal
+
+    def _on_result(
+        self, items: Sequence[steps.Item], tally: steps.Tally
+    ) -> Callable[[int, RecordResult], None]:
+        """A target's per-record progress: counted at once, committed about every second.
+        Never raises into the target: a lost run shows through ``is_cancelled``."""
+        last = time.monotonic()
+
+        def on_result(index: int, result: RecordResult) -> None:
+            nonlocal last
+            if self._lost or not 0 <= index < len(items):
+                return
+            tally.add(items[index], result)
+            if time.monotonic() - last < PROGRESS_SECONDS:
+                return
+            last = time.monotonic()
+            try:
+                self.ledger.store_progress(tally)
+            except Lost:
+                self._lost = True
+            except (OperationalError, InterfaceError):
+                # Kept in the tally; stored with the batch, or resumed by the next attempt.
+                logger.warning("Run %s: progress not stored", self.run.pk, exc_info=True)
+
+        return on_result
+
+    # ---------------------------------------------------------------------------- set-up
     def _summary(self, lead: str) -> str:
-        return f"{lead}: {self.read} source records, {self.written} written, {self.failed} failed."
+        ledger = self.ledger
+        return (
+            f"{lead}: {ledger.read} source records, {ledger.written} written, "
+            f"{ledger.failed} failed."
+        )
 
     def _check_versions(self) -> None:
         for key, need in (self.run.required_connectors or {}).items():
@@ -356,214 +369,28 @@ class _Execution:
         extras = {**connection_extras(connection), "run_id": self.run.pk}
         db_connection = DbConnection(connection, extras=extras)
         try:  # known secret values, so they are masked wherever they show up in text
-            self.secrets[str(connection.pk)] = db_connection.secrets()
+            self.ledger.secrets[str(connection.pk)] = db_connection.secrets()
         except Exception:  # unreadable secrets surface when the connector uses them
             logger.warning("Could not read secrets of connection %s", connection.pk)
         return RunContext(
             connection=db_connection,
-            log=self.log,
+            log=self.ledger.log,
             debug=self.run.debug,
             is_cancelled=self.is_cancelled,
-            on_http=self.on_http,
+            on_http=self.ledger.on_http,
             state=dict(activity.state or {}),
             run_id=str(self.run.pk),
             started_at=self.run.started_at.isoformat(),
         )
 
-    @staticmethod
-    def _batch_size(activity_type: ActivityType, config: Mapping[str, Any]) -> int:
-        hint = getattr(activity_type, "batch_size", None)
-        size = hint(config) if callable(hint) else None
-        size = size or getattr(activity_type, "preferred_batch_size", None) or DEFAULT_BATCH_SIZE
-        return max(1, int(size))
-
-    def _estimate(self, source_type: ActivityType, context: RunContext, config) -> int | None:
+    def _estimate(self, context: RunContext, config) -> int | None:
         try:
-            return source_type.estimate_total(context, config)
+            return self.source_type.estimate_total(context, config)
         except ConnectorError as exc:
             if exc.permanent:
                 raise
-            self.log(LogLevel.WARNING, f"Could not estimate the number of records: {exc}")
+            self.ledger.log(LogLevel.WARNING, f"Could not estimate the number of records: {exc}")
             return None
-
-    def _process(
-        self,
-        chunk: list[dict],
-        start: int,
-        mapping,
-        source_type: ActivityType,
-        target_type: ActivityType,
-        target_context: RunContext,
-    ) -> None:
-        failures: list[_Failure] = []
-        to_write: list[tuple[int, dict, str, dict]] = []  # index, source record, key, mapped
-        for offset, record in enumerate(chunk):
-            index, key = start + offset, _key(source_type, record)
-            try:
-                mapped = mapping.apply(record)
-            except MappingError as exc:
-                failures.append(_Failure(index, key, "mapping_error", str(exc), record))
-                continue
-            to_write.append((index, record, key, mapped))
-        self._mark_in_flight(chunk, source_type)
-        results: list[RecordResult] = []
-        if to_write:
-            batch = [mapped for _, _, _, mapped in to_write]
-            try:
-                results = list(
-                    target_type.write(target_context, self.operation.target.config, batch)
-                )
-            except ConnectorError as exc:
-                # Records the target wrote before it stopped keep their results (exc.done).
-                done = list(exc.done)[: len(to_write)]
-                if exc.permanent:
-                    self._fail_all(
-                        to_write, failures, exc.key or "error", exc.message, len(chunk), done
-                    )
-                    raise
-                self.log(
-                    LogLevel.WARNING,
-                    f"Batch of {len(batch)} records failed after retries: {exc.message}",
-                )
-                results = done + [
-                    RecordResult.failed(
-                        key=key, error_key=exc.key or "transient_error", error_message=exc.message
-                    )
-                    for _, _, key, _ in to_write[len(done) :]
-                ]
-            except Exception as exc:
-                text = f"Internal error in the target: {type(exc).__name__}: {exc}"
-                self._fail_all(to_write, failures, "internal_error", text, len(chunk))
-                raise
-            if len(results) != len(to_write):
-                self.log(
-                    LogLevel.ERROR,
-                    f"The target returned {len(results)} results for {len(to_write)} records "
-                    "(a connector bug); records without a result are reported as failed.",
-                )
-                results = results[: len(to_write)]
-                results += [
-                    RecordResult.failed(
-                        key=key,
-                        error_key="missing_result",
-                        error_message="The target returned no result for this record.",
-                    )
-                    for _, _, key, _ in to_write[len(results) :]
-                ]
-        ok = 0
-        for (index, record, key, mapped), result in zip(to_write, results, strict=True):
-            if result.ok:
-                ok += 1
-            else:
-                failures.append(
-                    _Failure(
-                        index,
-                        result.key or key or _key(target_type, mapped),
-                        result.error_key,
-                        result.error_message,
-                        record,
-                    )
-                )
-        self.log(
-            LogLevel.INFO,
-            f"Records {start + 1} to {start + len(chunk)}: {ok} written, {len(failures)} failed.",
-        )
-        self._commit_batch(read=len(chunk), ok=ok, failures=failures)
-
-    def _fail_all(self, to_write, failures, error_key, message, read, done=()) -> None:
-        """Commit a batch the target gave up on: ``done`` holds the results of its first
-        records (written before the error); the rest fail with the error."""
-        ok = 0
-        for (index, record, key, _), result in zip(to_write, done, strict=False):
-            if result.ok:
-                ok += 1
-            else:
-                failures.append(
-                    _Failure(
-                        index, result.key or key, result.error_key, result.error_message, record
-                    )
-                )
-        failures.extend(
-            _Failure(index, key, error_key, message, record)
-            for index, record, key, _ in to_write[len(done) :]
-        )
-        self._commit_batch(read=read, ok=ok, failures=failures)
-
-    def _mark_in_flight(self, chunk: list[dict], source_type: ActivityType) -> None:
-        in_flight = [{"key": _key(source_type, r), "record": r} for r in chunk]
-        if not self._owned().update(in_flight_records=in_flight, **self._total()):
-            raise _Lost()
-
-    def _total(self) -> dict[str, int]:
-        """The source's estimate, once, for the next write of the run row."""
-        total, self.pending_total = self.pending_total, None
-        return {"total_expected": total} if total is not None else {}
-
-    def _commit_batch(self, *, read: int, ok: int, failures: list[_Failure]) -> None:
-        with transaction.atomic():
-            updated = self._owned().update(
-                source_records=F("source_records") + read,
-                target_records=F("target_records") + ok,
-                failed_records=F("failed_records") + len(failures),
-                http_requests=F("http_requests") + self.http_requests,
-                in_flight_records=None,
-            )
-            if not updated:
-                raise _Lost()
-            RecordFailure.objects.bulk_create(
-                RecordFailure(
-                    run_id=self.run.pk,
-                    index=f.index,
-                    key=str(f.key)[:300],
-                    error_key=str(f.error_key)[:200],
-                    error_message=redact_for_log(str(f.error_message), self.secrets),
-                    record=f.record,
-                )
-                for f in failures
-            )
-            self._flush_logs()
-        self.http_requests = 0
-        self.read += read
-        self.written += ok
-        self.failed += len(failures)
-
-    def _finish(self, status: str, message: str) -> None:
-        level = {
-            RunStatus.SUCCESS: LogLevel.INFO,
-            RunStatus.WARNING: LogLevel.WARNING,
-            RunStatus.CANCELED: LogLevel.WARNING,
-        }.get(status, LogLevel.ERROR)
-        self.log(level, message)
-        with transaction.atomic():
-            updated = self._owned().update(
-                status=status,
-                ended_at=timezone.now(),
-                message=message[:5000],
-                in_flight_records=None,
-                http_requests=F("http_requests") + self.http_requests,
-                **self._total(),
-            )
-            if not updated:
-                raise _Lost()
-            self._flush_logs()
-            if status in (RunStatus.SUCCESS, RunStatus.WARNING) and self.run.input_records is None:
-                # Watermarks advance only after a successful run (failed records are kept
-                # as rows, downloadable and re-runnable).
-                for activity, context in getattr(self, "_new_states", ()):
-                    if context.new_state:
-                        Activity.objects.filter(pk=activity.pk).update(
-                            state={**(activity.state or {}), **context.new_state}
-                        )
-        send_run_finished_on_commit(self.run.pk)
-        self.run.refresh_from_db()
-        services.run_actions(run=self.run)
-
-
-def _key(activity_type: ActivityType, record: Mapping[str, Any]) -> str:
-    try:
-        return str(activity_type.record_key(record) or "")[:300]
-    except Exception:  # a key is a courtesy for the log; never fail a record over it
-        return ""
 
 
 def _connector_error_text(exc: ConnectorError) -> str:

@@ -125,9 +125,19 @@ class OperationRun(models.Model):
     required_connectors = models.JSONField(default=dict, blank=True)
     # For re-runs: the source records to process instead of reading the source.
     input_records = models.JSONField(null=True, blank=True)
-    # The batch being written right now (source records), cleared once its results are
-    # stored; if the agent is lost meanwhile, these records are reported as failed.
+    # The batch being written right now (source records, as {"key", "record"}), cleared once
+    # its results are stored. If the agent is lost meanwhile, a re-queued attempt re-submits
+    # the records of it that have no committed result (``in_flight_done``), with the same
+    # journal; a run ended instead reports those records failed (outcome unknown).
     in_flight_records = models.JSONField(null=True, blank=True)
+    # Offsets within ``in_flight_records`` whose result is already counted (per-record
+    # progress, committed about every second while the batch is written).
+    in_flight_done = models.JSONField(null=True, blank=True)
+    # The target's run journal for that batch (connectors.base.RunJournal): an import
+    # activity id, the time records were first sent.
+    in_flight_journal = models.JSONField(null=True, blank=True)
+    # A file the run wrote (a Files target), for a link on the run page.
+    output_file = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

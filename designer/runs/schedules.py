@@ -4,6 +4,7 @@ the beat process (DatabaseScheduler) reads. Firing a schedule just starts a run.
 from __future__ import annotations
 
 import json
+import logging
 import zoneinfo
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from designer.design.models import Operation
 from designer.runs.models import RunTrigger, Schedule
 from designer.runs.services import RunRefused, run_start
+
+logger = logging.getLogger(__name__)
 
 CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
 
@@ -120,7 +123,5 @@ def schedule_fire(*, schedule_id: int) -> None:
     try:
         with transaction.atomic():
             run_start(operation=schedule.operation, trigger=RunTrigger.SCHEDULE)
-    except RunRefused:
-        import logging
-
-        logging.getLogger(__name__).warning("Schedule %s could not start a run", schedule_id)
+    except RunRefused as exc:
+        logger.warning("Schedule %s could not start a run: %s", schedule_id, exc)

@@ -30,6 +30,7 @@ from designer.runs.models import (
     RunStatus,
     RunTrigger,
 )
+from designer.runs.publish import publish_run
 from designer.runs.signals import send_run_finished_on_commit
 
 MAX_CHAIN_DEPTH = 25  # actions: a run started by 25 chained actions is refused (loop guard)
@@ -67,8 +68,6 @@ def run_start(
     parent: OperationRun | None = None,
 ) -> OperationRun:
     """Create a Pending run and queue its id on the project's agent group once committed."""
-    from designer.runs.tasks import execute_run
-
     chain_depth = parent.chain_depth + 1 if parent and trigger == RunTrigger.ACTION else 0
     if chain_depth > MAX_CHAIN_DEPTH:
         raise RunRefused(f"Refused: more than {MAX_CHAIN_DEPTH} operations chained by actions.")
@@ -93,7 +92,7 @@ def run_start(
         run_id=run.pk,
         message=f"Queued on agent group “{run.queue}”{who} ({run.get_trigger_display()}).",
     )
-    transaction.on_commit(lambda: execute_run.apply_async(args=[run.pk], queue=run.queue))
+    transaction.on_commit(lambda: publish_run(run.pk, run.queue))
     return run
 
 
@@ -284,11 +283,12 @@ def agent_stopped(*, name: str) -> None:
 
 
 def _fail_in_flight(run: OperationRun, reason: str) -> int:
-    """Report the records of the batch that was being written as failed: their outcome is
-    unknown, and a record must be either counted done once or reported."""
-    records = run.in_flight_records or []
+    """Report the records of the batch that was being written, and have no committed result,
+    as failed: their outcome is unknown, and a record must be either counted done once or
+    reported. Returns how many."""
+    done = set(run.in_flight_done or [])
     start = run.source_records
-    RecordFailure.objects.bulk_create(
+    failures = [
         RecordFailure(
             run_id=run.pk,
             index=start + offset,
@@ -297,9 +297,11 @@ def _fail_in_flight(run: OperationRun, reason: str) -> int:
             error_message=reason,
             record=item.get("record"),
         )
-        for offset, item in enumerate(records)
-    )
-    return len(records)
+        for offset, item in enumerate(run.in_flight_records or [])
+        if offset not in done
+    ]
+    RecordFailure.objects.bulk_create(failures)
+    return len(failures)
 
 
 def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
@@ -311,8 +313,6 @@ def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
     Safe to call from several processes at once: each change is a conditional UPDATE.
     Returns the ids of the runs it changed.
     """
-    from designer.runs.tasks import execute_run
-
     now = now or timezone.now()
     lost_after = timedelta(seconds=settings.RUNS_AGENT_LOST_SECONDS)
     cutoff = now - lost_after
@@ -342,7 +342,7 @@ def runs_reap_lost(*, now: datetime | None = None) -> list[int]:
         run = OperationRun.objects.select_related("operation").get(pk=pk)
         if run.status == RunStatus.PENDING:
             OperationRun.objects.filter(pk=pk).update(published_at=now)
-            transaction.on_commit(lambda r=run: execute_run.apply_async(args=[r.pk], queue=r.queue))
+            transaction.on_commit(lambda r=run: publish_run(r.pk, r.queue))
         else:
             run_actions(run=run)
     return changed + runs_republish_stale(now=now)
@@ -356,8 +356,6 @@ def runs_republish_stale(*, now: datetime | None = None) -> list[int]:
     online agents are not all busy, gets a new message. Claims are idempotent, so a message
     that was only slow costs one delivery that finds nothing to claim.
     """
-    from designer.runs.tasks import execute_run
-
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.RUNS_PENDING_REPUBLISH_SECONDS)
     alive = now - timedelta(seconds=settings.RUNS_AGENT_LOST_SECONDS)
@@ -388,9 +386,7 @@ def runs_republish_stale(*, now: datetime | None = None) -> list[int]:
                 message="No agent picked this run up; queued again (the broker may have lost "
                 "its message).",
             )
-            transaction.on_commit(
-                lambda pk=pk, queue=queue: execute_run.apply_async(args=[pk], queue=queue)
-            )
+            transaction.on_commit(lambda pk=pk, queue=queue: publish_run(pk, queue))
             republished.append(pk)
     return republished
 
@@ -417,38 +413,53 @@ def _reap_one(run: OperationRun, *, now: datetime, reason: str) -> bool:
             RunStatus.ERROR,
             f"Agent lost: {agent} stopped sending heartbeats{when}; the run was ended.",
         )
+    in_flight = len(run.in_flight_records or [])
     with transaction.atomic():
-        values: dict[str, Any] = {"status": status, "in_flight_records": None}
+        values: dict[str, Any] = {"status": status}
         if status == RunStatus.PENDING:
+            # The batch in flight stays, with its journal and per-record progress: the next
+            # attempt hands its unfinished records back to the target, which finds out what
+            # the lost one already did.
             values.update(agent=None, agent_name="")
         else:
-            values.update(ended_at=now, message=message)
-        in_flight = len(run.in_flight_records or [])
-        if in_flight:
             values.update(
-                source_records=F("source_records") + in_flight,
-                failed_records=F("failed_records") + in_flight,
+                ended_at=now,
+                message=message,
+                in_flight_records=None,
+                in_flight_done=None,
+                in_flight_journal=None,
             )
+            if in_flight:
+                unknown = in_flight - len(run.in_flight_done or [])
+                values.update(
+                    source_records=F("source_records") + in_flight,
+                    failed_records=F("failed_records") + unknown,
+                )
         updated = OperationRun.objects.filter(
             pk=run.pk, status=run.status, agent_id=run.agent_id, attempts=run.attempts
         ).update(**values)
         if not updated:
             return False
-        if in_flight:
-            _fail_in_flight(
-                run,
-                f"Outcome unknown: {agent} was lost while writing this record's batch; "
-                "it may or may not have been written.",
-            )
         if status == RunStatus.PENDING:
+            resume = (
+                f"resuming the batch in flight (records {run.source_records + 1} to "
+                f"{run.source_records + in_flight})"
+                if in_flight
+                else f"resuming after record {run.source_records}"
+            )
             run_log(
                 run_id=run.pk,
                 level=LogLevel.WARNING,
                 message=f"Agent lost: {agent} went silent; re-queued on “{run.queue}” "
-                f"(attempt {run.attempts + 1}), resuming after record "
-                f"{run.source_records + in_flight}.",
+                f"(attempt {run.attempts + 1}), {resume}.",
             )
         else:
+            if in_flight:
+                _fail_in_flight(
+                    run,
+                    f"Outcome unknown: {agent} was lost while writing this record's batch; "
+                    "it may or may not have been written.",
+                )
             run_log(run_id=run.pk, level=LogLevel.ERROR, message=message)
             send_run_finished_on_commit(run.pk)
     return True

@@ -63,6 +63,7 @@ def make_operation(
     fail_every: int = 0,
     write_delay: float = 0.0,
     mode: str = "",
+    per_record: bool = False,
     mapping: list | None = None,
     ledger: Path | None = None,
     name: str | None = None,
@@ -82,7 +83,13 @@ def make_operation(
     target = ActivityFactory(
         connection=connection,
         activity_type="sink",
-        config={"batch": batch, "fail_every": fail_every, "delay": write_delay, "mode": mode},
+        config={
+            "batch": batch,
+            "fail_every": fail_every,
+            "delay": write_delay,
+            "mode": mode,
+            "per_record": per_record,
+        },
     )
     transformation = TransformationFactory(project=project, mapping=mapping or [])
     extra = {"name": name} if name else {}

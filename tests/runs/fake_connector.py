@@ -6,6 +6,9 @@ named by the connection's ``ledger`` (so tests can count real side effects acros
 fails records whose id is a multiple of ``fail_every`` with a Constant-Contact-like 409;
 ``mode`` = "short" (returns one result too few), "transient" (raises a retryable error),
 "reconnect" (raises NeedsReconnect). Both report one HTTP exchange per call.
+``per_record``: write (and fsync) one record at a time, ``delay`` seconds each, reporting each
+through ``on_result``. When ``resuming``, records already in the ledger are done, not
+written again, and the journal's ``first_sent`` (put on a batch's first call) is logged.
 """
 
 from __future__ import annotations
@@ -96,34 +99,66 @@ class Sink(ActivityType):
         if mode == "reconnect":
             raise NeedsReconnect("The refresh token was revoked (invalid_grant).")
         delay = float(config.get("delay", 0))
-        if delay:
+        ledger = context.connection.config.get("ledger")
+        already: set[str] = set()
+        if context.resuming:
+            # What a lost attempt already wrote is read back from the far side (the ledger),
+            # as a real target reads back its contacts or polls its import.
+            if ledger and os.path.exists(ledger):
+                with open(ledger) as handle:
+                    already = set(handle.read().splitlines())
+            context.log(
+                "info",
+                f"Resuming {len(batch)} records; journal first_sent="
+                f"{context.journal.get('first_sent')}, {len(already & _keys(batch))} "
+                "found written.",
+            )
+        elif context.journal.get("first_sent") is None:
+            context.journal.put("first_sent", time.time())
+        per_record = bool(config.get("per_record"))
+        if delay and not per_record:
             time.sleep(delay)
         fail_every = int(config.get("fail_every", 0))
         results: list[RecordResult] = []
         written: list[str] = []
-        for record in batch:
+        for index, record in enumerate(batch):
             key = str(record.get("email", ""))
             if fail_every and int(record.get("id", 1)) % fail_every == 0:
-                results.append(
-                    RecordResult.failed(
-                        key=key,
-                        error_key="contacts.api.conflict",
-                        error_message=f"Email already exists for contact {record.get('id')}",
-                    )
+                result = RecordResult.failed(
+                    key=key,
+                    error_key="contacts.api.conflict",
+                    error_message=f"Email already exists for contact {record.get('id')}",
                 )
+            elif key in already:
+                result = RecordResult.done(key=key, action="created")
             else:
-                written.append(key)
-                results.append(RecordResult.done(key=key, action="created"))
-        ledger = context.connection.config.get("ledger")
-        if ledger and written:
-            with open(ledger, "a") as handle:
-                handle.write("".join(f"{key}\n" for key in written))
-                handle.flush()
-                os.fsync(handle.fileno())
+                if per_record:
+                    if delay:
+                        time.sleep(delay)
+                    _append(ledger, [key])
+                else:
+                    written.append(key)
+                result = RecordResult.done(key=key, action="created")
+            results.append(result)
+            if per_record and context.on_result is not None:
+                context.on_result(index, result)
+        _append(ledger, written)
         _report(context, "POST", "http://fake.test/records", {"count": len(batch)}, {"ok": True})
         if mode == "short":
             return results[:-1]
         return results
+
+
+def _keys(batch: Sequence[Mapping[str, Any]]) -> set[str]:
+    return {str(record.get("email", "")) for record in batch}
+
+
+def _append(ledger: str | None, keys: list[str]) -> None:
+    if ledger and keys:
+        with open(ledger, "a") as handle:
+            handle.write("".join(f"{key}\n" for key in keys))
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 class FakeConnector(Connector):

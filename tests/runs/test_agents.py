@@ -91,9 +91,12 @@ def test_requeue_policy_puts_the_run_back_in_the_queue(project, django_capture_o
         assert runs_reap_lost() == [run.pk]
     run.refresh_from_db()
     assert run.status == RunStatus.PENDING and run.agent is None and run.attempts == 1
-    assert (run.source_records, run.failed_records) == (45, 7)  # resumes after record 45
+    # The batch in flight is not reported lost: the next attempt resumes it (issue 17.4).
+    assert (run.source_records, run.failed_records) == (40, 2)
+    assert len(run.in_flight_records) == 5 and not run.failures.exists()
     assert len(callbacks) == 1
-    assert RunLogLine.objects.filter(run=run, message__contains="re-queued").exists()
+    line = RunLogLine.objects.get(run=run, message__contains="re-queued")
+    assert "resuming the batch in flight (records 41 to 45)" in line.message
 
 
 def test_requeues_are_limited(project, settings):

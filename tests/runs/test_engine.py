@@ -67,9 +67,22 @@ def test_mapping_errors_fail_the_record_not_the_run(project):
         project, count=5, mapping=[{"target": "email", "kind": "nonsense", "value": "x"}]
     )
     run = execute(start(operation))
-    assert run.status == RunStatus.WARNING
     assert (run.target_records, run.failed_records) == (0, 5)
     assert set(run.failures.values_list("error_key", flat=True)) == {"mapping_error"}
+    assert run.status == RunStatus.ERROR  # every record failed (issue 16.8)
+
+
+def test_a_run_in_which_every_record_failed_ends_error_not_warning(project):
+    run = execute(start(make_operation(project, count=12, fail_every=1, batch=5)))
+    assert (run.source_records, run.target_records, run.failed_records) == (12, 0, 12)
+    assert run.status == RunStatus.ERROR
+    assert run.message == "All 12 records failed: 12 source records, 0 written, 12 failed."
+
+
+def test_one_record_written_keeps_success_with_warning(project):
+    run = execute(start(make_operation(project, count=12, fail_every=2, batch=5)))
+    assert (run.target_records, run.failed_records) == (6, 6)
+    assert run.status == RunStatus.WARNING
 
 
 def test_mapping_is_applied_before_the_target(project, tmp_path):
@@ -93,8 +106,9 @@ def test_a_target_returning_too_few_results_fails_the_missing_records_loudly(pro
 
 def test_a_transient_error_fails_the_batch_and_the_run_goes_on(project):
     run = execute(start(make_operation(project, count=12, batch=5, mode="transient")))
-    assert run.status == RunStatus.WARNING
+    # Every batch was tried (the run went on), and as all of them failed, the run is Error.
     assert (run.source_records, run.target_records, run.failed_records) == (12, 0, 12)
+    assert run.status == RunStatus.ERROR
     assert set(run.failures.values_list("error_key", flat=True)) == {"service_unavailable"}
 
 
