@@ -41,6 +41,11 @@ def test_staff_creates_a_user_with_a_password(console_client):
     assert response.status_code == 302
     assert Client().login(username="ann", password=GOOD)
     assert audited("create", "ann")
+    row = staff.get(reverse("console:audit"), {"action": "create"}).content.decode()
+    assert "installation" in row and "<strong>ann</strong>" in row and "(deleted)" not in row
+    # Project Admins' console audit log holds their projects only.
+    admin_log = console_client("admin").get(reverse("console:audit")).content.decode()
+    assert "<strong>ann</strong>" not in admin_log
     taken = staff.post(reverse("console:user_create"), {"username": "ANN", "password": GOOD})
     assert taken.status_code == 422 and "is taken" in taken.content.decode()
 
