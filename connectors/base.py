@@ -363,6 +363,11 @@ class Connector:
         """Make a real call and report exactly one outcome; never report success falsely."""
         raise NotImplementedError
 
+    def usage(self, config: Mapping[str, Any]) -> str:
+        """A short line on what the connection spent of the far side's limits, e.g.
+        "today: 1,234 of 10,000 calls" ("" = nothing to say). Makes no call."""
+        return ""
+
     # OAuth2 authorization code flow, for connectors with ``supports_oauth``.
     def authorization_url(
         self, connection: ConnectionContext, *, redirect_uri: str, state: str, code_challenge: str

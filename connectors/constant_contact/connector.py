@@ -17,6 +17,7 @@ from connectors.base import (
 )
 from connectors.constant_contact.activities import ACTIVITY_TYPES
 from connectors.constant_contact.auth import TokenManager, authorization_url
+from connectors.constant_contact.client import calls_today
 from connectors.constant_contact.connection_test import run_test
 from connectors.constant_contact.settings import (
     AUTH_OAUTH,
@@ -92,6 +93,10 @@ class ConstantContactConnector(Connector):
 
     def validate_connection(self, config: Mapping[str, Any]) -> dict[str, str]:
         return config_errors(config)
+
+    def usage(self, config: Mapping[str, Any]) -> str:
+        used, quota = calls_today(config)
+        return f"today: {used:,} of {quota:,} calls" if quota else f"today: {used:,} calls"
 
     def test(self, connection: ConnectionContext) -> CheckResult:
         return run_test(connection)

@@ -155,6 +155,8 @@ def _connection_form_response(
     **extra: Any,
 ) -> HttpResponse:
     oauth_applies = connection is not None and connector.oauth_applies(connection.config)
+    # What the connection spent of the far side's limits today (no call is made).
+    usage = connector.usage(connection.config) if connection else ""
     return render(
         request,
         "design/connection_form.html",
@@ -165,6 +167,7 @@ def _connection_form_response(
             form=form,
             connection=connection,
             oauth_applies=oauth_applies,
+            usage=usage,
             **extra,
         ),
         status=status,

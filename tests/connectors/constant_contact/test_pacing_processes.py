@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from connectors.constant_contact.client import ConstantContactClient
+from connectors import config as connector_config
+from connectors.constant_contact.client import ConstantContactClient, calls_today
 from connectors.constant_contact.sandbox import Sandbox
 from tests.connectors.constant_contact.conftest import make_connection
 from tests.fixtures.sandbox import CC_CLIENT_ID
@@ -73,6 +74,10 @@ def test_processes_share_one_limit_through_the_state_folder(
     results = run_workers(cc_sandbox, cc_tokens, state_dir=str(tmp_path))
     assert_paced(cc_sandbox, results)
     assert (tmp_path / "limits.sqlite3").exists()
+    # Issue 17.7: every process counted its calls in the same place.
+    connector_config.configure(state_dir=str(tmp_path))
+    calls = PROCESSES * THREADS * CALLS
+    assert calls_today(make_connection(cc_sandbox, cc_tokens).config) == (calls, 10_000)
 
 
 def test_processes_share_one_limit_through_redis(
