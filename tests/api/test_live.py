@@ -13,15 +13,13 @@ import pytest
 import requests
 
 from designer.api.triggers import trigger_save
-from designer.crypto import encrypt_json
 from designer.runs.models import OperationRun, RunStatus, RunTrigger
 from tests.factories import (
     ActivityFactory,
-    ConnectionFactory,
     OperationFactory,
     TransformationFactory,
 )
-from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
+from tests.fixtures.sandbox import cc_connection
 from tests.runs.conftest import make_operation, new_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -103,25 +101,7 @@ def test_cancel_over_http(live_server, queued_project, token_for):
 
 
 def _constant_contact_create(project, cc_sandbox, cc_tokens):
-    connection = ConnectionFactory(
-        project=project,
-        connector_key="constant_contact",
-        config={
-            "client_id": CC_CLIENT_ID,
-            "auth_method": "oauth",
-            "api_base_url": cc_sandbox.api_base_url,
-            "authorize_url": cc_sandbox.authorize_url,
-            "token_url": cc_sandbox.token_url,
-        },
-        secrets_encrypted=encrypt_json(
-            {
-                "client_secret": CC_CLIENT_SECRET,
-                "access_token": cc_tokens["access_token"],
-                "refresh_token": cc_tokens["refresh_token"],
-                "expires_at": int(time.time() + cc_tokens["expires_in"]),
-            }
-        ),
-    )
+    connection = cc_connection(project, cc_sandbox, cc_tokens)
     query = ActivityFactory(connection=connection, activity_type="query", config={})
     create = ActivityFactory(
         connection=connection,

@@ -7,11 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from connectors.config import configure, connector_settings
-from designer.crypto import decrypt_json, encrypt_json
+from designer.crypto import decrypt_json
 from designer.design.models import Connection, ConnectionStatus
 from tests.design.browser_helpers import dialog, endpoint, open_designer, operation
 from tests.design.conftest import fake_connector  # noqa: F401  (fixture)
-from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
+from tests.fixtures.sandbox import CC_CLIENT_ID, cc_connection
 
 pytestmark = pytest.mark.usefixtures("fake_connector")
 
@@ -168,19 +168,7 @@ def test_connect_with_constant_contact_round_trip_through_the_sandbox(
     page, login, personas, project, cc_allowed, live_server, settings
 ):
     settings.SITE_URL = live_server.url  # the redirect URI the sandbox sends the browser back to
-    connection = Connection.objects.create(
-        project=project,
-        connector_key="constant_contact",
-        name="Constant Contact",
-        config={
-            "client_id": CC_CLIENT_ID,
-            "auth_method": "oauth",
-            "api_base_url": cc_allowed.api_base_url,
-            "authorize_url": cc_allowed.authorize_url,
-            "token_url": cc_allowed.token_url,
-        },
-        secrets_encrypted=encrypt_json({"client_secret": CC_CLIENT_SECRET}),
-    )
+    connection = cc_connection(project, cc_allowed)
     open_designer(page, login, project)
     page.get_by_role("button", name="Open endpoint Constant Contact").click()
     dialog(page).get_by_role("button", name="Connect with Constant Contact").click()

@@ -9,13 +9,11 @@ reported failed" is checked against the far side, not against our own counters.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 
-from designer.crypto import encrypt_json
 from designer.design.models import Connection
 from designer.runs.models import OperationRun
 from tests.factories import (
@@ -24,7 +22,7 @@ from tests.factories import (
     OperationFactory,
     TransformationFactory,
 )
-from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
+from tests.fixtures.sandbox import cc_connection
 from tests.runs.conftest import (  # noqa: F401  (fixtures)
     fake_connector,
     make_operation,
@@ -37,29 +35,6 @@ MAPPING = [
     {"target": "email_address.address", "kind": "path", "value": "email"},
     {"target": "first_name", "kind": "path", "value": "name"},
 ]
-
-
-def cc_connection(project, sandbox, tokens, *, expires_in: float | None = None) -> Connection:
-    return ConnectionFactory(
-        project=project,
-        connector_key="constant_contact",
-        name="Constant Contact",
-        config={
-            "client_id": CC_CLIENT_ID,
-            "auth_method": "oauth",
-            "api_base_url": sandbox.api_base_url,
-            "authorize_url": sandbox.authorize_url,
-            "token_url": sandbox.token_url,
-        },
-        secrets_encrypted=encrypt_json(
-            {
-                "client_secret": CC_CLIENT_SECRET,
-                "access_token": tokens["access_token"],
-                "refresh_token": tokens["refresh_token"],
-                "expires_at": int(time.time() + (expires_in or tokens["expires_in"])),
-            }
-        ),
-    )
 
 
 @pytest.fixture

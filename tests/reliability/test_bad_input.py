@@ -22,7 +22,8 @@ from tests.factories import (
     OperationFactory,
     TransformationFactory,
 )
-from tests.reliability.conftest import cc_connection, log_of
+from tests.fixtures.sandbox import cc_connection
+from tests.reliability.conftest import log_of
 from tests.runs.conftest import new_queue, wait_final
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from designer.crypto import encrypt_json
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
 from tests.factories import (
     ActivityFactory,
-    ConnectionFactory,
     OperationFactory,
     TransformationFactory,
 )
-from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
+from tests.fixtures.sandbox import cc_connection
 from tests.runs.conftest import new_queue, wait_final
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -26,25 +22,7 @@ def test_query_to_delete_on_a_worker(project, workers, cc_sandbox, cc_tokens):
     queue = new_queue()
     project.agent_group = queue
     project.save()
-    connection = ConnectionFactory(
-        project=project,
-        connector_key="constant_contact",
-        config={
-            "client_id": CC_CLIENT_ID,
-            "auth_method": "oauth",
-            "api_base_url": cc_sandbox.api_base_url,
-            "authorize_url": cc_sandbox.authorize_url,
-            "token_url": cc_sandbox.token_url,
-        },
-        secrets_encrypted=encrypt_json(
-            {
-                "client_secret": CC_CLIENT_SECRET,
-                "access_token": cc_tokens["access_token"],
-                "refresh_token": cc_tokens["refresh_token"],
-                "expires_at": int(time.time() + cc_tokens["expires_in"]),
-            }
-        ),
-    )
+    connection = cc_connection(project, cc_sandbox, cc_tokens)
     query = ActivityFactory(connection=connection, activity_type="query", config={})
     delete = ActivityFactory(
         connection=connection,

@@ -15,7 +15,6 @@ from django.utils import timezone
 from designer.api.tokens import token_create
 from designer.api.triggers import trigger_save
 from designer.audit.models import AuditEntry
-from designer.crypto import encrypt_json
 from designer.projects import services as project_services
 from designer.projects.models import Membership, Project, Role
 from designer.runs.models import (
@@ -34,6 +33,7 @@ from tests.factories import (
     TransformationFactory,
     UserFactory,
 )
+from tests.fixtures.sandbox import cc_connection
 from tests.fixtures.urls import walk
 
 # Distinctive values: any of them showing up outside encrypted columns is a leak.
@@ -73,25 +73,15 @@ def build_world(*, admin, name: str = "World", sandbox_url: str = "http://127.0.
     if not Membership.objects.filter(project=project, user=admin).exists():
         MembershipFactory(project=project, user=admin, role=Role.ADMIN)
     extra = MembershipFactory(project=project, user=UserFactory(), role=Role.VIEWER)
-    cc = ConnectionFactory(
-        project=project,
-        connector_key="constant_contact",
-        name="Constant Contact",
-        config={
-            "client_id": "test-client",
-            "auth_method": "oauth",
-            "api_base_url": sandbox_url + "/v3",
-            "authorize_url": sandbox_url + "/oauth2/default/v1/authorize",
-            "token_url": sandbox_url + "/oauth2/default/v1/token",
+    cc = cc_connection(
+        project,
+        sandbox_url,
+        {
+            "access_token": SECRETS["access_token"],
+            "refresh_token": SECRETS["refresh_token"],
+            "expires_in": 3600,
         },
-        secrets_encrypted=encrypt_json(
-            {
-                "client_secret": SECRETS["client_secret"],
-                "access_token": SECRETS["access_token"],
-                "refresh_token": SECRETS["refresh_token"],
-                "expires_at": int(timezone.now().timestamp()) + 3600,
-            }
-        ),
+        client_secret=SECRETS["client_secret"],
     )
     files = ConnectionFactory(project=project, connector_key="files", name="Files")
     query = ActivityFactory(connection=cc, activity_type="query", name="Query", config={})

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections import Counter
 
 import pytest
 
-from designer.crypto import encrypt_json
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
 from designer.transformations.storage import connection_folder
@@ -30,7 +28,7 @@ from tests.factories import (
     OperationFactory,
     TransformationFactory,
 )
-from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET
+from tests.fixtures.sandbox import cc_connection
 from tests.runs.conftest import new_queue, wait_final, worker_env, workers  # noqa: F401
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -44,26 +42,7 @@ def setup(project, workers, cc_sandbox, cc_tokens, settings, tmp_path):  # noqa:
     queue = new_queue()
     project.agent_group = queue
     project.save()
-    cc = ConnectionFactory(
-        project=project,
-        connector_key="constant_contact",
-        name="Constant Contact",
-        config={
-            "client_id": CC_CLIENT_ID,
-            "auth_method": "oauth",
-            "api_base_url": cc_sandbox.api_base_url,
-            "authorize_url": cc_sandbox.authorize_url,
-            "token_url": cc_sandbox.token_url,
-        },
-        secrets_encrypted=encrypt_json(
-            {
-                "client_secret": CC_CLIENT_SECRET,
-                "access_token": cc_tokens["access_token"],
-                "refresh_token": cc_tokens["refresh_token"],
-                "expires_at": int(time.time() + cc_tokens["expires_in"]),
-            }
-        ),
-    )
+    cc = cc_connection(project, cc_sandbox, cc_tokens)
     files = ConnectionFactory(project=project, connector_key="files", name="Files")
     workers.start(
         queue,
