@@ -205,6 +205,10 @@ FILES_MAX_UPLOAD_BYTES = envint("FILES_MAX_UPLOAD_BYTES", 1 << 30)  # 1 GiB
 FILES_MAX_FILE_BYTES = envint("FILES_MAX_FILE_BYTES", 2 << 30)  # 2 GiB
 FILES_MAX_ROWS = envint("FILES_MAX_ROWS", 10_000_000)
 MAPPING_PREVIEW_RECORDS = envint("MAPPING_PREVIEW_RECORDS", 10)
+# User-written expressions: seconds per evaluation (one record), and for a whole preview in
+# the web process, so a hostile expression is refused instead of stalling a thread.
+EXPRESSION_TIME_LIMIT = float(env("EXPRESSION_TIME_LIMIT", "0.4"))
+MAPPING_PREVIEW_TIME_LIMIT = float(env("MAPPING_PREVIEW_TIME_LIMIT", "1.0"))
 # --- end Files and transformations ---
 
 # --- Connectors -----------------------------------------------------------------------------

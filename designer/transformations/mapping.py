@@ -199,6 +199,10 @@ def _guarded(target: str, evaluate: Callable[[Mapping[str, Any]], Any]):
             raise MappingError(target, f"not allowed: {exc}") from None
         except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
             raise MappingError(target, f"{type(exc).__name__}: {exc}") from None
+        except RecursionError:
+            raise MappingError(target, "not allowed: the expression is nested too deeply") from None
+        except MemoryError:
+            raise MappingError(target, "not allowed: it needs too much memory") from None
 
     return run
 

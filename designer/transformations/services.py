@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError
 from designer.design.models import Transformation
+from designer.transformations import expression_limits
 from designer.transformations.automap import auto_map
 from designer.transformations.mapping import KINDS, MappingError, compile_mapping
 from designer.transformations.schema import resolve, type_of
@@ -161,13 +162,16 @@ def transformation_preview(*, rules: Any, data: EditorData, limit: int | None = 
             return Preview([], f"The source could not be read: {exc.message}")
     checker = _checker(data.target.schema)
     rows: list[PreviewRow] = []
-    for number, record in enumerate(records, start=1):
-        try:
-            output = mapping.apply(record)
-        except MappingError as exc:
-            rows.append(PreviewRow(number, record, error=str(exc)))
-            continue
-        rows.append(PreviewRow(number, record, output, warnings=_schema_warnings(checker, output)))
+    # One deadline for the whole preview: this runs in a web thread other users share.
+    with expression_limits.bounded(settings.MAPPING_PREVIEW_TIME_LIMIT):
+        for number, record in enumerate(records, start=1):
+            try:
+                output = mapping.apply(record)
+            except MappingError as exc:
+                rows.append(PreviewRow(number, record, error=str(exc)))
+                continue
+            warnings = _schema_warnings(checker, output)
+            rows.append(PreviewRow(number, record, output, warnings=warnings))
     return Preview(rows)
 
 
