@@ -1,4 +1,5 @@
-"""HTTP helpers any connector can use: redaction, retry policy, status mapping, URL checks.
+"""HTTP helpers any connector can use: retry policy, status mapping, URL checks, logged
+exchanges (redacted by connectors/redaction.py).
 
 Connectors keep their own request loop (auth and error bodies differ per system) and take
 the decisions from here, so every connector retries, logs and refuses URLs the same way.
@@ -8,51 +9,13 @@ from __future__ import annotations
 
 import enum
 import random
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.base import HttpExchange
-
-# --------------------------------------------------------------------------------------------
-# Redaction: what may reach an operation log
-# --------------------------------------------------------------------------------------------
-
-REDACTED = "[redacted]"
-# Names whose values are credentials wherever they appear (JSON keys, form fields, headers).
-_SECRET_NAME = re.compile(
-    r"token|secret|password|passwd|authorization|api[-_]?key|cookie|code_verifier|^code$",
-    re.IGNORECASE,
-)
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
-
-
-def redact(value: Any, extra_secrets: tuple[str, ...] = ()) -> Any:
-    """A copy of ``value`` safe to log.
-
-    Values under secret-looking names are replaced, at any depth of dicts and lists; in
-    strings, any of ``extra_secrets`` (e.g. the live access token) is masked too, so a secret
-    that leaks into free text (an echoed header, an error message) is still caught.
-    """
-    secrets = tuple(s for s in extra_secrets if s and len(s) >= 4)
-    if isinstance(value, Mapping):
-        return {
-            key: REDACTED if is_secret_name(str(key)) else redact(item, secrets)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [redact(item, secrets) for item in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    return value
-
+from connectors.redaction import redact
 
 # --------------------------------------------------------------------------------------------
 # Retries: one status -> action table (Airbyte's default_error_mapping style) and a backoff

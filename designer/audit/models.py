@@ -45,7 +45,7 @@ class AuditEntry(models.Model):
     component_kind = models.CharField(max_length=50, blank=True)  # "connection", "operation", ...
     component_id = models.BigIntegerField(null=True, blank=True)
     component_name = models.CharField(max_length=200, blank=True)
-    # Secrets are removed before these are stored (designer.audit.redact).
+    # Secrets are removed before these are stored (connectors.redaction.drop_secrets).
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -26,9 +26,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from connectors.redaction import drop_secrets
 from designer.audit.context import quiet_signals, signals_quiet
 from designer.audit.models import AuditAction, AuditEntry
-from designer.audit.redact import redact
 
 if TYPE_CHECKING:  # audit sits below every app that records: no runtime import of theirs
     from designer.projects.models import Project
@@ -75,9 +75,9 @@ def _connector_secret_names(connector_key: str | None) -> frozenset[str]:
 
 def _strip_secrets(kind: str, value: Any) -> Any:
     if not isinstance(value, dict):
-        return redact(value) if value is not None else None
+        return drop_secrets(value) if value is not None else None
     extra = _connector_secret_names(value.get("connector_key")) if kind == "connection" else ()
-    cleaned = redact(value, extra_keys=extra)
+    cleaned = drop_secrets(value, extra_keys=extra)
     if kind == "variable" and value.get("is_secret"):
         cleaned.pop("value", None)
     return cleaned

@@ -21,6 +21,6 @@ How a run goes:
 
 The embedded broker is kombu's filesystem transport with atomic hand-over (``broker``).
 
-Imports go one way: models, signals, redaction, steps, publish -> ledger, services ->
+Imports go one way: models, signals, steps, publish -> ledger, services ->
 schedules, engine -> tasks, views (runs are queued by task name, so nothing imports tasks).
 """

@@ -11,6 +11,7 @@ progress, batch results, and the final status.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import HttpExchange
+from connectors.redaction import redact_for_log
 from designer.design.models import Activity
 from designer.runs.models import (
     DebugSample,
@@ -30,7 +32,6 @@ from designer.runs.models import (
     RunLogLine,
     RunStatus,
 )
-from designer.runs.redaction import redact_for_log, truncate_json
 from designer.runs.signals import send_run_finished_on_commit
 from designer.runs.steps import Failure, Tally
 
@@ -40,6 +41,15 @@ MAX_DEBUG_SAMPLES = 500  # per run
 LOG_FLUSH_SECONDS = 1.0  # buffered log lines reach the database at least this often
 LOG_FLUSH_LINES = 50
 _OWNED = (RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED)
+MAX_SAMPLE_TEXT = 20_000  # characters kept of one body in a debug sample
+
+
+def truncate_json(value: Any, limit: int = MAX_SAMPLE_TEXT) -> Any:
+    """Bodies are samples: a long one is cut to ``limit`` characters of its JSON text."""
+    text = json.dumps(value, default=str)
+    if len(text) <= limit:
+        return value
+    return {"truncated": True, "size": len(text), "start": text[:limit]}
 
 
 class Lost(Exception):

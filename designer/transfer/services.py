@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from connectors.redaction import drop_secrets
 from designer.audit.context import quiet_signals
 from designer.audit.models import AuditAction
-from designer.audit.redact import redact
 from designer.audit.services import audit_record
 from designer.design.models import (
     Activity,
@@ -93,12 +93,12 @@ def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
             {
                 "name": c.name,
                 "connector_key": c.connector_key,
-                "config": redact(c.config, extra_keys=_connector_secrets(c.connector_key)),
+                "config": drop_secrets(c.config, extra_keys=_connector_secrets(c.connector_key)),
                 "activities": [
                     {
                         "name": a.name,
                         "activity_type": a.activity_type,
-                        "config": redact(a.config),
+                        "config": drop_secrets(a.config),
                     }
                     for a in sorted(c.activities.all(), key=lambda a: a.name)
                 ],

@@ -1,26 +1,8 @@
 from __future__ import annotations
 
 from designer.audit.models import AuditEntry
-from designer.audit.redact import redact
 from designer.audit.services import audit_record, audit_snapshot
 from tests.factories import ActivityFactory, ConnectionFactory
-
-
-def test_redact_drops_secret_named_keys_at_any_depth_and_keeps_flags():
-    value = {
-        "base_url": "https://api.cc.email",
-        "client_secret": "s3cr3t",
-        "nested": {"access_token": "abc", "refresh_token": "def", "keep": 1},
-        "list": [{"password": "pw", "name": "x"}],
-        "is_secret": True,
-        "secrets_encrypted": "gAAAA",
-    }
-    assert redact(value) == {
-        "base_url": "https://api.cc.email",
-        "nested": {"keep": 1},
-        "list": [{"name": "x"}],
-        "is_secret": True,
-    }
 
 
 def test_record_strips_secrets_whatever_the_caller_passes(project, personas):

@@ -21,16 +21,15 @@ from connectors.constant_contact.activities.bulk import (
 )
 from connectors.constant_contact.api import conflicting_contact_id, merged_put_body
 from connectors.http import (
-    REDACTED,
     ResponseAction,
     RetryPolicy,
     origin,
-    redact,
     resolve_status,
     sample,
     url_allowed,
 )
 from connectors.ratelimit import LocalTokenBucket, Pace, shared_limiter
+from connectors.redaction import REDACTED, redact
 from connectors.sharedstate import GRANTED, POLL_SECONDS, RedisStore, SqliteStore, decide
 from tests.connectors.constant_contact.conftest import free_port
 
