@@ -274,6 +274,16 @@ class WriteFile(ActivityType):
         ),
         Field("encoding", "Encoding", FieldKind.CHOICE, default="utf-8", choices=WRITE_ENCODINGS),
         DELIMITER_FIELD,
+        Field(
+            "neutralise_formulas",
+            "Neutralise spreadsheet formulas",
+            FieldKind.BOOLEAN,
+            default=True,
+            advanced=True,
+            help="CSV only: a cell starting with =, +, -, @ (or a tab or carriage return) gets "
+            "a leading ' so a spreadsheet shows it as text instead of running it. Turn off "
+            "only for files read by programs, not people.",
+        ),
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
@@ -318,6 +328,8 @@ class WriteFile(ActivityType):
             encoding=config.get("encoding") or "utf-8",
             columns=[c.name for c in columns_of(config)],
             max_bytes=limits.max_bytes,
+            # Configurations saved before the option existed get the safe default.
+            neutralise_formulas=config.get("neutralise_formulas") is not False,
         )
         first = _first_batch(path, context)
         if first:

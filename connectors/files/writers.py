@@ -2,7 +2,9 @@
 
 A run's first batch replaces the file; later batches append. CSV headers come from the
 configured columns or, without them, from the records: a later batch with new fields widens
-the header (the file is rewritten once per widening), so no field is dropped.
+the header (the file is rewritten once per widening), so no field is dropped. CSV cells that
+a spreadsheet would run as a formula get a leading ``'`` unless ``neutralise_formulas`` is off
+(see ``tabular``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from connectors.base import ConnectorError, RecordResult
 from connectors.files.paths import check_name
 from connectors.files.readers import ENCODINGS
 from connectors.files.records import read_error
+from connectors.files.tabular import FORMULA_STARTS, flatten, spreadsheet_safe
 
 TEMPLATE_FIELDS = {
     "run_id": "the run's id",
@@ -67,39 +70,6 @@ def render_name(template: str, *, run_id: str, started_at: str) -> str:
     return check_name(name)
 
 
-def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects as dotted columns; lists of objects indexed (a.0.b); other lists joined."""
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}" if prefix else key
-        if type(value) is str:  # the common case, first and without ABC checks
-            out[name] = value
-        elif isinstance(value, Mapping):
-            out.update(flatten(value, name + "."))
-        elif isinstance(value, list):
-            if any(isinstance(item, Mapping | list) for item in value):
-                for index, item in enumerate(value):
-                    if isinstance(item, Mapping):
-                        out.update(flatten(item, f"{name}.{index}."))
-                    else:
-                        out[f"{name}.{index}"] = _cell(item)
-            else:
-                out[name] = ",".join(_cell(item) for item in value)
-        else:
-            out[name] = _cell(value)
-    return out
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 class FileWriter:
     def __init__(
         self,
@@ -110,6 +80,7 @@ class FileWriter:
         encoding: str = "utf-8",
         columns: Sequence[str] = (),
         max_bytes: int,
+        neutralise_formulas: bool = True,
     ) -> None:
         self.path = path
         self.fmt = fmt
@@ -117,6 +88,10 @@ class FileWriter:
         self.codec = WRITE_ENCODINGS.get(encoding, encoding)
         self.columns = list(columns)
         self.max_bytes = max_bytes
+        self.neutralise_formulas = neutralise_formulas
+
+    def _safe(self, value: Any) -> Any:
+        return spreadsheet_safe(value) if self.neutralise_formulas else value
 
     # Each writer call handles one batch; ``first`` = the run's first batch (replace the file).
     def write(
@@ -203,7 +178,7 @@ class FileWriter:
         writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\r\n")
         chunks: list[bytes] = []
         if size == 0:
-            writer.writerow(wanted)
+            writer.writerow([self._safe(name) for name in wanted])
             bom = "\ufeff".encode() if self.codec == "utf-8-sig" else b""
             try:
                 chunks.append(bom + self._encode(out.getvalue()))
@@ -223,7 +198,7 @@ class FileWriter:
             assert flat is not None
             out.seek(0)
             out.truncate()
-            writer.writerow([flat.get(name, "") for name in wanted])
+            writer.writerow([self._safe(flat.get(name, "")) for name in wanted])
             try:
                 data = self._encode(out.getvalue())
             except UnicodeEncodeError as exc:
@@ -256,7 +231,14 @@ class FileWriter:
             return []
         codec = "utf-8-sig" if self.codec.startswith("utf-8") else self.codec
         with open(self.path, encoding=codec, newline="") as handle:
-            return next(csv.reader(handle, delimiter=self.delimiter), [])
+            header = next(csv.reader(handle, delimiter=self.delimiter), [])
+        return [self._unsafe_name(name) for name in header]
+
+    def _unsafe_name(self, name: str) -> str:
+        """A column name as the records have it (the file has it made safe)."""
+        if self.neutralise_formulas and name[:1] == "'" and name[1:].startswith(FORMULA_STARTS):
+            return name[1:]
+        return name
 
     def _widen(self, header: list[str], wanted: list[str]) -> None:
         """Rewrite the file under a wider header; existing rows get empty new cells."""
@@ -269,7 +251,7 @@ class FileWriter:
             reader = csv.reader(src, delimiter=self.delimiter)
             next(reader, None)
             writer = csv.writer(dst, delimiter=self.delimiter, lineterminator="\r\n")
-            writer.writerow(wanted)
+            writer.writerow([self._safe(name) for name in wanted])
             positions = [header.index(name) if name in header else -1 for name in wanted]
             for row in reader:
                 writer.writerow([row[i] if 0 <= i < len(row) else "" for i in positions])

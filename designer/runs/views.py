@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -15,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
+from connectors.files.tabular import columns_of, csv_for_people, flatten
 from designer.design.models import Operation
 from designer.projects.access import Capability, ProjectAccess, project_view
 from designer.runs import schedules as schedule_services
@@ -132,22 +131,6 @@ def run_rerun(request: HttpRequest, access: ProjectAccess, run_id: int) -> HttpR
     return redirect("runs:detail", access.project.pk, new_run.pk)
 
 
-def _flatten(record: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested objects become dotted columns; lists stay JSON text in one cell."""
-    if not isinstance(record, dict):
-        return {prefix or "value": record}
-    flat: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name))
-        elif isinstance(value, list):
-            flat[name] = json.dumps(value)
-        else:
-            flat[name] = value
-    return flat
-
-
 @project_view(Capability.VIEW)
 @require_GET
 def failures_download(
@@ -165,18 +148,17 @@ def failures_download(
         body = json.dumps([row["record"] for row in rows], indent=2, default=str)
         response = HttpResponse(body, content_type="application/json")
     else:
-        flat = [_flatten(row["record"]) if row["record"] is not None else {} for row in rows]
-        columns: list[str] = []
-        for item in flat:
-            columns.extend(c for c in item if c not in columns)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([*columns, "_error_key", "_error_message"])
-        for item, row in zip(flat, rows, strict=True):
-            writer.writerow(
+        # The Files writer's flattener, and formulas neutralised: this file is for people.
+        flat = [flatten(row["record"]) if row["record"] is not None else {} for row in rows]
+        columns = columns_of(flat)
+        body = csv_for_people(
+            [*columns, "_error_key", "_error_message"],
+            (
                 [item.get(c, "") for c in columns] + [row["error_key"], row["error_message"]]
-            )
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+                for item, row in zip(flat, rows, strict=True)
+            ),
+        )
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
