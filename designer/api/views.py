@@ -12,8 +12,13 @@ from designer.api import tokens as token_services
 from designer.api import triggers as trigger_services
 from designer.api.forms import TokenForm, TriggerForm
 from designer.api.models import ApiToken, ApiTrigger
+from designer.api.problems import problem_response
 from designer.design.models import Operation
 from designer.projects.access import Capability, ProjectAccess, project_view
+
+
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    return problem_response(404, f"No API endpoint at {request.path}; see /api/v1/docs.")
 
 
 @login_required

@@ -40,6 +40,13 @@ def test_without_a_token_the_answer_is_a_401_problem(client, project):
     assert body["status"] == 401 and body["title"] == "Unauthorized" and "token" in body["detail"]
 
 
+def test_an_unknown_api_url_is_a_problem_not_a_page(client):
+    response = client.get("/api/v1/nothing/here")
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
+    assert "/api/v1/docs" in response.json()["detail"]
+
+
 def test_an_unknown_token_is_refused(project):
     response = ApiClient("idt_not-a-real-token").get("/api/v1/projects")
     assert response.status_code == 401
