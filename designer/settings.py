@@ -131,6 +131,12 @@ LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
 LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 10)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Failures are counted per (user name, client address); this looser cap per address stops one
+# address trying many user names (designer/login_throttle.py).
+LOGIN_MAX_FAILURES_PER_ADDRESS = envint("LOGIN_MAX_FAILURES_PER_ADDRESS", 100)
+# How many proxies (load balancers) in front of the web nodes append to X-Forwarded-For; the
+# client address is that many entries from its right. 0: REMOTE_ADDR is the client.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 
 # --- Mail -----------------------------------------------------------------------------------
 # Production: SMTP when EMAIL_HOST is set. Embedded default: one .eml file per message under
