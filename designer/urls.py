@@ -4,11 +4,14 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from designer.accounts.urls import project_urlpatterns as project_invitation_urls
+from designer.console.urls import project_urlpatterns as project_console_urls
 from designer.api.urls import api_urlpatterns
 from designer.login_throttle import login_view
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list"), name="home"),
+    # Browsers ask for /favicon.ico whatever the page links; the icon lives in static/.
+    path("favicon.ico", RedirectView.as_view(url="/static/favicon.ico", permanent=True)),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("designer.accounts.urls")),
@@ -17,6 +20,7 @@ urlpatterns = [
     path("projects/", include("designer.transformations.urls")),
     path("projects/", include("designer.runs.urls")),
     path("projects/", include((project_invitation_urls, "project_invitations"))),
+    path("projects/", include((project_console_urls, "project_console"))),
     path("projects/", include("designer.transfer.urls")),
     path("console/", include("designer.console.urls")),
     path("", include("designer.api.urls")),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils.html import strip_tags
 
 MAX_DEPTH = 12  # recursive schemas (a contact's "parent") stop here
 
@@ -16,6 +20,30 @@ class SchemaNode:
     description: str = ""
     children: list[SchemaNode] = field(default_factory=list)
     extra: str = ""  # enum values, format, limits
+
+    @property
+    def description_parts(self) -> list[tuple[str, bool]]:
+        """The description as (text, is_code) runs: contracts write <code>name</code>."""
+        return description_parts(self.description)
+
+
+_CODE = re.compile(r"<code>(.*?)</code>", re.S | re.I)
+
+
+def _plain(text: str) -> str:
+    return html.unescape(strip_tags(text))
+
+
+def description_parts(text: str) -> list[tuple[str, bool]]:
+    """Plain text runs and code runs of a description that may hold HTML; no markup kept."""
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    for match in _CODE.finditer(text):
+        parts.append((_plain(text[pos : match.start()]), False))
+        parts.append((_plain(match.group(1)), True))
+        pos = match.end()
+    parts.append((_plain(text[pos:]), False))
+    return [(part, code) for part, code in parts if part]
 
 
 def _resolve(schema: dict[str, Any], root: dict[str, Any], seen: tuple[str, ...]) -> tuple:

@@ -7,7 +7,6 @@ on which the palette, the canvas and the Components pane reload themselves.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from connectors.base import ActivityType, Connector
 from connectors.registry import get_connector
@@ -50,14 +50,9 @@ def _page_context(request: HttpRequest, access: ProjectAccess) -> dict[str, Any]
     return _context(request, access, data=data, used_ids=used_activity_ids(data.operations))
 
 
-def _triggers(response: HttpResponse, **events: Any) -> HttpResponse:
-    response["HX-Trigger"] = json.dumps(events)
-    return response
-
-
 def _changed(response: HttpResponse) -> HttpResponse:
     """The response, with the event on which the palette, canvas and Components reload."""
-    return _triggers(response, **{CHANGED: True})
+    return trigger_client_event(response, CHANGED)
 
 
 def _flash(
@@ -77,15 +72,16 @@ def _flash(
         "design/designer.html#flash",
         {"message": message, "ok": ok, "project": access.project},
     )
-    events: dict[str, Any] = {}
     if ok:
-        events[CHANGED] = True
+        _changed(response)
     if close_dialog:
-        events["close-dialog"] = {"message": message}
-        # The message goes to the page, not into the dialog that is closing.
-        response["HX-Retarget"] = "#designer-flash"
-        response["HX-Reswap"] = "innerHTML"
-    return _triggers(response, **events) if events else response
+        # The message goes to the page, not into the dialog that is closing. The dialog
+        # closes only after the swap: htmx resolves the re-target from the element that sent
+        # the request, which closing the dialog (emptying it) would take out of the page.
+        retarget(response, "#designer-flash")
+        reswap(response, "innerHTML")
+        trigger_client_event(response, "close-dialog", after="settle")
+    return response
 
 
 def _connector_or_404(key: str) -> Connector:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from designer.projects import services
 from designer.projects.access import Capability, ProjectAccess, project_view
@@ -128,12 +129,21 @@ def member_change_role(
             messages.error(request, str(error))
         return _members_response(request, access, status=422, member_error=str(error))
     note = f"{membership.user.get_username()} is now {membership.get_role_display()}."
+    if membership.user_id == request.user.pk and membership.role != Role.ADMIN:
+        # I demoted myself: the whole settings page changes (no more management), so the
+        # browser loads it again rather than htmx swapping it into the members card.
+        messages.success(request, note)
+        return _full_page_redirect(request, reverse("projects:settings", args=[access.project.pk]))
     if not request.htmx:
         messages.success(request, note)
-    if membership.user_id == request.user.pk and membership.role != Role.ADMIN:
-        # I demoted myself: the settings page no longer offers management.
-        return redirect("projects:settings", project_id=access.project.pk)
     return _members_response(request, access, member_note=note)
+
+
+def _full_page_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """Leave the page: a client-side redirect for htmx, a plain one otherwise."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 @project_view(Capability.MANAGE)
@@ -150,10 +160,12 @@ def member_remove(request: HttpRequest, access: ProjectAccess, membership_id: in
             messages.error(request, str(error))
         return _members_response(request, access, status=422, member_error=str(error))
     note = f"{target.user.get_username()} removed." if target else "Removed."
+    if target is not None and target.user_id == request.user.pk:
+        # I left the project: nothing of it is mine to see any more.
+        messages.success(request, note)
+        return _full_page_redirect(request, reverse("projects:list"))
     if not request.htmx:
         messages.success(request, note)
-    if target is not None and target.user_id == request.user.pk:
-        return redirect("projects:list")
     return _members_response(request, access, member_note=note)
 
 

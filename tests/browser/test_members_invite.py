@@ -51,3 +51,35 @@ def test_the_invited_member_sees_the_project(page, login, personas, project, cli
     )
     login(page, "erin")
     expect(page.get_by_role("link", name="Acme sync")).to_be_visible()
+
+
+def test_an_admin_who_demotes_themselves_gets_the_page_a_viewer_sees(
+    page, login, personas, project
+):
+    """Issue 16.7: not the whole settings page swapped into the members card."""
+    Membership.objects.filter(project=project, user__username="editor").update(role=Role.ADMIN)
+    login(page, "admin")
+    page.goto(f"/projects/{project.pk}/settings/")
+    expect(page.get_by_role("heading", name="Rename")).to_be_visible()
+    page.get_by_label("Role of admin", exact=True).select_option("viewer")
+    page.get_by_role("button", name="Change role of admin").click()
+
+    expect(page.get_by_role("heading", name="Rename")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Delete project")).to_have_count(0)
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)  # one page, not two nested
+    expect(page.locator("#members")).to_have_count(1)
+    expect(page.get_by_label("Role of admin", exact=True)).to_have_count(0)
+    expect(page.get_by_text("admin is now Viewer.")).to_be_visible()
+    assert Membership.objects.get(project=project, user__username="admin").role == Role.VIEWER
+
+
+def test_an_admin_who_removes_themselves_lands_on_their_projects(page, login, personas, project):
+    Membership.objects.filter(project=project, user__username="editor").update(role=Role.ADMIN)
+    login(page, "admin")
+    page.goto(f"/projects/{project.pk}/settings/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove admin").click()
+    page.wait_for_url("**/projects/")
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(page.get_by_role("link", name="Acme sync")).to_have_count(0)
+    expect(page.get_by_text("admin removed.")).to_be_visible()

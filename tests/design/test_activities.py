@@ -41,7 +41,7 @@ def test_steps_next_back_finished(client_for, project, connection):
     assert 'value="a, b"' in html
 
     response, html = post(client, url, name="Recent", limit="50", fields="a, b", action="finish")
-    assert "close-dialog" in response["HX-Trigger"]
+    assert "close-dialog" in response["HX-Trigger-After-Settle"]  # after the re-targeted swap
     activity = Activity.objects.get()
     assert activity.name == "Recent"
     assert activity.config == {"limit": 50, "fields": ["a", "b"], "since": None}

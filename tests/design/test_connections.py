@@ -197,7 +197,7 @@ def test_delete_is_refused_while_activities_are_used_naming_the_operations(
     activity.delete()
     response = client_for("editor").post(url, HTTP_HX_REQUEST="true")
     assert not Connection.objects.filter(pk=connection.pk).exists()
-    assert "close-dialog" in response["HX-Trigger"]
+    assert "close-dialog" in response["HX-Trigger-After-Settle"]  # after the re-targeted swap
 
 
 def test_oauth_flow_with_pkce_state_bound_to_connection_and_user(

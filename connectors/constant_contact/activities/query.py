@@ -187,6 +187,9 @@ class QueryContacts(ActivityType):
 
     def response_schema(self, config: Mapping[str, Any]) -> dict:
         schema = contact_resource_schema()
+        # The contract's text describes the single-contact endpoint; a record here is one
+        # contact of the GET /contacts pages.
+        schema["description"] = "One contact, as GET /contacts returns it."
         wanted = set(as_list(config.get("include")))
         for name in INCLUDES:  # sub-resources not asked for never appear
             if name not in wanted:
