@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
 from ninja.security import HttpBearer
 
 from designer.api.models import ApiToken, Scope
@@ -29,6 +30,9 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
         found = token_authenticate(token)
         if not found.has_scope(self.scope):
+            token_audit(
+                token=found, project=None, what=f"{_what(request)} refused: no {self.scope} scope"
+            )
             raise ApiProblem(403, f"This API token lacks the “{self.scope}” scope.")
         token_mark_used(token=found)
         # Code shared with the pages reads request.user.
@@ -46,7 +50,13 @@ def _what(request: HttpRequest) -> str:
 
 def api_project(request: HttpRequest, project_id: int, need: Capability) -> ProjectAccess:
     token: ApiToken = request.auth  # type: ignore[attr-defined]
-    access = get_project_access(token.user, project_id, need)
+    try:
+        access = get_project_access(token.user, project_id, need)
+    except (Http404, PermissionDenied) as exc:
+        # Refused calls are recorded too (without the project: an outsider learns nothing).
+        status = 404 if isinstance(exc, Http404) else 403
+        token_audit(token=token, project=None, what=f"{_what(request)} refused ({status})")
+        raise
     token_audit(token=token, project=access.project, what=_what(request))
     return access
 

@@ -159,6 +159,23 @@ def test_token_use_is_audited_with_who_which_token_and_what(api_for, project, pe
     assert f"GET /api/v1/projects/{project.pk}/operations" in entry.component_name
 
 
+def test_refused_token_calls_are_audited_without_the_project(api_for, project, personas):
+    operation = make_operation(project)
+    start = f"/api/v1/projects/{project.pk}/operations/{operation.pk}/runs"
+    api_for("outsider").post(start)
+    api_for("viewer").post(start)
+    api_for("admin", scopes=("read",)).post(start)
+    entries = AuditEntry.objects.filter(action="api_call").order_by("id")
+    assert [(e.actor.username, e.project) for e in entries] == [
+        ("outsider", None),
+        ("viewer", None),
+        ("admin", None),
+    ]
+    names = [e.component_name for e in entries]
+    assert names[0].endswith("refused (404)") and names[1].endswith("refused (403)")
+    assert names[2].endswith("refused: no run scope")
+
+
 def test_unfinished_run_status_and_finished_result(api_for, project):
     from designer.runs.models import RecordFailure
 
