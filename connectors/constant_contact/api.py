@@ -9,20 +9,12 @@ from typing import Any
 
 from connectors.base import ConnectorError
 from connectors.constant_contact.client import ConstantContactClient
+from connectors.constant_contact.flat import CONTACT_SCALARS
 from connectors.http import RetryPolicy
 
-# Scalar properties of a contact that PUT overwrites with null when they are omitted.
-# (Sub-resources - lists, phones, addresses, custom fields, tags, notes - are left alone
-# when omitted, as the contract's PUT description says.)
-CONTACT_SCALARS = (
-    "first_name",
-    "last_name",
-    "job_title",
-    "company_name",
-    "birthday_month",
-    "birthday_day",
-    "anniversary",
-)
+# PUT overwrites with null every scalar (CONTACT_SCALARS) it omits; sub-resources - lists,
+# phones, addresses, custom fields, tags, notes - are left alone when omitted, as the
+# contract's PUT description says.
 # Sub-resources that merge rather than replace: id sets grow, custom fields merge by id.
 # (Phones, addresses and notes are lists of records without a natural key: a mapped list
 # replaces the contact's.)

@@ -19,7 +19,10 @@ from typing import Any
 from connectors.base import Field, FieldKind
 from connectors.constant_contact.schemas import SCHEMA_DIALECT, contract_schema
 
-SCALARS = (
+# The contact's scalar properties (ContactPutRequest's non-object, non-array ones, less the
+# update_source marker): flat records carry them, and an update's PUT, which overwrites with
+# null every scalar it omits, copies them from the stored contact first.
+CONTACT_SCALARS = (
     "first_name",
     "last_name",
     "job_title",
@@ -69,7 +72,7 @@ def flat_schema(*, contact_id: bool = False) -> dict[str, Any]:
             "description": "The contact to update (or leave empty and match by email).",
         }
     props["email"] = {**email, "title": "Email address"}
-    for name in SCALARS:
+    for name in CONTACT_SCALARS:
         props[name] = post[name]
     for kind in PHONE_KINDS:
         props[f"{kind}_phone"] = {**phone, "title": f"{kind.capitalize()} phone"}
@@ -107,7 +110,7 @@ def flat_schema(*, contact_id: bool = False) -> dict[str, Any]:
 def to_contact(row: Mapping[str, Any], *, sign_up_form: bool = False) -> dict[str, Any]:
     """The contract's shape of a flat row (ContactPostRequest / PutRequest, or the
     sign-up form's ContactCreateOrUpdateInput, which takes one phone and one address)."""
-    out: dict[str, Any] = {k: row[k] for k in ("contact_id", *SCALARS) if k in row}
+    out: dict[str, Any] = {k: row[k] for k in ("contact_id", *CONTACT_SCALARS) if k in row}
     if row.get("email"):
         address = str(row["email"]).strip()
         out["email_address"] = address if sign_up_form else {"address": address}

@@ -18,7 +18,7 @@ from typing import Any
 from connectors.constant_contact.contract import load_contract
 
 from .clock import iso
-from .contact_model import is_email, new_contact, phone_resource
+from .contact_model import SCALARS, is_email, new_contact, phone_resource
 from .contacts import ContactService
 from .errors import ApiError
 from .knobs import Knobs
@@ -27,15 +27,6 @@ from .store import Store
 MAX_IMPORT_ROWS = 40_000
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_DELETE_IDS = 500
-SCALAR_COLUMNS = (
-    "first_name",
-    "last_name",
-    "job_title",
-    "company_name",
-    "birthday_month",
-    "birthday_day",
-    "anniversary",
-)
 PHONE_COLUMNS = {
     "phone": "other",
     "home_phone": "home",
@@ -331,7 +322,7 @@ class BulkActivities:
             self.store.add_contact(contact)
         elif contact["_deleted"]:
             contact["_deleted"], contact["deleted_at"] = False, None
-        for key in SCALAR_COLUMNS:  # an import updates only the properties it carries
+        for key in SCALARS:  # an import updates only the properties it carries
             if key in row:
                 contact[key] = row[key]
         phones = [
