@@ -24,6 +24,9 @@ class ConnectorSettings:
     # Constant Contact calls per API key per UTC day (its documented quota is 10,000); runs
     # stop before sending a call past it. 0 = count, but never stop.
     constant_contact_daily_quota: int = 10_000
+    # Tests only: rate-limit windows and spacing divided by this, so worker processes started
+    # by the tests send at N times the documented rate. 1 everywhere else.
+    rate_limit_speedup: float = 1.0
 
 
 _current = ConnectorSettings()

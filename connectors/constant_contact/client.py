@@ -64,10 +64,11 @@ def limits_identity(settings: ConnectionSettings) -> str:
 
 
 def rate_limiter_for(identity: str) -> RateLimiter:
+    speedup = connector_settings().rate_limit_speedup  # 1 but in the tests' workers
     pace = Pace(
         calls=RATE_LIMIT_PER_SECOND,
-        window=RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
-        spacing=RATE_WINDOW_SECONDS / RATE_LIMIT_PER_SECOND,
+        window=(RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS) / speedup,
+        spacing=RATE_WINDOW_SECONDS / RATE_LIMIT_PER_SECOND / speedup,
         # A call not answered within two time-outs is gone (its worker was killed).
         hold=2 * connector_settings().http_timeout + RATE_WINDOW_SECONDS,
     )

@@ -17,4 +17,5 @@ class DesignConfig(AppConfig):
             http_timeout=settings.CONNECTOR_HTTP_TIMEOUT,
             state_dir=str(settings.CONNECTOR_STATE_DIR),
             constant_contact_daily_quota=settings.CONSTANT_CONTACT_DAILY_QUOTA,
+            rate_limit_speedup=settings.CONNECTOR_RATE_LIMIT_SPEEDUP,
         )

@@ -38,6 +38,7 @@ FAKE = "tests.runs.fake_connector.FakeConnector"
 SECRET = "sk-live-0123456789abcdef"
 HEARTBEAT_SECONDS = 0.5
 AGENT_LOST_SECONDS = 3.0
+WORKER_RATE_SPEEDUP = 100
 
 
 @pytest.fixture(autouse=True)
@@ -147,6 +148,9 @@ def worker_env(django_db_setup, tmp_path_factory) -> dict[str, str]:
         EXTRA_CONNECTORS=f"fake={FAKE}",
         RUNS_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
         RUNS_AGENT_LOST_SECONDS=str(AGENT_LOST_SECONDS),
+        # Connector calls paced 100x the documented rate (4/s for Constant Contact): the
+        # sandbox doesn't limit the tests, and a 1,000-contact run then takes seconds.
+        CONNECTOR_RATE_LIMIT_SPEEDUP=str(WORKER_RATE_SPEEDUP),
         PYTHONPATH=str(settings.BASE_DIR),
         PYTHONUNBUFFERED="1",
     )

@@ -109,8 +109,6 @@ def contacts_csv(list_id: str) -> tuple[str, dict[str, int]]:
     return out.getvalue(), dict(expected)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(900)
 def test_1000_contacts_from_csv_through_create(setup, cc_sandbox, client_for):
     list_id = cc_sandbox.list_id("Newsletter")
     text, expected = contacts_csv(list_id)
@@ -145,7 +143,7 @@ def test_1000_contacts_from_csv_through_create(setup, cc_sandbox, client_for):
     ]
     op = operation(setup["project"], source, target, mapping, "CSV to contacts")
 
-    done = run(op, timeout=800)
+    done = run(op, timeout=120)  # seconds: the worker paces at 100x (tests/runs/conftest.py)
 
     assert done.status == RunStatus.WARNING, (done.message, log_of(done)[-5:])
     assert (done.source_records, done.target_records, done.failed_records) == (1000, 955, 45)
