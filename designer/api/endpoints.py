@@ -26,6 +26,7 @@ from designer.api.schemas import (
     LogLineOut,
     OperationOut,
     ProjectOut,
+    RunInput,
     RunOut,
     RunResult,
     RunStarted,
@@ -223,6 +224,26 @@ def run_failures(request: HttpRequest, project_id: int, run_id: int):
     """Failed records in source order, each with its source record and error."""
     access = api_project(request, project_id, Capability.VIEW)
     return _run(access, run_id).failures.all()
+
+
+@router.get(
+    "/projects/{int:project_id}/runs/{int:run_id}/input",
+    response=RunInput,
+    auth=auth.read,
+    tags=["runs"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
+)
+def run_input(request: HttpRequest, project_id: int, run_id: int):
+    """The records the run was given instead of reading its source (an API trigger's body,
+    or the failed records a re-run repeats); ``records`` is null for a run that read its
+    source."""
+    access = api_project(request, project_id, Capability.VIEW)
+    records = (
+        OperationRun.objects.filter(pk=_run(access, run_id).pk)
+        .values_list("input_records", flat=True)
+        .get()
+    )
+    return {"count": len(records) if records is not None else None, "records": records}
 
 
 @router.get(

@@ -52,6 +52,7 @@ class RunLinks(Schema):
     log: str
     failures: str
     failures_csv: str
+    input: str
     page: str
 
 
@@ -96,6 +97,7 @@ class RunOut(Schema):
             "log": f"{base}/log",
             "failures": f"{base}/failures",
             "failures_csv": f"{base}/failures.csv",
+            "input": f"{base}/input",
             "page": reverse("runs:detail", args=[obj.project_id, obj.pk]),
         }
 
@@ -137,6 +139,11 @@ class RunResult(RunOut):
         if not obj.is_final:
             return None
         return min(obj.failed_records, obj.failures.count(), FAILURES_IN_RESULT)
+
+
+class RunInput(Schema):
+    count: int | None
+    records: list[dict[str, Any]] | None
 
 
 class LogLineOut(Schema):

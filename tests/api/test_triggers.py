@@ -15,6 +15,7 @@ from django.test import Client
 from designer.api.models import ApiTrigger
 from designer.api.triggers import signature_for, trigger_save
 from designer.runs.models import OperationRun, RunTrigger
+from tests.api.conftest import ApiClient
 from tests.runs.conftest import make_operation
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +82,7 @@ def test_trigger_page_needs_the_design_role(client_for, project, operation):
     assert not ApiTrigger.objects.exists()
 
 
-def test_a_json_array_becomes_the_runs_input_records(personas, operation):
+def test_a_json_array_becomes_the_runs_input_records(personas, operation, token_for):
     _trigger, shown = trigger_save(operation=operation, mode="secret_url", user=personas["admin"])
     response = post(shown.url_path, json.dumps(records(3)))
     assert response.status_code == 202, response.content
@@ -92,6 +93,10 @@ def test_a_json_array_becomes_the_runs_input_records(personas, operation):
     assert run.total_expected == 3
     assert body["status"] == "pending"
     assert body["status_url"] == f"/api/v1/projects/{operation.project_id}/runs/{run.pk}"
+    # Kept with the run, readable through the API.
+    token = token_for("viewer")
+    kept = ApiClient(token).get(body["run"]["links"]["input"]).json()
+    assert kept == {"count": 3, "records": records(3)}
 
 
 def test_an_object_is_one_record_and_an_empty_body_reads_the_source(personas, operation):
