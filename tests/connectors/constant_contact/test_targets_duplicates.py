@@ -12,11 +12,15 @@ from typing import Any
 import pytest
 import requests
 
+from connectors import config as connector_config
 from connectors.base import RecordResult, RunContext
 from connectors.constant_contact import client as client_module
 from connectors.constant_contact.activities.create import CreateContacts
+from connectors.constant_contact.client import ConstantContactClient
+from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.sandbox import Sandbox
 from connectors.http import RetryPolicy
+from tests.connectors.constant_contact.conftest import LockedConnection
 
 CREATE = CreateContacts()
 POLICIES = ("update", "skip", "fail")
@@ -122,3 +126,25 @@ def test_every_policy_under_20_percent_faults_with_pre_existing_emails(
     # Both kinds of fault really struck the creates.
     faults = [r.fault for r in cc_sandbox.api_requests() if r.method == "POST"]
     assert faults.count("before") >= 2 and faults.count("after") >= 2, faults
+
+
+@pytest.mark.parametrize(
+    ("fault", "maybe_processed"),
+    [
+        ({"status": 429}, False),  # throttled: never processed
+        ({"status": 503, "when": "before"}, True),  # a 5xx cannot say which
+        ({"status": 503, "when": "after"}, True),
+        ({"status": 0, "delay": 0.6}, True),  # a read time-out: sent, maybe done
+    ],
+)
+def test_the_client_says_whether_an_earlier_try_may_have_been_processed(
+    connection: LockedConnection, cc_sandbox: Sandbox, fault: dict[str, Any], maybe_processed: bool
+) -> None:
+    connector_config.configure(http_timeout=0.3)
+    cc_sandbox.seed_contacts(1)
+    cc_sandbox.inject(count=1, path_prefix="/contacts", **fault)
+    body = {"email_address": {"address": "contact1@example.com"}, "create_source": "Account"}
+    with ConstantContactClient(connection) as client, pytest.raises(ApiError) as raised:
+        client.send_json("POST", "/contacts", body)
+    assert raised.value.status == 409
+    assert raised.value.maybe_processed is maybe_processed
