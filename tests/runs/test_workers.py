@@ -297,3 +297,46 @@ def test_a_schedules_beat_task_runs_the_operation_on_a_worker(queued_project, sh
     wait_final(run)
     assert run.trigger == RunTrigger.SCHEDULE
     assert (run.status, run.target_records) == (RunStatus.SUCCESS, 7)
+
+
+def test_sigkill_mid_batch_of_per_record_writes_resumes_it_without_duplicates(
+    project, workers, tmp_path
+):
+    """Issue 17.4, engine side: per-record results are committed while the batch is written;
+    after SIGKILL the re-queued attempt hands back only the records without a committed
+    result (resuming, same journal), and the target finds those it already wrote."""
+    queue = new_queue()
+    project.agent_group = queue
+    project.save()
+    ledger = tmp_path / "ledger"
+    count = 120
+    operation = make_operation(
+        project,
+        count=count,
+        page=60,
+        batch=60,
+        per_record=True,
+        write_delay=0.05,
+        ledger=ledger,
+        on_agent_lost=AgentLostPolicy.REQUEUE,
+    )
+    pool = workers.start_many([queue, queue])
+    run = run_start(operation=operation, trigger=RunTrigger.MANUAL)
+
+    def mid_batch():
+        run.refresh_from_db()
+        return run.agent_name and run.in_flight_done and 10 <= len(run.in_flight_done) < 50
+
+    wait_for(mid_batch, timeout=60, interval=0.05, what="a batch half written")
+    victim = next(w for w in pool if w.name == run.agent_name)
+    victim.kill(signal.SIGKILL)
+    wait_final(run, timeout=90)
+    assert run.status == RunStatus.SUCCESS, run.message
+    assert run.attempts == 2
+    written = _ledger_counts(ledger)
+    assert max(written.values()) == 1, "a record was written twice"
+    assert len(written) == run.target_records == run.source_records == count
+    assert not run.failures.exists()  # nothing reported agent_lost: it was resumed
+    resumed = run.log_lines.get(message__contains="journal first_sent=").message
+    assert "journal first_sent=None" not in resumed  # the journal outlived the worker
+    assert run.log_lines.filter(message__startswith="Resuming the batch a lost agent").exists()
