@@ -28,14 +28,11 @@ from designer.design.models import (
     Transformation,
 )
 from designer.projects.models import Membership, Project, Role, Variable
+from designer.transfer.validation import ProjectImportError, validate_document
 
 FORMAT = "integration-designer/project"
 FORMAT_VERSION = 1
 NEEDS_CREDENTIALS = "Imported: enter the credentials again, then Test."
-
-
-class ProjectImportError(ValueError):
-    """The document can't be imported; the message says what is wrong and where."""
 
 
 def _connector_secrets(connector_key: str) -> frozenset[str]:
@@ -145,33 +142,6 @@ def _export_schedules(project: Project) -> list[dict[str, Any]]:
     ]
 
 
-def _import_schedules(document: dict, operations: dict[str, Any], actor: Any) -> int:
-    """Schedules come back disabled: their endpoints need credentials before anything runs."""
-    items = document.get("schedules") or []
-    _require(isinstance(items, list), "schedules", "must be a list")
-    if not items:
-        return 0
-    from designer.runs.schedules import schedule_save
-    from designer.runs.services import RunRefused
-
-    for i, item in enumerate(items):
-        where = f"schedules[{i}]"
-        _require(isinstance(item, dict), where, "must be an object")
-        operation = operations.get(item.get("operation"))
-        _require(operation is not None, where, f"no operation “{item.get('operation')}”")
-        try:
-            schedule_save(
-                operation=operation,
-                cron=str(item.get("cron", "")),
-                tz=str(item.get("timezone") or "UTC"),
-                enabled=False,
-                user=actor,
-            )
-        except RunRefused as error:
-            raise ProjectImportError(f"{where}: {error}") from None
-    return len(items)
-
-
 # --- Import ---------------------------------------------------------------------------------
 
 
@@ -181,15 +151,10 @@ def _require(condition: bool, where: str, message: str) -> None:
 
 
 def _items(document: dict, key: str) -> list[dict]:
-    items = document.get(key, [])
-    _require(isinstance(items, list), key, "must be a list")
+    """A list of named components, its shape already checked by the schema."""
+    items = document.get(key) or []
     for i, item in enumerate(items):
-        _require(isinstance(item, dict), f"{key}[{i}]", "must be an object")
-        _require(
-            isinstance(item.get("name"), str) and item["name"].strip(),
-            f"{key}[{i}]",
-            "needs a name",
-        )
+        _require(bool(item["name"].strip()), f"{key}[{i}]", "needs a name")
     names = [item["name"] for item in items]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     _require(not duplicates, key, f"duplicate names {duplicates}")
@@ -224,17 +189,39 @@ def _save(obj, where: str) -> None:
 @transaction.atomic
 def project_import(*, document: Any, actor: Any, name: str = "") -> Project:
     """Create a new project from an export; all or nothing."""
+    _check_header(document)
+    validate_document(document)
     # One "Imported" entry for the whole project, not one "Created" per component.
     with quiet_signals():
-        return _project_import(document=document, actor=actor, name=name)
+        project = _import_project(document, actor, name)
+        _import_variables(project, _items(document, "variables"), actor)
+        activities = _import_connections(project, _items(document, "connections"), actor)
+        transformations = _import_transformations(
+            project, _items(document, "transformations"), actor
+        )
+        op_items = _items(document, "operations")
+        operations = _import_operations(project, op_items, activities, transformations, actor)
+        _import_actions(op_items, operations)
+        schedules = _import_schedules(document.get("schedules") or [], operations, actor)
+        audit_record(
+            project=project,
+            actor=actor,
+            action=AuditAction.IMPORT,
+            kind="project",
+            name=project.name,
+            after={
+                "exported_at": document.get("exported_at"),
+                "format_version": document["format_version"],
+                "connections": len(document.get("connections", [])),
+                "operations": len(operations),
+                "schedules": schedules,
+            },
+        )
+    return project
 
 
-def _project_import(*, document: Any, actor: Any, name: str) -> Project:
-    from connectors.registry import CONNECTORS
-
-    _check_header(document)
+def _import_project(document: dict, actor: Any, name: str) -> Project:
     meta = document.get("project") or {}
-    _require(isinstance(meta, dict), "project", "must be an object")
     project_name = (name or meta.get("name") or "").strip()
     _require(bool(project_name), "project.name", "missing")
     project = Project(
@@ -245,8 +232,11 @@ def _project_import(*, document: Any, actor: Any, name: str) -> Project:
     )
     _save(project, "project")
     Membership.objects.create(project=project, user=actor, role=Role.ADMIN)
+    return project
 
-    for i, item in enumerate(_items(document, "variables")):
+
+def _import_variables(project: Project, items: list[dict], actor: Any) -> None:
+    for i, item in enumerate(items):
         secret = bool(item.get("is_secret"))
         variable = Variable(
             project=project,
@@ -257,101 +247,125 @@ def _project_import(*, document: Any, actor: Any, name: str) -> Project:
         )
         _save(variable, f"variables[{i}] “{item['name']}”")
 
-    activities: dict[tuple[str, str], Activity] = {}
-    for i, item in enumerate(_items(document, "connections")):
+
+ActivityKey = tuple[str, str]  # (connection name, activity name)
+
+
+def _import_connections(
+    project: Project, items: list[dict], actor: Any
+) -> dict[ActivityKey, Activity]:
+    from connectors.registry import CONNECTORS
+
+    activities: dict[ActivityKey, Activity] = {}
+    for i, item in enumerate(items):
         where = f"connections[{i}] “{item['name']}”"
         key = item.get("connector_key")
         _require(key in CONNECTORS, where, f"connector “{key}” is not installed here")
-        config = item.get("config") or {}
-        _require(isinstance(config, dict), where, "config must be an object")
         connection = Connection(
             project=project,
             connector_key=key,
             name=item["name"],
-            config=config,
+            config=item.get("config") or {},
             secrets_encrypted="",
             status=ConnectionStatus.NEEDS_RECONNECT,
             status_message=NEEDS_CREDENTIALS,
             updated_by=actor,
         )
         _save(connection, where)
-        known_types = _activity_types(key)
-        for j, sub in enumerate(_items(item, "activities")):
-            sub_where = f"{where} activities[{j}] “{sub['name']}”"
-            _require(
-                isinstance(sub.get("activity_type"), str) and sub["activity_type"],
-                sub_where,
-                "needs an activity_type",
-            )
-            _require(
-                known_types is None or sub["activity_type"] in known_types,
-                sub_where,
-                f"the connector has no activity type “{sub['activity_type']}”",
-            )
-            activity = Activity(
-                project=project,
-                connection=connection,
-                activity_type=sub["activity_type"],
-                name=sub["name"],
-                config=sub.get("config") or {},
-                updated_by=actor,
-            )
-            _save(activity, sub_where)
+        for activity in _import_activities(connection, item, where, actor):
             activities[(connection.name, activity.name)] = activity
+    return activities
 
+
+def _import_activities(
+    connection: Connection, item: dict, where: str, actor: Any
+) -> list[Activity]:
+    known_types = _activity_types(connection.connector_key)
+    created = []
+    for j, sub in enumerate(_items(item, "activities")):
+        sub_where = f"{where} activities[{j}] “{sub['name']}”"
+        _require(
+            known_types is None or sub["activity_type"] in known_types,
+            sub_where,
+            f"the connector has no activity type “{sub['activity_type']}”",
+        )
+        activity = Activity(
+            project=connection.project,
+            connection=connection,
+            activity_type=sub["activity_type"],
+            name=sub["name"],
+            config=sub.get("config") or {},
+            updated_by=actor,
+        )
+        _save(activity, sub_where)
+        created.append(activity)
+    return created
+
+
+def _import_transformations(
+    project: Project, items: list[dict], actor: Any
+) -> dict[str, Transformation]:
     transformations: dict[str, Transformation] = {}
-    for i, item in enumerate(_items(document, "transformations")):
-        mapping = item.get("mapping") or []
-        _require(isinstance(mapping, list), f"transformations[{i}]", "mapping must be a list")
+    for i, item in enumerate(items):
         transformation = Transformation(
-            project=project, name=item["name"], mapping=mapping, updated_by=actor
+            project=project, name=item["name"], mapping=item.get("mapping") or [], updated_by=actor
         )
         _save(transformation, f"transformations[{i}] “{item['name']}”")
         transformations[transformation.name] = transformation
+    return transformations
 
-    def find_activity(ref: Any, where: str) -> Activity | None:
-        if ref is None:
-            return None
-        _require(isinstance(ref, dict), where, "must be {connection, activity}")
-        found = activities.get((ref.get("connection"), ref.get("activity")))
-        _require(
-            found is not None,
-            where,
-            f"no activity “{ref.get('activity')}” in connection “{ref.get('connection')}”",
-        )
-        return found
 
+def _find_activity(
+    activities: dict[ActivityKey, Activity], ref: dict | None, where: str
+) -> Activity | None:
+    if ref is None:
+        return None
+    found = activities.get((ref["connection"], ref["activity"]))
+    _require(
+        found is not None,
+        where,
+        f"no activity “{ref['activity']}” in connection “{ref['connection']}”",
+    )
+    return found
+
+
+def _import_operations(
+    project: Project,
+    items: list[dict],
+    activities: dict[ActivityKey, Activity],
+    transformations: dict[str, Transformation],
+    actor: Any,
+) -> dict[str, Operation]:
     operations: dict[str, Operation] = {}
-    op_items = _items(document, "operations")
-    for i, item in enumerate(op_items):
+    for i, item in enumerate(items):
         where = f"operations[{i}] “{item['name']}”"
         transformation = None
         if item.get("transformation") is not None:
             transformation = transformations.get(item["transformation"])
             _require(
-                transformation is not None,
-                where,
-                f"no transformation “{item['transformation']}”",
+                transformation is not None, where, f"no transformation “{item['transformation']}”"
             )
         position = item.get("position") or {}
-        policy = item.get("on_agent_lost") or AgentLostPolicy.ERROR
-        _require(policy in AgentLostPolicy.values, where, f"unknown on_agent_lost “{policy}”")
         operation = Operation(
             project=project,
             name=item["name"],
-            source=find_activity(item.get("source"), f"{where} source"),
+            source=_find_activity(activities, item.get("source"), f"{where} source"),
             transformation=transformation,
-            target=find_activity(item.get("target"), f"{where} target"),
+            target=_find_activity(activities, item.get("target"), f"{where} target"),
             position_x=int(position.get("x", 0)),
             position_y=int(position.get("y", 0)),
             timeout_seconds=int(item.get("timeout_seconds") or 2 * 60 * 60),
-            on_agent_lost=policy,
+            on_agent_lost=item.get("on_agent_lost") or AgentLostPolicy.ERROR,
             updated_by=actor,
         )
         _save(operation, where)
         operations[operation.name] = operation
-    # Actions second: an operation may chain to one defined after it.
-    for i, item in enumerate(op_items):
+    return operations
+
+
+def _import_actions(items: list[dict], operations: dict[str, Operation]) -> None:
+    """Actions second: an operation may chain to one defined after it."""
+    for i, item in enumerate(items):
         operation = operations[item["name"]]
         for action in ("on_success", "on_fail"):
             ref = item.get(action)
@@ -361,19 +375,26 @@ def _project_import(*, document: Any, actor: Any, name: str) -> Project:
             setattr(operation, action, operations[ref])
         operation.save(update_fields=["on_success", "on_fail"])
 
-    schedules = _import_schedules(document, operations, actor)
-    audit_record(
-        project=project,
-        actor=actor,
-        action=AuditAction.IMPORT,
-        kind="project",
-        name=project.name,
-        after={
-            "exported_at": document.get("exported_at"),
-            "format_version": document["format_version"],
-            "connections": len(document.get("connections", [])),
-            "operations": len(operations),
-            "schedules": schedules,
-        },
-    )
-    return project
+
+def _import_schedules(items: list[dict], operations: dict[str, Operation], actor: Any) -> int:
+    """Schedules come back disabled: their endpoints need credentials before anything runs."""
+    if not items:
+        return 0
+    from designer.runs.schedules import schedule_save
+    from designer.runs.services import RunRefused
+
+    for i, item in enumerate(items):
+        where = f"schedules[{i}]"
+        operation = operations.get(item.get("operation"))
+        _require(operation is not None, where, f"no operation “{item.get('operation')}”")
+        try:
+            schedule_save(
+                operation=operation,
+                cron=str(item.get("cron", "")),
+                tz=str(item.get("timezone") or "UTC"),
+                enabled=False,
+                user=actor,
+            )
+        except RunRefused as error:
+            raise ProjectImportError(f"{where}: {error}") from None
+    return len(items)

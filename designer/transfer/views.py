@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +9,7 @@ from django.utils.text import slugify
 
 from designer.projects.access import Capability, ProjectAccess, project_view
 from designer.transfer import services
+from designer.transfer.validation import parse_document
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
@@ -44,10 +43,7 @@ def project_import(request: HttpRequest) -> HttpResponse:
             try:
                 if upload.size > MAX_IMPORT_BYTES:
                     raise services.ProjectImportError("file: larger than 10 MB")
-                try:
-                    document = json.loads(upload.read().decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                    raise services.ProjectImportError(f"file: not valid JSON ({error})") from None
+                document = parse_document(upload.read())
                 project = services.project_import(
                     document=document, actor=request.user, name=form.cleaned_data["name"]
                 )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from designer.transfer.services import ProjectImportError, project_import
+from designer.transfer.services import project_import
+from designer.transfer.validation import ProjectImportError, parse_document
 
 
 class Command(BaseCommand):
@@ -23,12 +22,12 @@ class Command(BaseCommand):
         if owner is None:
             raise CommandError(f"No user “{user}”.")
         try:
-            with open(file, encoding="utf-8") as handle:
-                document = json.load(handle)
-        except (OSError, ValueError) as error:
+            with open(file, "rb") as handle:
+                data = handle.read()
+        except OSError as error:
             raise CommandError(f"Can't read {file}: {error}") from None
         try:
-            project = project_import(document=document, actor=owner, name=name)
+            project = project_import(document=parse_document(data), actor=owner, name=name)
         except ProjectImportError as error:
             raise CommandError(f"Nothing was imported. {error}") from None
         count = project.connections.count()
