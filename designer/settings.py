@@ -42,6 +42,7 @@ CREDENTIALS_KEYS = envlist("CREDENTIALS_KEYS") or [
 ]
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "designer.error_views.csrf_failure"  # signed-out htmx posts: to the login
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After HtmxMiddleware (reads request.htmx): signed-out htmx requests get HX-Redirect.
+    "designer.htmx_login.HtmxLoginRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "designer.urls"

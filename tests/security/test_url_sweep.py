@@ -20,7 +20,12 @@ from tests.factories import UserFactory
 from tests.fixtures.urls import walk
 from tests.security.world import build_world, project_routes
 
-PUBLIC = {"": "redirect to projects", "accounts/login/": "login", "accounts/logout/": "logout"}
+PUBLIC = {
+    "": "redirect to projects",
+    "accounts/login/": "login",
+    "accounts/logout/": "logout",
+    "favicon.ico": "the site icon (a redirect into static/)",
+}
 SIGNED_IN = {
     "projects/": "own projects",
     "projects/import/": "import into a new project",
