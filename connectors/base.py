@@ -136,6 +136,28 @@ class RecordResult:
         return cls(ok=False, key=key, error_key=error_key, error_message=error_message)
 
 
+# A source can only yield records, so a record it could not read (a ragged CSV row, bytes not
+# valid in the file's encoding) is still yielded, carrying RECORD_ERROR: the mapping and every
+# target fail exactly that record with the message, and the rest of the source goes on.
+RECORD_ERROR = "__error__"  # why this record could not be read
+RECORD_RAW = "__raw__"  # the start of what was read, to help find it in the source
+RAW_PREVIEW = 200
+
+
+def error_record(message: str, raw: Any = "") -> dict[str, Any]:
+    """The record a source yields for something it could not read."""
+    text = raw if isinstance(raw, str) else repr(raw)
+    return {RECORD_ERROR: message, RECORD_RAW: text[:RAW_PREVIEW]}
+
+
+def read_error(record: Any) -> str:
+    """The read error carried by a record, or ""."""
+    if isinstance(record, Mapping):
+        value = record.get(RECORD_ERROR)
+        return str(value) if value else ""
+    return ""
+
+
 @dataclass(frozen=True)
 class HttpExchange:
     """One HTTP call, as reported to the operation log (bodies only in debug mode, redacted)."""

@@ -28,6 +28,7 @@ from connectors.base import (
     RecordResult,
     Role,
     RunContext,
+    read_error,
 )
 from connectors.files import readers
 from connectors.files.columns import (
@@ -38,7 +39,6 @@ from connectors.files.columns import (
 )
 from connectors.files.paths import UnsafePath, check_name, folder_of, matching_files, safe_path
 from connectors.files.readers import CsvOptions, Limits
-from connectors.files.records import read_error
 from connectors.files.writers import TEMPLATE_FIELDS, FileWriter, render_name, template_problem
 
 DEFAULT_MAX_FILE_BYTES = 2 << 30  # 2 GiB

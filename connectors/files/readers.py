@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, error_record
 from connectors.files.columns import Column, ColumnError, dedupe_header
-from connectors.files.records import error_record
 
 ENCODINGS = {
     "utf-8": "utf-8-sig",  # with or without a byte order mark

@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import ConnectorError, RecordResult
+from connectors.base import ConnectorError, RecordResult, read_error
 from connectors.files.paths import check_name
 from connectors.files.readers import ENCODINGS
-from connectors.files.records import read_error
 from connectors.files.tabular import FORMULA_STARTS, flatten, spreadsheet_safe
 
 TEMPLATE_FIELDS = {

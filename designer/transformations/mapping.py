@@ -29,7 +29,7 @@ from typing import Any
 
 from jinja2.exceptions import SecurityError, TemplateError
 
-from connectors.files.records import RECORD_ERROR
+from connectors.base import read_error
 from designer.transformations.expressions import (
     ExpressionError,
     compile_batch,
@@ -227,9 +227,9 @@ class CompiledMapping:
             return None  # evaluate rule by rule, so the failing one is named
 
     def apply(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        problem = record.get(RECORD_ERROR) if isinstance(record, Mapping) else None
-        if problem:  # a row the source could not read (see connectors.files.records)
-            raise MappingError("record", str(problem))
+        problem = read_error(record)
+        if problem:  # a record the source could not read (see connectors.base.RECORD_ERROR)
+            raise MappingError("record", problem)
         if not self._compiled:  # no transformation: records pass through unchanged
             return dict(record)
         out: dict[str, Any] = {}
