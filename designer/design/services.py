@@ -273,6 +273,16 @@ def _store_test_result(connection: Connection, result: CheckResult) -> None:
     connection.status, connection.status_message, connection.last_tested_at = status, message, now
 
 
+def connection_usage(connection: Connection) -> str:
+    """What the connection spent of the far side's limits today, e.g. "today: 12 of 10,000
+    calls", for the key a run would use (project variables filled in). "" when a variable is
+    missing or the connector says nothing. Makes no call."""
+    try:
+        return connection.connector.usage(DbConnection(connection).config)
+    except (KeyError, MissingVariable):
+        return ""
+
+
 def _context(connection: Connection) -> DbConnection:
     return DbConnection(connection, connection_extras(connection))
 

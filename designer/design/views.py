@@ -152,7 +152,7 @@ def _connection_form_response(
 ) -> HttpResponse:
     oauth_applies = connection is not None and connector.oauth_applies(connection.config)
     # What the connection spent of the far side's limits today (no call is made).
-    usage = connector.usage(connection.config) if connection else ""
+    usage = services.connection_usage(connection) if connection else ""
     return render(
         request,
         "design/connection_form.html",

@@ -11,6 +11,7 @@ from django.urls import reverse
 from connectors import config as connector_config
 from connectors.constant_contact.client import daily_quota_for, limits_identity
 from connectors.constant_contact.settings import ConnectionSettings
+from designer.projects.models import Variable
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +44,17 @@ def test_a_connector_without_limits_shows_no_usage(
     connection = ConnectionFactory(project=project, connector_key="fake_crm", config={})
     url = reverse("design:connection", args=[project.pk, connection.pk])
     assert 'id="connection-usage"' not in client_for("viewer").get(url).content.decode()
+
+
+def test_the_panel_counts_the_key_a_run_would_use(client_for, project, state_dir) -> None:
+    """A client id written as a project variable is the variable's value at run time: the
+    panel shows that key's calls (and nothing, rather than an error, while it is missing)."""
+    connection = ConnectionFactory(
+        project=project, config={"client_id": "[cc_key]", "auth_method": "token"}
+    )
+    url = reverse("design:connection", args=[project.pk, connection.pk])
+    assert 'id="connection-usage"' not in client_for("viewer").get(url).content.decode()
+    Variable.objects.create(project=project, name="cc_key", value="real-key")
+    resolved = ConnectionSettings.from_config({"client_id": "real-key", "auth_method": "token"})
+    daily_quota_for(limits_identity(resolved)).take()
+    assert "today: 1 of 10,000 calls" in client_for("viewer").get(url).content.decode()
