@@ -271,8 +271,17 @@ RUNS_MAX_REQUEUES = envint("RUNS_MAX_REQUEUES", 3)
 RUNS_PENDING_REPUBLISH_SECONDS = float(env("RUNS_PENDING_REPUBLISH_SECONDS", "120"))
 # Run rows, log lines, failures and debug samples older than this are pruned daily.
 RUNS_RETENTION_DAYS = envint("RUNS_RETENTION_DAYS", 30)
-# Extra connectors to register, "key=dotted.path.Class" comma separated (tests, plug-ins).
-RUNS_EXTRA_CONNECTORS = envlist("EXTRA_CONNECTORS")
+# The installed connectors, key -> dotted path (connectors/registry.py reads this). Extra ones
+# from the environment, "key=dotted.path.Class" comma separated (tests' workers, plug-ins).
+CONNECTORS = {
+    "constant_contact": "connectors.constant_contact.connector.ConstantContactConnector",
+    "files": "connectors.files.connector.FilesConnector",
+    **{
+        key.strip(): dotted.strip()
+        for key, _, dotted in (entry.partition("=") for entry in envlist("EXTRA_CONNECTORS"))
+        if key.strip() and dotted.strip()
+    },
+}
 # The embedded (filesystem) broker is polled; kombu's default of once a second caps a worker
 # at one run a second and adds up to a second of queue latency (benchmarks/engine.py).
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from designer.accounts.urls import project_urlpatterns as project_invitation_urls
-from designer.console.urls import project_urlpatterns as project_console_urls
 from designer.api.urls import api_urlpatterns
+from designer.console.urls import project_urlpatterns as project_console_urls
 from designer.login_throttle import login_view
 
 urlpatterns = [

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from designer.accounts.models import Invitation, ProjectInvitation
 from designer.console.access import ConsoleScope
+from designer.console.models import AgentGroup
 from designer.design.models import Connection, Operation
 from designer.projects.models import Membership, Project
 from designer.runs.models import ACTIVE_STATUSES, Agent, OperationRun, RunStatus
@@ -126,6 +129,74 @@ def agents(*, scope: ConsoleScope) -> list[AgentRow]:
         groups = set(scope.projects().values_list("agent_group", flat=True))
         rows = [a for a in rows if groups.intersection(a.queues or [])]
     return [AgentRow(agent=a, runs_in_progress=a.in_progress) for a in rows]
+
+
+@dataclass
+class GroupRow:
+    """An agent group as the Agents page shows it."""
+
+    name: str
+    group: AgentGroup | None  # None: used by projects or agents but not defined in the console
+    is_default: bool
+    projects: list[Project]
+    pending: int  # the queue depth: runs waiting for an agent of this group
+    running: int
+    agents: list[AgentRow]
+
+    @property
+    def live_agents(self) -> int:
+        return sum(1 for row in self.agents if row.agent.online)
+
+    @property
+    def stranded(self) -> bool:
+        """Runs are waiting and no live agent serves the group: nothing will run them."""
+        return self.pending > 0 and self.live_agents == 0
+
+    @property
+    def command(self) -> str:
+        return agent_command(self.name)
+
+
+def agent_command(group: str) -> str:
+    """The command that starts one more agent in ``group`` (same code and environment)."""
+    quoted = shlex.quote(group)
+    return f"celery -A designer worker -Q {quoted} --hostname {shlex.quote(group + '-agent')}@%h"
+
+
+def agent_groups(*, scope: ConsoleScope) -> list[GroupRow]:
+    """Every group with its projects, queue depth and agents; for project Admins only the
+    groups of their projects, counting only their projects' runs."""
+    default = settings.CELERY_TASK_DEFAULT_QUEUE
+    defined = {g.name: g for g in AgentGroup.objects.all()}
+    projects_by_group: dict[str, list[Project]] = {}
+    for project in scope.projects().only("pk", "name", "agent_group").order_by("name"):
+        projects_by_group.setdefault(project.agent_group, []).append(project)
+    agent_rows = agents(scope=scope)
+    if scope.is_staff:
+        names = set(defined) | {default} | set(projects_by_group)
+        names |= {q for row in agent_rows for q in (row.agent.queues or [])}
+    else:
+        names = set(projects_by_group)
+    counts = runs(scope=scope).filter(queue__in=names, status__in=ACTIVE_STATUSES)
+    depth: dict[tuple[str, str], int] = {}
+    for row in counts.order_by().values("queue", "status").annotate(n=Count("pk")):
+        depth[(row["queue"], row["status"])] = row["n"]
+    found = [
+        GroupRow(
+            name=name,
+            group=defined.get(name),
+            is_default=name == default,
+            projects=projects_by_group.get(name, []),
+            pending=depth.get((name, RunStatus.PENDING), 0),
+            running=sum(
+                depth.get((name, s), 0) for s in (RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED)
+            ),
+            agents=[row for row in agent_rows if name in (row.agent.queues or [])],
+        )
+        for name in names
+    ]
+    # The default group first, then defined groups, then names nobody defined.
+    return sorted(found, key=lambda g: (not g.is_default, g.group is None, g.name))
 
 
 # --- The front page's chart -----------------------------------------------------------------

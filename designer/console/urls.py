@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.console import user_views, views
+from designer.console import group_views, user_views, views
 
 app_name = "console"
 
@@ -9,7 +9,11 @@ urlpatterns = [
     path("runs/", views.runs, name="runs"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run_cancel"),
-    path("agents/", views.agents, name="agents"),
+    path("agents/", group_views.agents, name="agents"),
+    path("agent-groups/create/", group_views.group_create, name="group_create"),
+    path("agent-groups/<int:group_id>/rename/", group_views.group_rename, name="group_rename"),
+    path("agent-groups/<int:group_id>/delete/", group_views.group_delete, name="group_delete"),
+    path("projects/<int:pk>/agent-group/", group_views.project_group, name="project_group"),
     path("projects/", views.projects, name="projects"),
     path("users/", user_views.users, name="users"),
     path("users/create/", user_views.user_create, name="user_create"),
@@ -33,4 +37,13 @@ urlpatterns = [
     ),
     path("outbox/", user_views.outbox, name="outbox"),
     path("audit/", views.audit, name="audit"),
+]
+
+# Project-scoped (mounted under projects/): a project Admin picks the project's agent group.
+project_urlpatterns = [
+    path(
+        "<int:project_id>/agent-group/",
+        group_views.project_agent_group,
+        name="project_agent_group",
+    ),
 ]

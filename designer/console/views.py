@@ -60,6 +60,7 @@ def index(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
             "chart_width": len(chart) * 40,
             "chart_peak": max((d.total for d in chart), default=0),
             "recent": audit_entries(project_ids=scope.id_list())[:10],
+            "stranded_groups": [g for g in selectors.agent_groups(scope=scope) if g.stranded],
         },
     )
 
@@ -134,15 +135,6 @@ def run_cancel(request: HttpRequest, scope: ConsoleScope, run_id: int) -> HttpRe
     if back.startswith("/console/"):
         return redirect(back)
     return redirect("console:runs")
-
-
-@console_view
-def agents(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
-    return render(
-        request,
-        "console/agents.html",
-        {"scope": scope, "section": "agents", "rows": selectors.agents(scope=scope)},
-    )
 
 
 @console_view

@@ -18,6 +18,10 @@ def console_routes() -> list[tuple[str, URLPattern]]:
 
 # The console's write actions (POST only); every other console URL is a page.
 STAFF_WRITES = {
+    "group_create",
+    "group_rename",
+    "group_delete",
+    "project_group",
     "user_create",
     "user_invite",
     "user_active",
@@ -116,16 +120,27 @@ def test_superuser_keeps_the_django_admin(db, client):
 
 
 @pytest.mark.parametrize("persona", CONSOLE_PERSONAS)
-def test_only_staff_may_administer_users(console_client, persona, personas, smtp_server):
+def test_only_staff_may_administer_users_and_groups(
+    console_client, persona, personas, project, smtp_server
+):
     """Every staff write, by every persona, aimed at real rows: non-staff get 403 and change
     nothing; staff get through (a redirect, or 422 for a refused change)."""
     from designer.accounts.models import Invitation
+    from designer.console.models import AgentGroup
 
     target = personas["viewer"]
     invitation = Invitation.objects.create(email="x@example.org", token_hash="h" * 64)
-    ids = {"user_id": target.pk, "invitation_id": invitation.pk}
+    old_group = AgentGroup.objects.create(name="sweep-old")
+    ids = {
+        "user_id": target.pk,
+        "invitation_id": invitation.pk,
+        "group_id": old_group.pk,
+        "pk": project.pk,
+    }
     data = {"username": "made", "email": "made@example.org", "password": "plum tree 42 lamp"}
-    data |= {"value": "0"}
+    # group_create makes "sweep-new"; renaming "sweep-old" to it is refused (422), deleting
+    # "sweep-old" works, and the project moves to "sweep-new".
+    data |= {"value": "0", "name": "sweep-new", "agent_group": "sweep-new"}
     routes = [(r, p) for r, p in console_routes() if p.name in STAFF_WRITES]
     assert {p.name for _r, p in routes} == STAFF_WRITES
     client = console_client(persona)
@@ -147,5 +162,8 @@ def test_only_staff_may_administer_users(console_client, persona, personas, smtp
         invitation.revoked_at is not None,
         get_user_model().objects.filter(username="made").exists(),
         Invitation.objects.filter(email="invited@example.org").exists(),
+        AgentGroup.objects.filter(name="sweep-new").exists(),
+        not AgentGroup.objects.filter(name="sweep-old").exists(),
+        type(project).objects.get(pk=project.pk).agent_group == "sweep-new",
     )
-    assert changed == ((True,) * 4 if persona == "staff" else (False,) * 4), (persona, changed)
+    assert changed == ((True,) * 7 if persona == "staff" else (False,) * 7), (persona, changed)

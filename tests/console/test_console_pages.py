@@ -97,9 +97,19 @@ def test_runs_page_links_to_run_pages_and_cancels(console_client, project, make_
     assert done.status == RunStatus.SUCCESS
 
 
-def test_agents_online_offline_queues_and_runs_in_progress(console_client, project, make_run):
+def group_section(html: str, name: str) -> str:
+    return html.split(f'id="group-{name}"')[1].split("</section>")[0]
+
+
+def agent_row(section: str, agent) -> str:
+    return section.split(f'data-agent="{agent.pk}"')[1].split("</tr>")[0]
+
+
+def test_agents_by_group_online_offline_and_runs_in_progress(console_client, project, make_run):
     now = timezone.now()
-    live = Agent.objects.create(name="w1@host", queues=["default"], last_heartbeat=now)
+    live = Agent.objects.create(
+        name="w1@host", hostname="host-a", queues=["default"], last_heartbeat=now
+    )
     silent = Agent.objects.create(
         name="w2@host", queues=["default", "bulk"], last_heartbeat=now - timedelta(hours=1)
     )
@@ -109,16 +119,47 @@ def test_agents_online_offline_queues_and_runs_in_progress(console_client, proje
     make_run(project, status=RunStatus.SUCCESS, agent=live)
 
     html = html_of(console_client("staff"), "agents")
-    row = html.split(f'id="agent-{live.pk}"')[1].split("</tr>")[0]
-    assert "Online" in row and ">2</a>" in row and "default" in row
-    row = html.split(f'id="agent-{silent.pk}"')[1].split("</tr>")[0]
-    assert "Offline" in row and "bulk" in row
-    assert f'id="agent-{elsewhere.pk}"' in html
+    default = group_section(html, "default")
+    row = agent_row(default, live)
+    assert "Online" in row and ">2</a>" in row and "host-a" in row
+    row = agent_row(default, silent)
+    assert "Offline" in row and "also bulk" in row
+    assert f'data-agent="{silent.pk}"' in group_section(html, "bulk")
+    assert f'data-agent="{elsewhere.pk}"' in group_section(html, "eu")
+    assert "celery -A designer worker -Q default --hostname default-agent@%h" in default
+    assert "Acme sync" in default  # the project on this group
 
-    # A project Admin sees the agents serving their project's agent group.
+    # A project Admin sees the groups of their projects only.
     admin_html = html_of(console_client("admin"), "agents")
-    assert f'id="agent-{live.pk}"' in admin_html
-    assert f'id="agent-{elsewhere.pk}"' not in admin_html
+    assert f'data-agent="{live.pk}"' in group_section(admin_html, "default")
+    assert 'id="group-eu"' not in admin_html and f'data-agent="{elsewhere.pk}"' not in admin_html
+
+
+def test_group_with_pending_runs_and_no_live_agent_is_flagged(console_client, project, make_run):
+    from designer.console.models import AgentGroup
+
+    AgentGroup.objects.create(name="night")
+    project.agent_group = "night"
+    project.save()
+    Agent.objects.create(
+        name="old@host", queues=["night"], last_heartbeat=timezone.now() - timedelta(hours=2)
+    )
+    staff = console_client("staff")
+    assert "waiting and no live agent" not in html_of(staff, "agents")
+    make_run(project, status=RunStatus.PENDING)
+    make_run(project, status=RunStatus.PENDING)
+    section = group_section(html_of(staff, "agents"), "night")
+    assert "2 runs waiting and no live agent" in section
+    assert 'data-queue-depth><a href="/console/runs/?status=pending">2</a>' in section
+    overview = html_of(staff, "index")
+    assert (
+        "Agent group" in overview
+        and 'href="/console/agents/#group-night">night</a>: 2 runs' in overview
+    )
+    # A live agent clears the flag.
+    Agent.objects.create(name="new@host", queues=["night"], last_heartbeat=timezone.now())
+    assert "no live agent" not in html_of(staff, "agents")
+    assert "no live agent" not in html_of(staff, "index")
 
 
 def test_projects_page_counts_and_members(console_client, project, make_run):

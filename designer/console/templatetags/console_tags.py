@@ -23,3 +23,15 @@ def duration(value) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.simple_tag
+def agent_group_names() -> list[str]:
+    """The groups a project may run on: the default one and those staff defined."""
+    from django.conf import settings
+
+    from designer.console.models import AgentGroup
+
+    names = set(AgentGroup.objects.values_list("name", flat=True))
+    default = settings.CELERY_TASK_DEFAULT_QUEUE
+    return [default, *sorted(names - {default})]
