@@ -1,6 +1,9 @@
 """Connector key -> implementation, a plain dict of lazy dotted paths.
 
-Lazy so that importing the registry never imports every connector's dependencies.
+Lazy so that importing the registry never imports every connector's dependencies. The list is
+the deployment's ``CONNECTORS`` setting (Django's settings, read when this module is first
+imported; ``EXTRA_CONNECTORS`` in the environment adds to it); without Django settings, as in
+a script or a benchmark, it is the built-in connectors.
 """
 
 from __future__ import annotations
@@ -10,10 +13,25 @@ from importlib import import_module
 
 from connectors.base import Connector
 
-CONNECTORS: dict[str, str] = {
+BUILT_IN: dict[str, str] = {
     "constant_contact": "connectors.constant_contact.connector.ConstantContactConnector",
     "files": "connectors.files.connector.FilesConnector",
 }
+
+
+def _configured() -> dict[str, str]:
+    try:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+    except ImportError:
+        return dict(BUILT_IN)
+    try:
+        return dict(settings.CONNECTORS)
+    except (ImproperlyConfigured, AttributeError):  # no settings module, or no such setting
+        return dict(BUILT_IN)
+
+
+CONNECTORS: dict[str, str] = _configured()
 
 
 @cache

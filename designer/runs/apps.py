@@ -7,17 +7,6 @@ class RunsConfig(AppConfig):
     verbose_name = "Operation runs"
 
     def ready(self) -> None:
-        from django.conf import settings
-
-        from connectors.registry import CONNECTORS
-
-        # Extra connectors named in the environment, so that worker processes started by the
-        # tests (or a deployment's plug-ins) carry them too.
-        for entry in settings.RUNS_EXTRA_CONNECTORS:
-            key, _, dotted = entry.partition("=")
-            if key and dotted:
-                CONNECTORS.setdefault(key.strip(), dotted.strip())
-
         # The designer page shows last runs and schedules; design sits below runs and never
         # imports it, so runs hands them over.
         from designer.design import integrations
