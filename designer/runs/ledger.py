@@ -70,7 +70,7 @@ class RunLedger:
         self.debug_samples = 0
         self.pending_total: int | None = None  # the source's estimate, stored with a write
         self._logs: list[RunLogLine] = []
-        self._logs_since = 0.0
+        self._flushed_at = 0.0
 
     # ------------------------------------------------------------------------------ reads
     def owned(self):
@@ -91,12 +91,11 @@ class RunLedger:
         text = self.redact(str(message))[:10_000]
         # Each line keeps its own time, so lines from the web (a cancel) sort among them.
         self._logs.append(RunLogLine(run_id=self.run_id, level=level, message=text))
-        if len(self._logs) == 1:
-            self._logs_since = time.monotonic()
         self.flush_logs_if_due()
 
     def flush_logs_if_due(self) -> None:
-        due = time.monotonic() - self._logs_since >= LOG_FLUSH_SECONDS
+        """A line after a quiet second goes out at once; a burst goes out once a second."""
+        due = time.monotonic() - self._flushed_at >= LOG_FLUSH_SECONDS
         if self._logs and (due or len(self._logs) >= LOG_FLUSH_LINES):
             self.flush_logs()
 
@@ -104,6 +103,7 @@ class RunLedger:
         if self._logs:
             lines, self._logs = self._logs, []
             RunLogLine.objects.bulk_create(lines)
+            self._flushed_at = time.monotonic()
 
     def on_http(self, exchange: HttpExchange) -> None:
         self.http_requests += 1

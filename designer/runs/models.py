@@ -183,10 +183,15 @@ class OperationRun(models.Model):
         return self.target_records + self.failed_records
 
     @property
+    def progress_records(self) -> int:
+        """Records handled so far: per-record results count before their batch ends."""
+        return max(self.source_records, self.done_records)
+
+    @property
     def progress_percent(self) -> int | None:
         if not self.total_expected:
             return None
-        return min(100, round(100 * self.source_records / self.total_expected))
+        return min(100, round(100 * self.progress_records / self.total_expected))
 
 
 class LogLevel(models.TextChoices):
@@ -203,7 +208,10 @@ class RunLogLine(models.Model):
     message = models.TextField()
 
     class Meta:
-        ordering = ["id"]
+        # In time order: the engine writes its lines in bursts (each keeps its own time),
+        # while the web writes some at once (a cancel request), so ids alone can mislead.
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["run", "created_at"], name="logline_run_time")]
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:80]}"

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from designer.design.models import Operation
 from designer.projects.models import Project
 from designer.runs.models import Agent, OperationRun, RunStatus, Schedule
 
@@ -26,6 +27,10 @@ def last_runs_by_operation(project: Project) -> dict[int, OperationRun]:
         .values("last")
     )
     return {run.operation_id: run for run in OperationRun.objects.filter(pk__in=latest)}
+
+
+def last_run_of(operation: Operation) -> OperationRun | None:
+    return OperationRun.objects.filter(operation=operation).order_by("-id").first()
 
 
 def runs_for_log(

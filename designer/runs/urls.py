@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("<int:project_id>/operations/<int:operation_id>/log/", views.operation_log, name="log"),
     path(
+        "<int:project_id>/operations/<int:operation_id>/last-run/",
+        views.last_run_badge,
+        name="last_run_badge",
+    ),
+    path(
         "<int:project_id>/operations/<int:operation_id>/run-settings/",
         views.operation_settings,
         name="settings",

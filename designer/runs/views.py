@@ -20,7 +20,12 @@ from designer.runs import schedules as schedule_services
 from designer.runs import services
 from designer.runs.forms import DebugForm, RunSettingsForm, ScheduleForm
 from designer.runs.models import OperationRun, RunStatus, RunTrigger, Schedule
-from designer.runs.selectors import queue_has_online_agent, run_for_page, runs_for_log
+from designer.runs.selectors import (
+    last_run_of,
+    queue_has_online_agent,
+    run_for_page,
+    runs_for_log,
+)
 
 FAILURES_ON_PAGE = 500
 
@@ -79,6 +84,20 @@ def run_status(request: HttpRequest, access: ProjectAccess, run_id: int) -> Http
     context = {**_status_context(access, run), "on_run_page": bool(request.GET.get("page"))}
     response = render(request, "runs/_status.html#run-status", context)
     return trigger_client_event(response, "runs-changed") if run.is_final else response
+
+
+@project_view(Capability.VIEW)
+@require_GET
+def last_run_badge(request: HttpRequest, access: ProjectAccess, operation_id: int) -> HttpResponse:
+    """An operation card's last-run badge: the canvas refreshes it when runs change (a run
+    started or ended), so the card agrees with the run's own panel."""
+    operation = _operation(access, operation_id)
+    context = {
+        "project": access.project,
+        "operation": operation,
+        "last_run": last_run_of(operation),
+    }
+    return render(request, "runs/_status.html#last-run-badge", context)
 
 
 @project_view(Capability.VIEW)

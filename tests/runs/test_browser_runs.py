@@ -46,3 +46,34 @@ def test_run_button_shows_live_status_then_cancel(page, login, personas, project
     expect(page.locator("table").first).to_contain_text("Canceled at the user's request")
     run = wait_final(OperationRun.objects.get(operation=slow))
     assert run.status == RunStatus.CANCELED and run.source_records < 400
+
+
+def test_the_run_page_follows_a_per_record_run_live(page, login, personas, project, workers):
+    """Issue 16.2: counters and log lines reach the run page while a per-record target works
+    through one batch; "Run again" appears only once the run has ended (16.8)."""
+    queue = new_queue()
+    project.agent_group = queue
+    project.save()
+    operation = make_operation(
+        project, count=40, page=40, batch=40, per_record=True, write_delay=0.25, name="Paced"
+    )
+    workers.start(queue)
+    login(page, "operator")
+    page.goto(f"/projects/{project.pk}/operations/{operation.pk}/log/")
+    page.get_by_role("button", name="Run").click()
+    page.locator("#started .run-status a").click()
+    badge = page.locator(".run-status .run-badge")
+    expect(badge).to_have_text("Running", timeout=20_000)
+    expect(page.get_by_role("button", name="Run again")).to_have_count(0)
+    # Mid-batch: records written so far, and the engine's lines, while it still runs.
+    expect(page.locator(".live-counters")).to_contain_text(
+        re.compile(r"Written [1-9]\d*"), timeout=10_000
+    )
+    expect(page.locator("#run-log")).to_contain_text("Started on agent", timeout=5_000)
+    expect(badge).to_have_text("Running")
+    run = OperationRun.objects.get(operation=operation)
+    assert run.status == RunStatus.RUNNING and run.source_records == 0  # batch still open
+    expect(badge).to_have_text("Success", timeout=30_000)
+    expect(page.get_by_role("button", name="Run again")).to_be_visible()
+    log = page.locator("#run-log li").all_inner_texts()
+    assert "Started on agent" in log[1] and "Finished" in log[-1], log

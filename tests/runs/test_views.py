@@ -236,3 +236,43 @@ def test_run_operation_command_refuses_unknown_names(project):
 
     with pytest.raises(CommandError, match="No single operation matches 'Nope'"):
         call_command("run_operation", str(project.pk), "Nope")
+
+
+def test_log_lines_show_in_time_order_whatever_order_they_were_stored(project, client_for):
+    """Issue 16.2: the engine stores its lines in bursts; a cancel written by the web at once
+    got a smaller id than the "Started" line before it, and showed first."""
+    from designer.runs.models import RunLogLine
+    from designer.runs.services import run_log
+
+    run = run_start(operation=make_operation(project), trigger=RunTrigger.MANUAL)
+    started = RunLogLine(run=run, message="Started on agent w1.")  # buffered by the engine
+    run_log(run_id=run.pk, message="Cancel requested by operator.")
+    RunLogLine.objects.bulk_create([started])
+    messages = list(run.log_lines.values_list("message", flat=True))
+    assert messages.index("Started on agent w1.") < messages.index("Cancel requested by operator.")
+    body = client_for("viewer").get(f"/projects/{project.pk}/runs/{run.pk}/").content.decode()
+    assert body.index("Started on agent w1.") < body.index("Cancel requested by operator.")
+
+
+def test_the_running_status_panel_shows_per_record_counts(project, client_for):
+    run = run_start(operation=make_operation(project, count=10), trigger=RunTrigger.MANUAL)
+    OperationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, total_expected=10, target_records=3, failed_records=1
+    )
+    body = client_for("viewer").get(f"/projects/{project.pk}/runs/{run.pk}/status/?page=1")
+    text = body.content.decode()
+    assert "4 of 10 records" in text  # results ahead of the batch's end count
+    assert "Written <b>3</b>" in text and "Failed <b>1</b>" in text
+
+
+def test_the_operation_cards_last_run_badge_refreshes_when_runs_change(project, client_for):
+    operation = make_operation(project, count=3)
+    client = client_for("viewer")
+    url = f"/projects/{project.pk}/operations/{operation.pk}/last-run/"
+    assert "Not run yet" in client.get(url).content.decode()
+    designer = client.get(f"/projects/{project.pk}/").content.decode()
+    assert f'id="last-run-{operation.pk}"' in designer
+    assert 'hx-trigger="runs-changed from:body"' in designer
+    finished_run(operation)
+    badge = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Success" in badge and f'id="last-run-{operation.pk}"' in badge
