@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+# Component kind -> "app_label.Model": looked up by name, since the apps whose components are
+# recorded (projects, design) sit above audit and call it.
+COMPONENT_MODELS = {
+    "connection": "design.Connection",
+    "activity": "design.Activity",
+    "transformation": "design.Transformation",
+    "operation": "design.Operation",
+    "variable": "projects.Variable",
+}
 
 
 class AuditAction(models.TextChoices):
@@ -83,3 +94,34 @@ class AuditEntry(models.Model):
             for key in keys
             if before.get(key) != after.get(key) or not (before and after)
         ]
+
+    def readable_changes(self) -> list[tuple[str, object, object]]:
+        """``changes()`` as a person reads them: a reference by its name, not its id
+        (``source: People → More people`` rather than ``source_id: 3 → 5``)."""
+        rows = self.changes()
+        label = COMPONENT_MODELS.get(self.component_kind)
+        if label is None:
+            return rows
+        references = {
+            f.attname: f
+            for f in apps.get_model(label)._meta.concrete_fields
+            if isinstance(f, models.ForeignKey)
+        }
+        readable = []
+        for key, old, new in rows:
+            field = references.get(key)
+            if field is None:
+                readable.append((key, old, new))
+                continue
+            target = field.related_model
+            readable.append((field.name, _name_of(target, old), _name_of(target, new)))
+        return readable
+
+
+def _name_of(model: type[models.Model], pk: object) -> object:
+    if pk is None:
+        return None
+    row = model._default_manager.filter(pk=pk).first()
+    if row is None:
+        return f"#{pk} (deleted)"
+    return getattr(row, "name", None) or str(row)

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from connectors.redaction import drop_secrets
 from designer.audit.context import quiet_signals, signals_quiet
-from designer.audit.models import AuditAction, AuditEntry
+from designer.audit.models import COMPONENT_MODELS, AuditAction, AuditEntry
 
 if TYPE_CHECKING:  # audit sits below every app that records: no runtime import of theirs
     from designer.projects.models import Project
@@ -149,15 +149,7 @@ def audit_record_automatic(
     )
 
 
-# Restorable kind -> "app_label.Model": looked up by name, since the apps whose components are
-# restored (projects, design) sit above audit and call it.
-_RESTORABLE_MODELS = {
-    "connection": "design.Connection",
-    "activity": "design.Activity",
-    "transformation": "design.Transformation",
-    "operation": "design.Operation",
-    "variable": "projects.Variable",
-}
+_RESTORABLE_MODELS = COMPONENT_MODELS
 RESTORABLE = tuple(_RESTORABLE_MODELS)
 
 
@@ -249,3 +241,63 @@ def component_restore(*, entry: AuditEntry, actor: Any) -> models.Model:
     entry.save(update_fields=["restored_at"])
     audit_record(project=entry.project, actor=actor, action=AuditAction.RESTORE, obj=obj)
     return obj
+
+
+# What a component is and where it belongs: a revert never changes these.
+_REVERT_KEEP = {"project_id", "version", "connection_id", "connector_key", "activity_type"}
+
+
+@transaction.atomic
+def component_revert(*, entry: AuditEntry, actor: Any) -> models.Model:
+    """Put a component back as it was before a change the history recorded: how an earlier
+    mapping, configuration or name comes back. The revert is a new version, itself recorded."""
+    entry = AuditEntry.objects.get(pk=entry.pk)
+    if entry.action != AuditAction.UPDATE:
+        raise RestoreError("Only a change can be reverted.")
+    if entry.project is None:
+        raise RestoreError("The project it belonged to no longer exists.")
+    if not isinstance(entry.before, dict):
+        raise RestoreError("The history has no copy of the earlier version.")
+    model = _model_for(entry.component_kind)
+    current = (
+        model._default_manager.select_for_update()
+        .filter(pk=entry.component_id, project=entry.project)
+        .first()
+    )
+    if current is None:
+        raise RestoreError("It has been deleted since: restore it from its delete entry first.")
+    before = audit_snapshot(current)
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    for key, value in entry.before.items():
+        field = fields.get(key)
+        if field is None or field.primary_key or key in _SKIP_FIELDS or key in _REVERT_KEEP:
+            continue
+        if (
+            isinstance(field, models.ForeignKey)
+            and value is not None
+            and not field.related_model._default_manager.filter(pk=value).exists()
+        ):
+            raise RestoreError(f"The {field.verbose_name} it used has been deleted since.")
+        setattr(current, key, field.to_python(value))
+    if "version" in fields:
+        current.version += 1
+    if "updated_by_id" in fields:
+        current.updated_by_id = actor.pk if getattr(actor, "pk", None) else None
+    if "updated_at" in fields:
+        current.updated_at = timezone.now()
+    try:
+        with transaction.atomic(), quiet_signals():
+            current.save()
+    except IntegrityError:
+        raise RestoreError(
+            "Its earlier name is taken by another component now: rename that one first."
+        ) from None
+    audit_record(
+        project=entry.project,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=current,
+        before=before,
+        after=audit_snapshot(current),
+    )
+    return current

@@ -55,3 +55,21 @@ def component_restore(request: HttpRequest, access: ProjectAccess, entry_id: int
     else:
         messages.success(request, f"Restored {entry.component_kind} “{obj}”.")
     return redirect("projects:history", project_id=access.project.pk)
+
+
+@project_view(Capability.DESIGN)
+@require_POST
+def component_revert(request: HttpRequest, access: ProjectAccess, entry_id: int) -> HttpResponse:
+    """Put a component back as it was before the change this entry recorded."""
+    entry = AuditEntry.objects.filter(pk=entry_id, project=access.project).first()
+    if entry is None:
+        raise Http404("No such history entry")
+    try:
+        obj = services.component_revert(entry=entry, actor=request.user)
+    except services.RestoreError as error:
+        messages.error(request, f"Couldn't restore the earlier version: {error}")
+    else:
+        messages.success(
+            request, f"Restored the earlier version of {entry.component_kind} “{obj}”."
+        )
+    return redirect("projects:history", project_id=access.project.pk)

@@ -38,4 +38,9 @@ urlpatterns = [
         history_views.component_restore,
         name="restore",
     ),
+    path(
+        "<int:project_id>/history/<int:entry_id>/revert/",
+        history_views.component_revert,
+        name="revert",
+    ),
 ]

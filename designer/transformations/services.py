@@ -10,11 +10,10 @@ from typing import Any
 
 import jsonschema
 from django.conf import settings
-from django.db.models import F
-from django.utils import timezone
 
 from connectors.base import ConnectorError
 from designer.design.models import Transformation
+from designer.design.versioning import StaleVersion, versioned_update
 from designer.transformations import expression_limits
 from designer.transformations.automap import auto_map
 from designer.transformations.mapping import KINDS, MappingError, compile_mapping
@@ -96,16 +95,20 @@ def transformation_save_mapping(
     )
     if has_errors(problems):
         raise MappingInvalid(problems)
-    updated = Transformation.objects.filter(pk=transformation.pk, version=version).update(
-        mapping=clean,
-        version=F("version") + 1,
-        updated_by=user,
-        updated_at=timezone.now(),
-    )
-    if not updated:
+    # versioned_update: the same conditional UPDATE as every component's save, and the audit
+    # entry (before and after) that a bare queryset .update() would not write.
+    try:
+        new_version = versioned_update(
+            Transformation,
+            pk=transformation.pk,
+            expected_version=version,
+            user=user,
+            mapping=clean,
+        )
+    except StaleVersion:
         transformation.refresh_from_db()
-        raise StaleMapping(transformation)
-    return version + 1, problems
+        raise StaleMapping(transformation) from None
+    return new_version, problems
 
 
 def transformation_auto_map(*, rules: Any, data: EditorData) -> tuple[list[dict], list[str]]:
