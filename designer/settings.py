@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "designer.projects",
     "designer.design",
     "designer.transformations",
+    "designer.files",
     "designer.runs",
     "ninja",  # django-ninja: the API's docs page and its static files
     "designer.api",

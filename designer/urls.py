@@ -18,6 +18,7 @@ urlpatterns = [
     path("projects/", include("designer.projects.urls")),
     path("projects/", include("designer.design.urls")),
     path("projects/", include("designer.transformations.urls")),
+    path("projects/", include("designer.files.urls")),
     path("projects/", include("designer.runs.urls")),
     path("projects/", include((project_invitation_urls, "project_invitations"))),
     path("projects/", include((project_console_urls, "project_console"))),

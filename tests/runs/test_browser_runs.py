@@ -77,3 +77,17 @@ def test_the_run_page_follows_a_per_record_run_live(page, login, personas, proje
     expect(page.get_by_role("button", name="Run again")).to_be_visible()
     log = page.locator("#run-log li").all_inner_texts()
     assert "Started on agent" in log[1] and "Finished" in log[-1], log
+
+
+def test_the_operation_card_shows_the_run_that_just_ended(page, login, personas, project, workers):
+    queue = new_queue()
+    project.agent_group = queue
+    project.save()
+    operation = make_operation(project, count=30, page=10, batch=10, delay=0.2, name="Card")
+    workers.start(queue)
+    login(page, "operator")
+    page.goto(f"/projects/{project.pk}/")
+    badge = page.locator(f"#last-run-{operation.pk}")
+    expect(badge).to_have_text("Not run yet")
+    page.get_by_role("button", name="Run Card").click()
+    expect(badge).to_have_text("Success", timeout=30_000)  # not a reload: htmx on runs-changed
