@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ninja",  # django-ninja: the API's docs page and its static files
     "designer.api",
     "designer.accounts",
+    "designer.notifications",
     "designer.console",
     "designer.audit",
     "designer.transfer",

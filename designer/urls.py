@@ -22,6 +22,7 @@ urlpatterns = [
     path("projects/", include("designer.runs.urls")),
     path("projects/", include((project_invitation_urls, "project_invitations"))),
     path("projects/", include((project_console_urls, "project_console"))),
+    path("projects/", include("designer.notifications.urls")),
     path("projects/", include("designer.transfer.urls")),
     path("console/", include("designer.console.urls")),
     path("", include("designer.api.urls")),
