@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from connectors.files.paths import UnsafePath, check_name
 from designer.design.models import Connection
+from designer.files import storage
 from designer.projects.access import Capability, ProjectAccess, project_view
-from designer.transformations import storage
 
 # Multipart overhead allowed on top of the file itself before refusing by Content-Length.
 ENVELOPE = 64 * 1024
@@ -41,7 +41,7 @@ def files(request: HttpRequest, access: ProjectAccess, connection_id: int) -> Ht
     connection = _connection(access, connection_id)
     return render(
         request,
-        "transformations/files.html",
+        "files/files.html",
         {
             "access": access,
             "project": access.project,
@@ -58,7 +58,7 @@ def files(request: HttpRequest, access: ProjectAccess, connection_id: int) -> Ht
 def upload(request: HttpRequest, access: ProjectAccess, connection_id: int) -> HttpResponse:
     connection = _connection(access, connection_id)
     limit = settings.FILES_MAX_UPLOAD_BYTES
-    back = redirect("transformations:files", access.project.pk, connection.pk)
+    back = redirect("files:list", access.project.pk, connection.pk)
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > limit + ENVELOPE:
         messages.error(request, f"The file is too large: uploads are limited to {_size(limit)}.")
@@ -122,4 +122,4 @@ def delete(request: HttpRequest, access: ProjectAccess, connection_id: int, name
     except (UnsafePath, FileNotFoundError):
         raise Http404("No such file") from None
     messages.success(request, f"Deleted {name}.")
-    return redirect("transformations:files", access.project.pk, connection.pk)
+    return redirect("files:list", access.project.pk, connection.pk)

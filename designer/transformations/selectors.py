@@ -8,9 +8,9 @@ from typing import Any
 
 from connectors.base import ActivityType, ConnectorError, RunContext
 from designer.design.connection_context import DbConnection
+from designer.design.integrations import connection_extras
 from designer.design.models import Activity, Operation, Transformation
 from designer.transformations.schema import SchemaField, fields
-from designer.transformations.storage import connection_extras
 
 
 @dataclass

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.transformations import file_views, views
+from designer.transformations import views
 
 app_name = "transformations"
 
@@ -20,21 +20,5 @@ urlpatterns = [
         "<int:project_id>/transformations/<int:transformation_id>/preview/",
         views.preview,
         name="preview",
-    ),
-    path("<int:project_id>/files/<int:connection_id>/", file_views.files, name="files"),
-    path(
-        "<int:project_id>/files/<int:connection_id>/upload/",
-        file_views.upload,
-        name="files_upload",
-    ),
-    path(
-        "<int:project_id>/files/<int:connection_id>/download/<str:name>",
-        file_views.download,
-        name="files_download",
-    ),
-    path(
-        "<int:project_id>/files/<int:connection_id>/delete/<str:name>",
-        file_views.delete,
-        name="files_delete",
     ),
 ]

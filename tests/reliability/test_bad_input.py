@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pytest
 
+from designer.files.storage import connection_folder
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
-from designer.transformations.storage import connection_folder
 from tests.factories import (
     ActivityFactory,
     ConnectionFactory,

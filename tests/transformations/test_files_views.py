@@ -7,7 +7,7 @@ import os
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from designer.transformations.storage import connection_extras, connection_folder
+from designer.files.storage import connection_extras, connection_folder
 from tests.factories import ConnectionFactory
 
 

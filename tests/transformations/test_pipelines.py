@@ -18,9 +18,9 @@ from collections import Counter
 
 import pytest
 
+from designer.files.storage import connection_folder
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
-from designer.transformations.storage import connection_folder
 from designer.transformations.validation import has_errors, validate_mapping
 from tests.factories import (
     ActivityFactory,
