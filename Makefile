@@ -6,11 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist; 0 = none). A test file stays in one process, so the fixtures a
+# module shares (a worker, a server) start once; every process has its own database, ports and
+# folders.
+PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8765
 
-.PHONY: run test bench lint format venv chromium clean
+.PHONY: run test bench screenshot lint format venv chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,7 +39,11 @@ run: venv
 		$(BIN)/honcho --procfile Procfile.dev start
 
 test: venv chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The README's picture of the designer (docs/designer.png), from the scene its browser test checks.
+screenshot: venv chromium
+	DESIGNER_SCREENSHOT=docs/designer.png $(BIN)/pytest -q tests/browser/test_designer_screenshot.py
 
 bench: venv
 	$(BIN)/python -m benchmarks

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
 from designer.audit.models import AuditEntry
 from designer.audit.services import audit_record, audit_snapshot
 from tests.factories import ActivityFactory, ConnectionFactory
@@ -44,7 +49,17 @@ def test_system_actor_is_named_system(project):
 
 
 def test_snapshot_is_plain_json(project):
-    connection = ConnectionFactory(project=project)
+    """Dates, nested config and activities come out as what json.dumps takes as it is (no
+    custom encoder), and read back equal."""
+    tested = timezone.now().replace(microsecond=123000)  # the encoder keeps milliseconds
+    connection = ConnectionFactory(
+        project=project, config={"lists": ["a", "b"], "limits": {"rate": 4}}, last_tested_at=tested
+    )
+    ActivityFactory(connection=connection, name="Query", config={"since": "2025-01-01"})
     snap = audit_snapshot(connection)
+
+    assert json.loads(json.dumps(snap)) == snap
     assert snap["project_id"] == project.pk
-    assert isinstance(snap["last_tested_at"], type(None))
+    assert parse_datetime(snap["last_tested_at"]) == tested
+    assert snap["config"] == {"lists": ["a", "b"], "limits": {"rate": 4}}
+    assert [a["config"] for a in snap["activities"]] == [{"since": "2025-01-01"}]
