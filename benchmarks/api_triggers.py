@@ -241,8 +241,7 @@ def run() -> dict[str, Any]:
             "API_TRIGGER_RATE_PER_MINUTE": "0",  # measuring the server, not the limit
             # Every accepted request queues a run: the per-operation cap on waiting runs is
             # raised so that it does not refuse them (that refusal is tested, not measured).
-            "RUNS_MAX_PENDING_PER_OPERATION": "1000000",
-            "RUNS_MAX_PENDING_WITH_RECORDS": "1000000",
+            "RUNS_MAX_PENDING_WITH_INPUT": "1000000",
             "RUNS_HEARTBEAT_SECONDS": "2",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),

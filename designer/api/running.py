@@ -23,9 +23,12 @@ from designer.runs.models import OperationRun
 WAIT_POLL_SECONDS = 0.2
 
 
-def _refusal(exc: Exception) -> ApiProblem:
-    # A refusal more specific than RunRefused is the runs app's cap on Pending runs.
-    if type(exc) is not run_services.RunRefused:
+def _refusal(exc: Exception, *, with_records: bool) -> ApiProblem:
+    """The runs app's refusal as a problem: its cap on waiting runs (RunsWaiting) is 409 for
+    a record-less start (that operation is already queued: the same run would repeat) and
+    429 for runs bringing their own records (a rate: retry once some have started)."""
+    waiting = getattr(run_services, "RunsWaiting", None)
+    if with_records and waiting is not None and isinstance(exc, waiting):
         return ApiProblem(429, str(exc), headers={"Retry-After": "10"})
     return ApiProblem(409, str(exc))
 
@@ -43,7 +46,7 @@ def start_run(
                 operation=operation, trigger=trigger, user=user, records=records
             )
     except run_services.RunRefused as exc:
-        raise _refusal(exc) from None
+        raise _refusal(exc, with_records=records is not None) from None
 
 
 def rerun_failed(*, run: OperationRun, user: Any) -> OperationRun:
@@ -51,7 +54,7 @@ def rerun_failed(*, run: OperationRun, user: Any) -> OperationRun:
         with acting_as(user), transaction.atomic():
             return run_services.run_rerun_failed(run=run, user=user)
     except run_services.RunRefused as exc:
-        raise _refusal(exc) from None
+        raise _refusal(exc, with_records=True) from None
 
 
 def wait_for_end(run: OperationRun, seconds: float) -> OperationRun:
