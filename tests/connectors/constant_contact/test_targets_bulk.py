@@ -118,6 +118,20 @@ def test_a_refused_import_chunk_is_bisected_to_its_bad_rows(
     assert any(f"{len(imports) - 1} extra" in m for _, m in recorder.logs), recorder.logs
 
 
+@pytest.mark.usefixtures("quick_activities")
+def test_a_refused_bulk_delete_is_bisected_too(
+    context: RunContext, cc_sandbox: Sandbox, recorder: Recorder
+) -> None:
+    cc_sandbox.seed_contacts(8)
+    batch = [{"contact_id": c["contact_id"]} for c in cc_sandbox.contacts]
+    cc_sandbox.inject(400, count=1, path_prefix="/activities/contact_delete")  # whole request
+    results = DELETE.write(context, {"mode": "bulk"}, batch)
+    assert [r.action for r in results] == ["deleted"] * 8
+    assert [len(p.json["contact_ids"]) for p in posts(cc_sandbox, "/contact_delete")] == [8, 4, 4]
+    assert far_side(cc_sandbox) == {}
+    assert any("took 2 extra requests" in m for _, m in recorder.logs), recorder.logs
+
+
 # ------------------------------------------------------------------------------ 17.4
 
 
