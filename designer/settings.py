@@ -213,6 +213,8 @@ FILES_ROOT = Path(env("FILES_ROOT", str(VAR_DIR / "files")))
 # --- Files and transformations ---
 # Uploads stream to disk and stop at this size; reads and writes refuse bigger files.
 FILES_MAX_UPLOAD_BYTES = envint("FILES_MAX_UPLOAD_BYTES", 1 << 30)  # 1 GiB
+# All the Files connections of one project together (uploads and files written by runs).
+FILES_PROJECT_QUOTA_BYTES = envint("FILES_PROJECT_QUOTA_BYTES", 10 << 30)  # 10 GiB; 0: none
 FILES_MAX_FILE_BYTES = envint("FILES_MAX_FILE_BYTES", 2 << 30)  # 2 GiB
 FILES_MAX_ROWS = envint("FILES_MAX_ROWS", 10_000_000)
 MAPPING_PREVIEW_RECORDS = envint("MAPPING_PREVIEW_RECORDS", 10)

@@ -39,6 +39,12 @@ from connectors.constant_contact.api import ContactsApi
 from connectors.constant_contact.errors import ApiError
 
 MAX_TRANSIENT_STREAK = 3
+# Isolating the bad rows of a refused bulk chunk costs about 2 requests per bad row and
+# halving level (a 40,000-row chunk has 16): this many at most per chunk, so a refusal
+# that is not about rows (every half refused alike) cannot eat the daily quota.
+MAX_BISECT_REQUESTS = 100
+# Log each split as a warning up to this many times per chunk; the total comes at the end.
+MAX_SPLIT_WARNINGS = 5
 DEFAULT_POLL_TIMEOUT = 1800
 CONNECTION_LEVEL_STATUSES = frozenset({401, 403})
 SOURCES = (("Account", "Account (you added the contact)"), ("Contact", "Contact (they signed up)"))
@@ -227,22 +233,33 @@ def bulk_rows(
 ) -> list[RecordResult]:
     """``refs`` as one bulk activity (``start_for(indices)`` starts it for those rows), one
     result per row. If Constant Contact refuses it whole (400), each half is sent apart,
-    down to single rows, so only the bad rows fail; the extra requests are logged."""
+    down to single rows, so only the bad rows fail; the extra requests are logged and
+    bounded (``MAX_BISECT_REQUESTS``: past it, the rows still refused fail with the 400)."""
     extra = 0
+    splits = 0
 
     def run(indices: list[int]) -> list[RecordResult]:
         chunk = [refs[i] for i in indices]
 
         def halves(exc: ApiError) -> list[RecordResult]:
-            nonlocal extra
+            nonlocal extra, splits
             if len(indices) == 1:
                 return [failure_from(exc, chunk[0].key)]
-            context.log(
-                "warning",
-                f"{label}: Constant Contact refused {len(indices)} rows at once "
-                f"({exc.error_message}); sending each half apart to find the bad rows "
-                "(extra requests).",
-            )
+            if extra + 2 > MAX_BISECT_REQUESTS:
+                context.log(
+                    "error",
+                    f"{label}: gave up isolating refused rows after {extra} extra requests; "
+                    f"{len(indices)} rows fail with Constant Contact's refusal.",
+                )
+                return [failure_from(exc, r.key) for r in chunk]
+            splits += 1
+            if splits <= MAX_SPLIT_WARNINGS:
+                context.log(
+                    "warning",
+                    f"{label}: Constant Contact refused {len(indices)} rows at once "
+                    f"({exc.error_message}); sending each half apart to find the bad rows "
+                    "(extra requests).",
+                )
             extra += 2
             middle = len(indices) // 2
             return run(indices[:middle]) + run(indices[middle:])

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from connectors.base import HttpExchange, MemoryJournal, RecordResult, RunContext
+from connectors.constant_contact.activities import common as common_module
 from connectors.constant_contact.activities.create import CreateContacts
 from connectors.constant_contact.activities.delete import DeleteContacts
 from connectors.constant_contact.sandbox import Sandbox
@@ -130,6 +131,25 @@ def test_a_refused_bulk_delete_is_bisected_too(
     assert [len(p.json["contact_ids"]) for p in posts(cc_sandbox, "/contact_delete")] == [8, 4, 4]
     assert far_side(cc_sandbox) == {}
     assert any("took 2 extra requests" in m for _, m in recorder.logs), recorder.logs
+
+
+@pytest.mark.usefixtures("quick_activities")
+def test_isolating_refused_rows_has_a_bounded_cost(
+    context: RunContext,
+    cc_sandbox: Sandbox,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refusal that is not about rows (here: every request refused) must not spend the
+    daily quota on halving down to single rows."""
+    monkeypatch.setattr(common_module, "MAX_BISECT_REQUESTS", 10)
+    cc_sandbox.inject(400, count=1000, path_prefix="/activities/contacts_json_import")
+    config = {"mode": "bulk", "list_ids": [cc_sandbox.list_id("Customers")]}
+    results = CREATE.write(context, config, rows(40))
+    assert [r.ok for r in results] == [False] * 40
+    assert len(posts(cc_sandbox, "/contacts_json_import")) == 1 + 10
+    assert any(level == "error" and "gave up" in m for level, m in recorder.logs)
+    assert far_side(cc_sandbox) == {}
 
 
 # ------------------------------------------------------------------------------ 17.4
