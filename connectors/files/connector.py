@@ -30,7 +30,7 @@ from connectors.base import (
     RunContext,
     read_error,
 )
-from connectors.files import readers
+from connectors.files import quota, readers
 from connectors.files.columns import (
     ColumnError,
     infer_schema,
@@ -345,6 +345,11 @@ class WriteFile(ActivityType):
             verb = "Appending to" if existing and policy == APPEND else "Writing"
             context.log("info", f"{verb} {name}.")
             first = not (existing and policy == APPEND)
+        extras = context.connection.extras
+        # A batch that replaces the file frees its size for the project's Files quota.
+        freed = path.stat().st_size if first and path.exists() else 0
+        writer.room = quota.room_left(extras, freed=freed)
+        writer.over_room = quota.over_quota_message(extras) if writer.room is not None else ""
         return writer.write(batch, [self.record_key(r) for r in batch], first=first)
 
 

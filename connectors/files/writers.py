@@ -80,6 +80,8 @@ class FileWriter:
         columns: Sequence[str] = (),
         max_bytes: int,
         neutralise_formulas: bool = True,
+        room: int | None = None,
+        over_room: str = "",
     ) -> None:
         self.path = path
         self.fmt = fmt
@@ -88,6 +90,10 @@ class FileWriter:
         self.columns = list(columns)
         self.max_bytes = max_bytes
         self.neutralise_formulas = neutralise_formulas
+        # Bytes this batch may add before the project's Files quota (None: no quota), and
+        # the message for a record that would not fit.
+        self.room = room
+        self.over_room = over_room
 
     def _safe(self, value: Any) -> Any:
         return spreadsheet_safe(value) if self.neutralise_formulas else value
@@ -119,6 +125,9 @@ class FileWriter:
             data = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8")
             if size + added + len(data) + 2 > self.max_bytes:
                 results.append(_too_large(key, self.max_bytes))
+                continue
+            if self.room is not None and added + len(data) + 2 > self.room:
+                results.append(self._over_quota(key))
                 continue
             parts.append(data)
             added += len(data) + 2
@@ -173,6 +182,7 @@ class FileWriter:
         if header and wanted != header:
             self._widen(header, wanted)
         size = self.path.stat().st_size if self.path.exists() else 0
+        start_size = size
         out = io.StringIO()
         writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\r\n")
         chunks: list[bytes] = []
@@ -212,6 +222,9 @@ class FileWriter:
                 continue
             if size + len(data) > self.max_bytes:
                 results.append(_too_large(key, self.max_bytes))
+                continue
+            if self.room is not None and size - start_size + len(data) > self.room:
+                results.append(self._over_quota(key))
                 continue
             chunks.append(data)
             size += len(data)
@@ -255,6 +268,9 @@ class FileWriter:
             for row in reader:
                 writer.writerow([row[i] if 0 <= i < len(row) else "" for i in positions])
         os.replace(tmp, self.path)
+
+    def _over_quota(self, key: str) -> RecordResult:
+        return RecordResult.failed(key=key, error_key="files_quota", error_message=self.over_room)
 
     def _done(self, key: str, number: int) -> RecordResult:
         return RecordResult.done(key=key, external_id=self.path.name, action="written")

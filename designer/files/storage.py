@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 
+from connectors.files import quota
 from connectors.files.paths import list_files, safe_path
 from designer.design.models import Connection
 
@@ -40,7 +41,34 @@ def connection_extras(connection: Connection) -> dict[str, Any]:
         "max_rows": settings.FILES_MAX_ROWS,
         "project_id": connection.project_id,
         "connection_id": connection.pk,
+        # The project's Files quota covers every Files connection of the project.
+        "project_quota_bytes": settings.FILES_PROJECT_QUOTA_BYTES,
+        "project_folders": project_folders(connection.project_id),
     }
+
+
+def project_folders(project_id: int) -> list[str]:
+    ids = Connection.objects.filter(
+        project_id=project_id, connector_key=FILES_CONNECTOR
+    ).values_list("pk", flat=True)
+    return [str(Path(settings.FILES_ROOT) / str(pk)) for pk in sorted(ids)]
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    used: int
+    quota: int  # 0: no quota
+
+    def over_with(self, added: int) -> bool:
+        return self.quota > 0 and self.used + added > self.quota
+
+
+def quota_use(*, project_id: int) -> QuotaUse:
+    """Bytes the project's Files folders hold, and its quota."""
+    return QuotaUse(
+        used=quota.bytes_used(project_folders(project_id)),
+        quota=settings.FILES_PROJECT_QUOTA_BYTES,
+    )
 
 
 @dataclass(frozen=True)
@@ -80,7 +108,7 @@ def file_store(*, connection: Connection, name: str, upload: UploadedFile) -> Pa
         os.replace(temp(), path)
         os.chmod(path, 0o640)
         return path
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False) as out:
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=quota.UPLOAD_PREFIX, delete=False) as out:
         for chunk in upload.chunks():
             out.write(chunk)
     os.replace(out.name, path)
@@ -93,7 +121,7 @@ class FolderUploadFile(UploadedFile):
     def __init__(self, folder: Path, name: str, content_type: str, charset: str | None):
         folder.mkdir(parents=True, exist_ok=True)
         handle: IO[bytes] = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed
-            dir=folder, prefix=".upload-", delete=False
+            dir=folder, prefix=quota.UPLOAD_PREFIX, delete=False
         )
         super().__init__(handle, name, content_type, 0, charset)
 

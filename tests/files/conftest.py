@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def files_root(settings, tmp_path):
+    settings.FILES_ROOT = tmp_path / "files"
+    return settings.FILES_ROOT
