@@ -19,9 +19,11 @@ from designer.projects.models import Project
 LastRuns = Callable[[Project], dict[int, Any]]
 Schedules = Callable[[Project], list[Any]]
 ExtrasBuilder = Callable[[Any], dict[str, Any]]
+PageLink = Callable[[Any], tuple[str, str]]  # connection -> (label, url)
 
 _runs: dict[str, Callable[[Project], Any]] = {}
 _extras: dict[str, ExtrasBuilder] = {}
+_pages: dict[str, PageLink] = {}
 
 
 def register_runs(*, last_runs: LastRuns, schedules: Schedules) -> None:
@@ -32,6 +34,18 @@ def register_runs(*, last_runs: LastRuns, schedules: Schedules) -> None:
 def register_connection_extras(connector_key: str, builder: ExtrasBuilder) -> None:
     """The app that keeps a connector's facts (e.g. a Files connection's folder) builds them."""
     _extras[connector_key] = builder
+
+
+def register_connection_page(connector_key: str, link: PageLink) -> None:
+    """A connector's own page for a connection (e.g. a Files connection's files), by the app
+    that serves it; pages that show a connection link to it without naming the connector."""
+    _pages[connector_key] = link
+
+
+def connection_page(connection: Any) -> tuple[str, str] | None:
+    """(label, url) of the connection's own page, or None."""
+    link = _pages.get(connection.connector_key) if connection is not None else None
+    return link(connection) if link else None
 
 
 def last_runs(project: Project) -> dict[int, Any]:

@@ -1,4 +1,11 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.urls import reverse
+
+
+def files_page(connection: Any) -> tuple[str, str]:
+    return "Manage files", reverse("files:list", args=[connection.project_id, connection.pk])
 
 
 class FilesConfig(AppConfig):
@@ -30,6 +37,8 @@ class FilesConfig(AppConfig):
         # A Files connection's folder, handed to the connector at Test, preview and run time
         # through the contract (ConnectionContext.extras), chosen by connector key.
         integrations.register_connection_extras(FILES_CONNECTOR, connection_extras)
+        # Pages showing a Files connection (the mapping editor) link to its files.
+        integrations.register_connection_page(FILES_CONNECTOR, files_page)
         # A deleted Files connection (or its project) takes its folder along.
         post_delete.connect(
             folder_remove_on_delete, sender=Connection, dispatch_uid="files-folder-remove"

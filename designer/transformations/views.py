@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
+from designer.design import integrations
 from designer.design.models import Transformation
 from designer.projects.access import Capability, ProjectAccess, project_view
 from designer.transformations import services
@@ -65,8 +66,15 @@ def edit(request: HttpRequest, access: ProjectAccess, transformation_id: int) ->
             "target_rows": [(f, by_target.get(f.path)) for f in data.target.fields],
             "extra_rules": [rule for rule in shown if rule["target"] not in paths],
             "problems": [p.as_dict() for p in problems],
+            # A connector's own page (a Files connection's files), whatever the connector.
+            "source_page": _page_of(data.source.activity),
+            "target_page": _page_of(data.target.activity),
         },
     )
+
+
+def _page_of(activity: Any) -> tuple[str, str] | None:
+    return integrations.connection_page(activity.connection) if activity is not None else None
 
 
 def _for_display(rule: dict[str, Any]) -> dict[str, Any]:
