@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from designer.accounts import services
 from designer.accounts.forms import AcceptInvitationForm
+from designer.accounts.models import ProjectInvitation
 from designer.projects.access import Capability, ProjectAccess, project_view
 
 
@@ -60,6 +61,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def project_invitation_cancel(
     request: HttpRequest, access: ProjectAccess, grant_id: int
 ) -> HttpResponse:
+    get_object_or_404(ProjectInvitation, project=access.project, pk=grant_id)
     services.project_invitation_cancel(
         project=access.project, grant_id=grant_id, actor=request.user
     )

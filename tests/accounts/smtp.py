@@ -7,6 +7,7 @@ reads what the server received (``smtp_server.messages``, newest last).
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import time
@@ -71,6 +72,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def smtp_server(settings):
+    # The test server's own protocol log (it echoes message bodies) is not the app's log.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     server = SmtpServer(host="127.0.0.1", port=free_port())
     controller = Controller(server, hostname=server.host, port=server.port)
     controller.start()

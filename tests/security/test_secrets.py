@@ -61,6 +61,8 @@ def _database_text() -> str:
     for model in apps.get_models():
         if model._meta.app_label not in {
             "projects",
+            "accounts",
+            "notifications",
             "api",
             "design",
             "transformations",

@@ -25,6 +25,12 @@ PUBLIC = {
     "accounts/login/": "login",
     "accounts/logout/": "logout",
     "favicon.ico": "the site icon (a redirect into static/)",
+    # designer.accounts: guarded by a single-use token in the URL (tests/accounts).
+    "accounts/invitations/<str:token>/": "create the invited account",
+    "accounts/password-reset/": "Forgot password? (Django's view)",
+    "accounts/password-reset/sent/": "reset link sent",
+    "accounts/password-reset/<uidb64>/<token>/": "choose a new password (Django's view)",
+    "accounts/password-reset/done/": "password set",
 }
 SIGNED_IN = {
     "projects/": "own projects",

@@ -141,9 +141,24 @@ def build_world(*, admin, name: str = "World", sandbox_url: str = "http://127.0.
     entry = AuditEntry.objects.filter(project=project).first() or AuditEntry.objects.create(
         project=project, project_name=project.name, action="update"
     )
+    # A pending project invitation (designer.accounts), for its withdraw route.
+    from designer.accounts.services import invitation_create
+    from designer.console.models import AgentGroup
+
+    invitation = invitation_create(
+        email=f"pending-{project.pk}@example.org", actor=admin, project=project, role=Role.VIEWER
+    )
+    grant = invitation.grants.get(project=project)
+    group = AgentGroup.objects.create(name=f"group-{project.pk}")
     return World(
         project=project,
         ids={
+            "grant_id": grant.pk,
+            # Console routes (staff): an invitation, a user, an agent group, a project.
+            "invitation_id": invitation.pk,
+            "user_id": extra.user_id,
+            "group_id": group.pk,
+            "pk": project.pk,
             "membership_id": extra.pk,
             "variable_id": variable.pk,
             "connection_id": cc.pk,
