@@ -117,6 +117,8 @@ def test_no_page_breaks_the_policy_in_chromium(page, live_server, login, persona
         "/console/projects/",
         "/console/users/",
         "/console/audit/",
+        "/console/outbox/",
+        f"/projects/{pid}/operations/{ids['operation_id']}/notifications/",
     ]
     for url in urls:
         response = page.goto(url)
