@@ -58,7 +58,8 @@ _failures_file = inspect.unwrap(failures_download)
 
 
 class Cursor(CursorPagination):
-    """Newest first where order matters; ids are unique, so positions are exact."""
+    """Opaque ``cursor`` positions on the ordering's first field: always an id here (unique),
+    so rows added meanwhile never shift or repeat a page."""
 
 
 def _projects(user):
