@@ -113,6 +113,12 @@ class AuditEntry(models.Model):
             if field is None:
                 readable.append((key, old, new))
                 continue
+            if key == "project_id" and old in (None, self.project_id) and new == self.project_id:
+                # The entry's own project: its name is on the row, no query per entry (the
+                # console's audit page lists 50 such entries).
+                readable.append(("project", None if old is None else self.project_name,
+                                 self.project_name))  # fmt: skip
+                continue
             target = field.related_model
             readable.append((field.name, _name_of(target, old), _name_of(target, new)))
         return readable

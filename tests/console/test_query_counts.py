@@ -40,3 +40,42 @@ def test_console_page_queries_do_not_grow_with_rows(console_client, make_run, na
     add_rows(18, make_run, offset=2)
     many = queries(client, url)
     assert many == few, (name, few, many)
+
+
+def test_users_page_queries_do_not_grow_with_invitations(console_client, project):
+    from designer.accounts.services import invitation_create
+
+    client = console_client("staff")
+
+    def invite(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            other = ProjectFactory(name=f"Q{i}")
+            invitation_create(email=f"i{i}@example.org", actor=None, project=project, role="viewer")
+            invitation_create(email=f"i{i}@example.org", actor=None, project=other, role="editor")
+
+    invite(0, 2)
+    few = queries(client, reverse("console:users"))
+    invite(2, 18)
+    many = queries(client, reverse("console:users"))
+    assert many == few, (few, many)
+    html = client.get(reverse("console:users")).content.decode()
+    assert html.count('id="invitation-') == 20
+
+
+def test_agents_page_queries_do_not_grow_with_groups(console_client, make_run):
+    from designer.console.models import AgentGroup
+
+    client = console_client("staff")
+
+    def groups(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            AgentGroup.objects.create(name=f"g{i}")
+            project = ProjectFactory(name=f"G{i}", agent_group=f"g{i}")
+            Agent.objects.create(name=f"a{i}@h", queues=[f"g{i}"], last_heartbeat=timezone.now())
+            make_run(project, status=RunStatus.PENDING)
+
+    groups(0, 2)
+    few = queries(client, reverse("console:agents"))
+    groups(2, 18)
+    many = queries(client, reverse("console:agents"))
+    assert many == few, (few, many)
