@@ -26,6 +26,8 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -194,8 +196,26 @@ class SqliteStore:
             self._local.db, self._local.owner = db, owner
         return self._local.db
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._connection())
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One BEGIN IMMEDIATE ... COMMIT; any SQLite failure becomes StoreUnavailable."""
+        try:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
+        try:
+            yield db
+        except BaseException as exc:
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailable(f"{self.path}: {exc}") from exc
+            raise
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
 
     def acquire(self, key: str, slot_id: str, pace: Pace) -> Decision:
         with self._transaction() as db:
@@ -246,24 +266,11 @@ class SqliteStore:
             return True, used + 1
 
     def calls_on(self, key: str, day: str) -> int:
-        row = (
-            self._connection()
-            .execute("SELECT calls FROM daily_calls WHERE key = ? AND day = ?", (key, day))
-            .fetchone()
-        )
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT calls FROM daily_calls WHERE key = ? AND day = ?", (key, day)
+            ).fetchone()
         return row[0] if row else 0
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
 def _days_before(day: str, days: int) -> str:

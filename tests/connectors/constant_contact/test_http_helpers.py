@@ -28,9 +28,17 @@ from connectors.http import (
     sample,
     url_allowed,
 )
-from connectors.ratelimit import LocalTokenBucket, Pace, shared_limiter
+from connectors.quota import DailyQuota, QuotaExhausted
+from connectors.ratelimit import LocalTokenBucket, Pace, WindowLimiter, shared_limiter
 from connectors.redaction import REDACTED, redact
-from connectors.sharedstate import GRANTED, POLL_SECONDS, RedisStore, SqliteStore, decide
+from connectors.sharedstate import (
+    GRANTED,
+    POLL_SECONDS,
+    RedisStore,
+    SqliteStore,
+    StoreUnavailable,
+    decide,
+)
 from tests.connectors.constant_contact.conftest import free_port
 
 
@@ -271,6 +279,39 @@ def test_sqlite_store_shares_places_and_counts(tmp_path) -> None:
         (False, 2),
     ]
     assert two.calls_on("k", "2026-01-01") == 2 and two.calls_on("k", "2026-01-02") == 0
+
+
+def test_a_broken_state_file_falls_back_to_pacing_this_process(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"s.sqlite3{suffix}").unlink(missing_ok=True)
+    (tmp_path / "s.sqlite3").write_bytes(b"not a database" * 100)  # e.g. a bad disk
+    limiter = WindowLimiter("k", Pace(calls=1, window=0.1, spacing=0.0, hold=5.0), store)
+    quota = DailyQuota("k", 1, store)
+    seen: dict[str, object] = {}
+
+    def work() -> None:  # a thread of its own opens the file afresh, as a new worker would
+        try:
+            seen["direct"] = store.acquire("k", "x", Pace())
+        except StoreUnavailable as exc:
+            seen["direct"] = exc
+        began = time.monotonic()
+        with limiter.slot():
+            pass
+        with limiter.slot():  # still paced, in this process: a window after the first answer
+            seen["second_after"] = time.monotonic() - began
+        seen["first_call"] = quota.take()  # counted in this process meanwhile
+        try:
+            quota.take()
+        except QuotaExhausted as exc:
+            seen["refused"] = exc
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert isinstance(seen["direct"], StoreUnavailable)
+    assert seen["second_after"] >= 0.1 - 0.01
+    assert seen["first_call"] == 1 and isinstance(seen["refused"], QuotaExhausted)
 
 
 def test_debug_samples_cut_long_lists() -> None:
