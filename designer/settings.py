@@ -270,6 +270,10 @@ LOGGING = {
 RUNS_HEARTBEAT_SECONDS = float(env("RUNS_HEARTBEAT_SECONDS", "10"))
 RUNS_AGENT_LOST_SECONDS = float(env("RUNS_AGENT_LOST_SECONDS", "60"))
 RUNS_MAX_REQUEUES = envint("RUNS_MAX_REQUEUES", 3)
+# Runs of one operation waiting for an agent: one without input records (a second Run click
+# or schedule start is refused, "already queued"); up to this many that bring their own
+# records (API triggers, re-runs of failed records).
+RUNS_MAX_PENDING_WITH_INPUT = envint("RUNS_MAX_PENDING_WITH_INPUT", 20)
 # A Pending run no agent picked up this long after its message was published, while an agent
 # of its queue is idle, is published again (a broker may lose messages).
 RUNS_PENDING_REPUBLISH_SECONDS = float(env("RUNS_PENDING_REPUBLISH_SECONDS", "120"))

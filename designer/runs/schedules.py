@@ -15,8 +15,8 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from designer.design.models import Operation
-from designer.runs.models import RunTrigger, Schedule
-from designer.runs.services import RunRefused, run_start
+from designer.runs.models import LogLevel, RunTrigger, Schedule
+from designer.runs.services import RunRefused, RunsWaiting, run_log, run_start
 
 logger = logging.getLogger(__name__)
 
@@ -123,5 +123,14 @@ def schedule_fire(*, schedule_id: int) -> None:
     try:
         with transaction.atomic():
             run_start(operation=schedule.operation, trigger=RunTrigger.SCHEDULE)
+    except RunsWaiting as exc:
+        if exc.waiting_run_id is not None:
+            run_log(
+                run_id=exc.waiting_run_id,
+                level=LogLevel.WARNING,
+                message="The schedule fired again while this run was still waiting; "
+                "not queued twice.",
+            )
+        logger.warning("Schedule %s: %s", schedule_id, exc)
     except RunRefused as exc:
         logger.warning("Schedule %s could not start a run: %s", schedule_id, exc)

@@ -41,6 +41,15 @@ class RunRefused(Exception):
     """The operation can't be run as it is; the message says why, for the user."""
 
 
+class RunsWaiting(RunRefused):
+    """Refused because enough runs of the operation are already waiting (Pending): one
+    without input records, RUNS_MAX_PENDING_WITH_INPUT with their own (issue 17.12)."""
+
+    def __init__(self, message: str, *, waiting_run_id: int | None = None) -> None:
+        super().__init__(message)
+        self.waiting_run_id = waiting_run_id
+
+
 # --------------------------------------------------------------------------------------------
 # Starting, claiming, cancelling
 # --------------------------------------------------------------------------------------------
@@ -71,9 +80,62 @@ def run_start(
     chain_depth = parent.chain_depth + 1 if parent and trigger == RunTrigger.ACTION else 0
     if chain_depth > MAX_CHAIN_DEPTH:
         raise RunRefused(f"Refused: more than {MAX_CHAIN_DEPTH} operations chained by actions.")
-    project = operation.project
     required = _required_connectors(operation)
     now = timezone.now()
+    with transaction.atomic():
+        _check_waiting(operation, with_input=records is not None)
+        run = _create_run(
+            operation=operation,
+            trigger=trigger,
+            user=user,
+            records=records,
+            parent=parent,
+            chain_depth=chain_depth,
+            required=required,
+            now=now,
+        )
+    transaction.on_commit(lambda: publish_run(run.pk, run.queue))
+    return run
+
+
+def _check_waiting(operation: Operation, *, with_input: bool) -> None:
+    """At most one run of an operation waits for an agent (a second Run click or schedule
+    start would only repeat it); runs bringing their own records (re-runs, API triggers)
+    queue up to RUNS_MAX_PENDING_WITH_INPUT. The operation's row is locked meanwhile, so two
+    starts at once can't both pass."""
+    list(Operation.objects.select_for_update().filter(pk=operation.pk).values_list("pk"))
+    pending = OperationRun.objects.filter(
+        operation=operation, status=RunStatus.PENDING, input_records__isnull=not with_input
+    )
+    if not with_input:
+        waiting = pending.values_list("pk", flat=True).first()
+        if waiting is not None:
+            raise RunsWaiting(
+                f"“{operation.name}” is already queued (run {waiting}); it starts when an "
+                "agent is free, so it was not queued again.",
+                waiting_run_id=waiting,
+            )
+        return
+    cap = settings.RUNS_MAX_PENDING_WITH_INPUT
+    if pending.count() >= cap:
+        raise RunsWaiting(
+            f"{cap} runs of “{operation.name}” with their own records are already waiting "
+            "(the most allowed); try again once some have started."
+        )
+
+
+def _create_run(
+    *,
+    operation: Operation,
+    trigger: str,
+    user: Any,
+    records: Sequence[dict] | None,
+    parent: OperationRun | None,
+    chain_depth: int,
+    required: dict[str, str],
+    now: datetime,
+) -> OperationRun:
+    project = operation.project
     run = OperationRun.objects.create(
         project=project,
         operation=operation,
@@ -92,7 +154,6 @@ def run_start(
         run_id=run.pk,
         message=f"Queued on agent group “{run.queue}”{who} ({run.get_trigger_display()}).",
     )
-    transaction.on_commit(lambda: publish_run(run.pk, run.queue))
     return run
 
 

@@ -58,11 +58,12 @@ def start(request: HttpRequest, access: ProjectAccess, operation_id: int) -> Htt
         run = services.run_start(operation=operation, trigger=RunTrigger.MANUAL, user=request.user)
     except services.RunRefused as exc:
         if request.htmx:
+            # 409: a run of it is already waiting (a conflict with the queue's state).
             return render(
                 request,
                 "runs/_status.html#run-refused",
                 {"message": str(exc), "operation": operation},
-                status=400,
+                status=409 if isinstance(exc, services.RunsWaiting) else 400,
             )
         messages.error(request, str(exc))
         return redirect("design:designer", access.project.pk)

@@ -25,8 +25,11 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 def run_several(operation_id: int, n: int) -> list:
     # Fresh from the database, as a request would load it: the project's group as stored.
     operation = Operation.objects.select_related("project").get(pk=operation_id)
-    runs = [run_start(operation=operation, trigger=RunTrigger.MANUAL) for _ in range(n)]
-    return [wait_final(run, timeout=60) for run in runs]
+    # One after the other: a Run click finds at most one run of an operation waiting.
+    return [
+        wait_final(run_start(operation=operation, trigger=RunTrigger.MANUAL), timeout=60)
+        for _ in range(n)
+    ]
 
 
 @pytest.mark.usefixtures("fake_connector")

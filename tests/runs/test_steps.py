@@ -90,8 +90,8 @@ def test_tally_counts_each_record_once_whether_early_or_with_the_batch():
     mapped = steps.map_chunk(CHUNK, Mapping(), key_of)
     tally = steps.Tally()
     tally.add_failures(mapped.failures)
-    a, c, d = mapped.items
-    assert tally.add(a, RecordResult.done(key="A"))  # per-record progress
+    first = mapped.items[0]
+    assert tally.add(first, RecordResult.done(key="A"))  # per-record progress
     assert tally.take() == (1, mapped.failures)
     assert not tally.pending
     # The batch's own results arrive later, for every item: A is not counted twice.
