@@ -172,3 +172,16 @@ def test_outbox_shows_mail_kept_by_the_file_backend(console_client, settings, tm
     assert "demo@example.org" in html and "You are invited to Integration Designer" in html
     assert 'href="http://127.0.0.1:8000/accounts/invitations/' in html  # a link to follow
     assert console_client("admin").get(reverse("console:outbox")).status_code == 403
+
+
+def test_deactivating_ends_api_access_too(console_client, personas):
+    from designer.api.tokens import token_create
+
+    _token, raw = token_create(user=personas["operator"], name="CI", scopes=["read"])
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.get("/api/v1/projects").status_code == 200
+    url = reverse("console:user_active", args=[personas["operator"].pk])
+    console_client("staff").post(url, {"value": "0"})
+    assert api.get("/api/v1/projects").status_code == 401
+    console_client("staff").post(url, {"value": "1"})
+    assert api.get("/api/v1/projects").status_code == 200
