@@ -5,7 +5,7 @@ project from its Settings (``project_agent_group``, behind the project access he
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -28,6 +28,23 @@ def agents_page(request: HttpRequest, scope: ConsoleScope, *, status: int = 200)
 @console_view
 def agents(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
     return agents_page(request, scope)
+
+
+@console_view
+def agent_detail(request: HttpRequest, scope: ConsoleScope, agent_id: int) -> HttpResponse:
+    agent = selectors.agent_for_console(scope=scope, agent_id=agent_id)
+    if agent is None:
+        raise Http404("No such agent")
+    return render(
+        request,
+        "console/agent.html",
+        {
+            "scope": scope,
+            "section": "agents",
+            "agent": agent,
+            "runs": selectors.agent_recent_runs(scope=scope, agent=agent),
+        },
+    )
 
 
 def _refused(request: HttpRequest, scope: ConsoleScope, error: Exception) -> HttpResponse:

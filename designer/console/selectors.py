@@ -264,3 +264,21 @@ def summary(*, scope: ConsoleScope) -> dict[str, int]:
         "errors_24h": scoped.filter(created_at__gte=day_ago, status=RunStatus.ERROR).count(),
         "agents_online": sum(1 for row in agents(scope=scope) if row.agent.online),
     }
+
+
+def agent_for_console(*, scope: ConsoleScope, agent_id: int) -> Agent | None:
+    """An agent, if it serves a group of the scope's projects (any agent for staff)."""
+    agent = Agent.objects.filter(pk=agent_id).first()
+    if agent is None or scope.is_staff:
+        return agent
+    groups = set(scope.projects().values_list("agent_group", flat=True))
+    return agent if groups.intersection(agent.queues or []) else None
+
+
+def agent_recent_runs(*, scope: ConsoleScope, agent: Agent, limit: int = 50) -> list[OperationRun]:
+    return list(
+        OperationRun.objects.filter(agent=agent)
+        .filter(**({} if scope.is_staff else {"project_id__in": scope.id_list()}))
+        .select_related("project", "operation")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run_cancel"),
     path("agents/", group_views.agents, name="agents"),
+    path("agents/<int:agent_id>/", group_views.agent_detail, name="agent"),
     path("agent-groups/create/", group_views.group_create, name="group_create"),
     path("agent-groups/<int:group_id>/rename/", group_views.group_rename, name="group_rename"),
     path("agent-groups/<int:group_id>/delete/", group_views.group_delete, name="group_delete"),

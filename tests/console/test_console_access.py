@@ -35,10 +35,11 @@ WRITES = {"run_cancel"} | STAFF_WRITES
 STAFF_PAGES = {"outbox"}
 
 
-def page_routes(run_id: int = 999999) -> list[str]:
-    return [
-        re.sub(r"<int:\w+>", str(run_id), r) for r, p in console_routes() if p.name not in WRITES
-    ]
+def page_routes(run_id: int = 999999, agent_id: int | None = None) -> list[str]:
+    def fill(match: re.Match) -> str:
+        return str(agent_id if match.group(1) == "agent_id" and agent_id else run_id)
+
+    return [re.sub(r"<int:(\w+)>", fill, r) for r, p in console_routes() if p.name not in WRITES]
 
 
 def staff_page_routes() -> list[str]:
@@ -63,7 +64,10 @@ def test_console_urls_all_go_through_console_view():
 def test_every_console_page_by_persona(console_client, persona, project, make_run):
     run = make_run(project)
     client = console_client(persona)
-    for route in page_routes(run.pk):
+    from designer.runs.models import Agent
+
+    agent = Agent.objects.create(name="a@h", queues=[project.agent_group])
+    for route in page_routes(run.pk, agent.pk):
         response = client.get("/" + route)
         allowed = {"staff"} if route in staff_page_routes() else CONSOLE_ALLOWED
         expected = 200 if persona in allowed else 403

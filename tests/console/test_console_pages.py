@@ -230,3 +230,30 @@ def test_durations_read_as_people_write_them():
     assert duration(timedelta(seconds=12.44)) == "12.4 s"
     assert duration(timedelta(seconds=187)) == "3 min 07 s"
     assert duration(timedelta(hours=2, minutes=5, seconds=9)) == "2 h 05 min"
+
+
+def test_agent_page_shows_its_recent_runs_within_scope(console_client, project, make_run):
+    from designer.console.models import AgentGroup
+
+    AgentGroup.objects.create(name="eu")
+    agent = Agent.objects.create(
+        name="w1@host", hostname="host-a", queues=["default", "eu"], last_heartbeat=timezone.now()
+    )
+    other = ProjectFactory(name="Other team", agent_group="eu")
+    mine = make_run(project, status=RunStatus.SUCCESS, agent=agent)
+    theirs = make_run(other, status=RunStatus.ERROR, agent=agent)
+    elsewhere = make_run(project, status=RunStatus.SUCCESS)  # no agent
+    url = reverse("console:agent", args=[agent.pk])
+    html = console_client("staff").get(url).content.decode()
+    assert "host-a" in html and "Online" in html
+    assert f'id="run-{mine.pk}"' in html and f'id="run-{theirs.pk}"' in html
+    assert f'id="run-{elsewhere.pk}"' not in html
+    assert f'href="{reverse("console:agent", args=[agent.pk])}"' in html_of(
+        console_client("staff"), "agents"
+    )
+    # A project Admin sees the agent (it serves their group) but only their project's runs.
+    admin_html = console_client("admin").get(url).content.decode()
+    assert f'id="run-{mine.pk}"' in admin_html and f'id="run-{theirs.pk}"' not in admin_html
+    # An agent serving none of their groups is a 404 for them.
+    far = Agent.objects.create(name="w9@host", queues=["eu"], last_heartbeat=timezone.now())
+    assert console_client("admin").get(reverse("console:agent", args=[far.pk])).status_code == 404

@@ -150,6 +150,9 @@ def build_world(*, admin, name: str = "World", sandbox_url: str = "http://127.0.
     )
     grant = invitation.grants.get(project=project)
     group = AgentGroup.objects.create(name=f"group-{project.pk}")
+    from designer.runs.models import Agent
+
+    agent = Agent.objects.create(name=f"agent-{project.pk}@host", queues=[project.agent_group])
     return World(
         project=project,
         ids={
@@ -158,6 +161,7 @@ def build_world(*, admin, name: str = "World", sandbox_url: str = "http://127.0.
             "invitation_id": invitation.pk,
             "user_id": extra.user_id,
             "group_id": group.pk,
+            "agent_id": agent.pk,
             "pk": project.pk,
             "membership_id": extra.pk,
             "variable_id": variable.pk,
