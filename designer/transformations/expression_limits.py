@@ -26,8 +26,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from jinja2.sandbox import SecurityError
 
+_now = time.monotonic
 MAX_SIZE = 1_000_000  # characters, list items or decimal digits in one value
 MAX_TOTAL = 10 * MAX_SIZE  # all the values one evaluation produces, together
 MAX_INT_BITS = 65_536  # about 20,000 decimal digits
@@ -58,40 +61,52 @@ _BOUNDS: contextvars.ContextVar[_Bounds | None] = contextvars.ContextVar(
 
 def time_limit() -> float:
     try:
-        from django.conf import settings
-
         return float(getattr(settings, "EXPRESSION_TIME_LIMIT", DEFAULT_SECONDS))
-    except Exception:  # settings not configured (a script, a benchmark)
+    except ImproperlyConfigured:  # no Django settings (a script)
         return DEFAULT_SECONDS
+
+
+def enter(seconds: float | None = None) -> contextvars.Token:
+    """Start one evaluation: a fresh size budget, and a deadline no later than an enclosing
+    one. ``leave(token)`` ends it. (A plain pair, not a context manager: it runs per record.)"""
+    seconds = time_limit() if seconds is None else seconds
+    outer = _BOUNDS.get()
+    deadline = _now() + seconds
+    if outer is not None and outer.deadline < deadline:
+        deadline, seconds = outer.deadline, outer.seconds
+    return _BOUNDS.set(_Bounds(deadline, seconds))
+
+
+def leave(token: contextvars.Token) -> None:
+    _BOUNDS.reset(token)
 
 
 @contextmanager
 def bounded(seconds: float | None = None) -> Iterator[None]:
-    """One evaluation: a fresh size budget, and a deadline no later than an enclosing one.
-
-    Used per evaluation by ``expressions``, and around a whole preview by the web view so
-    that many slow records still answer in about ``seconds``.
-    """
-    seconds = time_limit() if seconds is None else seconds
-    outer = _BOUNDS.get()
-    deadline = time.monotonic() + seconds
-    if outer is not None and outer.deadline < deadline:
-        deadline, seconds = outer.deadline, outer.seconds
-    token = _BOUNDS.set(_Bounds(deadline, seconds))
+    """``enter``/``leave`` as a context manager: around a whole preview in the web view, so
+    that many slow records still answer in about ``seconds``."""
+    token = enter(seconds)
     try:
         yield
     finally:
-        _BOUNDS.reset(token)
+        leave(token)
 
 
 def check_time() -> None:
     bounds = _BOUNDS.get()
-    if bounds is not None and time.monotonic() > bounds.deadline:
+    if bounds is not None and _now() > bounds.deadline:
         raise ExpressionLimitError(f"the expression took longer than {bounds.seconds:g} s")
 
 
 def measure(value: Any, cap: int = MAX_SIZE) -> int:
     """About how many characters the value takes as text; stops counting past ``cap``."""
+    kind = type(value)
+    if kind is str:  # the common cases first, without the walk
+        return min(len(value), cap + 1)
+    if kind is int:
+        return value.bit_length() // 3 + 1
+    if kind is float or kind is bool or value is None:
+        return 1
     total = 0
     stack = [value]
     while stack:
@@ -124,7 +139,6 @@ def ensure(predicted: int | float) -> None:
 
 def charge(value: Any) -> Any:
     """Check a value just built, count it against the evaluation's budget, return it."""
-    check_time()
     size = measure(value)
     if size > MAX_SIZE:
         raise too_large()

@@ -205,6 +205,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None), list, tuple, dict})
+
+
 def _materialised(value: Any) -> Any:
     """A generator (the output of map, select...) as a list, counted like any value."""
     if isinstance(value, Iterator) and not isinstance(value, str):
@@ -219,7 +222,10 @@ def _bounded_filter(func: Callable[..., Any], predict: Callable[..., Any] | None
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         limits.check_time()
-        args = tuple(a if i < skip else _materialised(a) for i, a in enumerate(args))
+        for arg in args:
+            if type(arg) not in _PLAIN:  # a generator (or a context) may need materialising
+                args = tuple(a if i < skip else _materialised(a) for i, a in enumerate(args))
+                break
         if predict is not None:
             predict(*args[skip:], **kwargs)
         return limits.charge(func(*args, **kwargs))
@@ -354,8 +360,11 @@ def compile_expression(source: str) -> Callable[[Mapping[str, Any]], Any]:
         raise ExpressionError("the expression is nested too deeply") from None
 
     def evaluate(record: Mapping[str, Any]) -> Any:
-        with limits.bounded():
+        token = limits.enter()
+        try:
             return compiled(**names_of(record))
+        finally:
+            limits.leave(token)
 
     return evaluate
 
@@ -384,8 +393,11 @@ def compile_batch(sources: tuple[str, ...]) -> Callable[[Mapping[str, Any]], lis
         return None
 
     def evaluate(record: Mapping[str, Any]) -> list[Any]:
-        with limits.bounded():
+        token = limits.enter()
+        try:
             values = compiled(**names_of(record))
+        finally:
+            limits.leave(token)
         return [None if isinstance(v, Undefined) else v for v in values]
 
     return evaluate
