@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from tests.factories import (
     OperationFactory,
     TransformationFactory,
 )
+from tests.fixtures.waiting import wait_for
 
 FAKE = "tests.runs.fake_connector.FakeConnector"
 SECRET = "sk-live-0123456789abcdef"
@@ -102,16 +102,6 @@ def make_operation(
         **extra,
         **operation_fields,
     )
-
-
-def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.1, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
 
 
 def wait_final(run: OperationRun, timeout: float = 40.0) -> OperationRun:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -217,13 +216,14 @@ def test_refreshed_token_keeps_working_after_the_old_access_token_expires(
 
 
 def test_refresh_tokens_expire_after_idling(cc_sandbox: Sandbox) -> None:
-    cc_sandbox.configure(refresh_token_lifetime=0.2, rotating_refresh_tokens=False)
+    cc_sandbox.clock.freeze()
+    cc_sandbox.configure(refresh_token_lifetime=200, rotating_refresh_tokens=False)
     tokens = cc_sandbox.issue_tokens(CC_CLIENT_ID)
-    time.sleep(0.1)
-    assert refresh(cc_sandbox, tokens["refresh_token"]).status_code == 200  # use resets the clock
-    time.sleep(0.15)
+    cc_sandbox.clock.advance(100)
+    assert refresh(cc_sandbox, tokens["refresh_token"]).status_code == 200  # use: idle from 0
+    cc_sandbox.clock.advance(150)
     assert refresh(cc_sandbox, tokens["refresh_token"]).status_code == 200
-    time.sleep(0.3)
+    cc_sandbox.clock.advance(201)
     idle = refresh(cc_sandbox, tokens["refresh_token"])
     assert idle.status_code == 400
     assert idle.json()["error"] == "invalid_grant"

@@ -9,7 +9,6 @@ that does not wait for completion does not see the result - as with Constant Con
 from __future__ import annotations
 
 import functools
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 from connectors.constant_contact.contract import load_contract
 
-from .clock import iso
+from .clock import Clock, iso
 from .contact_model import SCALARS, is_email, new_contact, phone_resource
 from .contacts import ContactService
 from .errors import ApiError
@@ -119,7 +118,10 @@ class Activity:
 
 
 class BulkActivities:
-    def __init__(self, store: Store, contacts: ContactService, knobs: Knobs) -> None:
+    def __init__(
+        self, store: Store, contacts: ContactService, knobs: Knobs, clock: Clock | None = None
+    ) -> None:
+        self.clock = clock or Clock()
         self.store = store
         self.contacts = contacts
         self.knobs = knobs
@@ -191,7 +193,7 @@ class BulkActivities:
         return None
 
     def _new(self, kind: str, payload: dict[str, Any]) -> Activity:
-        now = time.time()
+        now = self.clock.time()
         activity = Activity(str(uuid.uuid4()), kind, payload, created=now, updated=now)
         self.store.activities[activity.activity_id] = activity
         return activity
@@ -204,11 +206,11 @@ class BulkActivities:
             raise ApiError.of(404, f"Activity {activity_id} not found.", "activity.not.found")
         if activity.state not in ("completed", "failed"):
             activity.polls += 1
-            self._advance(activity, time.time())
+            self._advance(activity, self.clock.time())
         return activity.as_json()
 
     def collection(self, query: Mapping[str, str]) -> dict[str, Any]:
-        now = time.time()
+        now = self.clock.time()
         for activity in list(self.store.activities.values()):
             self._advance(activity, now)
         activities = sorted(self.store.activities.values(), key=lambda a: a.created, reverse=True)
@@ -219,7 +221,7 @@ class BulkActivities:
 
     def advance_due(self) -> None:
         """Complete activities whose time has come, even if nobody polls them."""
-        now = time.time()
+        now = self.clock.time()
         for activity in list(self.store.activities.values()):
             if (
                 activity.state in ("initialized", "processing")

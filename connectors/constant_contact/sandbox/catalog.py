@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from .clock import iso
+from .clock import Clock, iso
 from .cursors import decode_cursor, encode_cursor
 from .errors import ApiError
 from .store import Store, stable_id
@@ -49,7 +48,8 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class Catalog:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
         self.store = store
         self._seq = 0
 
@@ -66,7 +66,7 @@ class Catalog:
         list_id: str | None = None,
         description: str | None = None,
     ) -> dict[str, Any]:
-        now = time.time()
+        now = self.clock.time()
         item = {
             "list_id": list_id or str(uuid.uuid4()),
             "name": name,
@@ -145,7 +145,7 @@ class Catalog:
     def add_custom_field(
         self, label: str, kind: str = "string", field_id: str | None = None
     ) -> dict[str, Any]:
-        now = time.time()
+        now = self.clock.time()
         name = re.sub(r"[^a-z0-9_]+", "_", label.strip().lower()).strip("_")[:50] or "field"
         item = {
             "custom_field_id": field_id or str(uuid.uuid4()),
@@ -195,7 +195,7 @@ class Catalog:
     def add_tag(
         self, name: str, tag_id: str | None = None, source: str = "Contact"
     ) -> dict[str, Any]:
-        now = time.time()
+        now = self.clock.time()
         item = {
             "tag_id": tag_id or str(uuid.uuid4()),
             "name": name,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from .clock import iso, iso_date
+from .clock import Clock, iso, iso_date
 from .contact_model import (
     SCALARS,
     SOURCES,
@@ -22,7 +21,8 @@ from .store import Store, email_of
 
 
 class ContactService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
         self.store = store
 
     # -- checks shared by create and update ------------------------------------------
@@ -83,7 +83,7 @@ class ContactService:
             raise ApiError.validation(problems)
         self._conflict_if_taken(address, None)
         existing = self.store.contact_by_email(address) if address else None
-        now = time.time()
+        now = self.clock.time()
         if existing is not None:  # a deleted contact comes back, keeping its id
             self._revive(existing, now)
             self._apply_full(existing, body, now, source=body["create_source"])
@@ -109,7 +109,7 @@ class ContactService:
         if problems:
             raise ApiError.validation(problems)
         self._conflict_if_taken(address, contact_id)
-        now = time.time()
+        now = self.clock.time()
         if contact["_deleted"]:  # PUT revives a deleted contact, as V3 documents
             self._revive(contact, now)
         old_address = email_of(contact)
@@ -126,7 +126,7 @@ class ContactService:
 
     def delete(self, contact_id: str) -> None:
         contact = self.get(contact_id)
-        self.mark_deleted(contact, time.time())
+        self.mark_deleted(contact, self.clock.time())
 
     def mark_deleted(self, contact: dict[str, Any], now: float) -> None:
         contact["_deleted"] = True
@@ -158,7 +158,7 @@ class ContactService:
         self._check_references(body, problems)
         if problems:
             raise ApiError.validation(problems)
-        now = time.time()
+        now = self.clock.time()
         contact = self.store.contact_by_email(address) if address else None
         created = contact is None
         if created:

@@ -11,10 +11,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from .clock import Clock
 from .errors import ApiError, OAuthError
 from .knobs import Knobs
 
@@ -68,7 +68,7 @@ class RefreshToken:
     client_id: str
     scopes: tuple[str, ...]
     used: bool = False
-    last_used: float = field(default_factory=time.time)  # they expire after idling too long
+    last_used: float = 0.0  # when last exchanged (sandbox clock): they expire after idling
 
 
 def s256(verifier: str) -> str:
@@ -82,6 +82,7 @@ class OAuthServer:
     codes: dict[str, AuthCode] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    clock: Clock = field(default_factory=Clock)
 
     def reset(self) -> None:
         for registry in (self.apps, self.codes, self.access_tokens, self.refresh_tokens):
@@ -112,7 +113,7 @@ class OAuthServer:
             raise ValueError(f"unknown scope(s): {', '.join(sorted(unknown))}")
         access = "sbx_at_" + secrets.token_urlsafe(24)
         self.access_tokens[access] = AccessToken(
-            client_id, frozenset(scopes), time.time() + lifetime
+            client_id, frozenset(scopes), self.clock.time() + lifetime
         )
         answer = {
             "access_token": access,
@@ -123,7 +124,9 @@ class OAuthServer:
         # Constant Contact returns a refresh token only when offline_access was granted.
         if "offline_access" in scopes:
             refresh = "sbx_rt_" + secrets.token_urlsafe(24)
-            self.refresh_tokens[refresh] = RefreshToken(client_id, scopes)
+            self.refresh_tokens[refresh] = RefreshToken(
+                client_id, scopes, last_used=self.clock.time()
+            )
             answer["refresh_token"] = refresh
         return answer
 
@@ -134,12 +137,12 @@ class OAuthServer:
         token = self.access_tokens.get(authorization[7:].strip())
         if token is None:
             raise ApiError.of(401, "Unauthorized", "unauthorized")
-        if token.expires_at <= time.time():
+        if token.expires_at <= self.clock.time():
             raise ApiError.of(401, "The access token has expired.", "unauthorized")
         return token
 
     def expire_access_tokens(self) -> int:
-        now = time.time()
+        now = self.clock.time()
         for token in self.access_tokens.values():
             token.expires_at = min(token.expires_at, now - 1)
         return len(self.access_tokens)
@@ -165,7 +168,9 @@ class OAuthServer:
             raise KeyError("unknown or already used refresh token")
         token.used = True
         new = "sbx_rt_" + secrets.token_urlsafe(24)
-        self.refresh_tokens[new] = RefreshToken(token.client_id, token.scopes)
+        self.refresh_tokens[new] = RefreshToken(
+            token.client_id, token.scopes, last_used=self.clock.time()
+        )
         return new
 
     # ------------------------------------------------------------------ authorize endpoint
@@ -226,7 +231,7 @@ class OAuthServer:
                 )
         code = secrets.token_urlsafe(24)
         self.codes[code] = AuthCode(
-            client_id, redirect_uri, scopes, challenge, time.time() + CODE_LIFETIME
+            client_id, redirect_uri, scopes, challenge, self.clock.time() + CODE_LIFETIME
         )
         return redirect_with(code=code)
 
@@ -279,7 +284,7 @@ class OAuthServer:
             raise OAuthError(
                 400, "invalid_grant", "The authorization code is invalid or was already used."
             )
-        if code.expires_at <= time.time():
+        if code.expires_at <= self.clock.time():
             raise OAuthError(400, "invalid_grant", "The authorization code has expired.")
         if form.get("redirect_uri") != code.redirect_uri:
             raise OAuthError(
@@ -302,7 +307,7 @@ class OAuthServer:
             raise OAuthError(400, "invalid_grant", "The refresh token is invalid or expired.")
         if token.used:
             raise OAuthError(400, "invalid_grant", "The refresh token was already used.")
-        now = time.time()
+        now = self.clock.time()
         if now - token.last_used > knobs.refresh_token_lifetime:
             del self.refresh_tokens[presented]
             raise OAuthError(400, "invalid_grant", "The refresh token has expired.")

@@ -10,11 +10,12 @@ Plus the daily quota. Not thread-safe on its own; the sandbox calls it under its
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from .clock import Clock
 
 WINDOW_SECONDS = 1.0
 
@@ -65,12 +66,13 @@ class RateLimiter:
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     daily: dict[tuple[str, str], int] = field(default_factory=dict)
     traffic: dict[str, Traffic] = field(default_factory=dict)
+    clock: Clock = field(default_factory=Clock)
 
     def allow(
         self, key: str, rate: float, now: float | None = None, *, sliding: bool = False
     ) -> bool:
         """Record one call of ``key`` and say whether the rate limit lets it through."""
-        now = time.monotonic() if now is None else now
+        now = self.clock.monotonic() if now is None else now
         traffic = self.traffic.setdefault(key, Traffic())
         in_window = traffic.arrive(now)
         if rate <= 0:
@@ -99,7 +101,7 @@ class RateLimiter:
         """Count one call against today's (UTC) quota; False once it is spent."""
         if quota <= 0:
             return True
-        day = datetime.now(UTC).date().isoformat()
+        day = datetime.fromtimestamp(self.clock.time(), UTC).date().isoformat()
         used = self.daily.get((key, day), 0)
         if used >= quota:
             self.traffic.setdefault(key, Traffic()).quota_refused += 1

@@ -10,7 +10,7 @@ from typing import Any
 @dataclass(frozen=True)
 class LoggedRequest:
     seq: int
-    timestamp: float  # time.time() when the request arrived
+    timestamp: float  # when the request arrived (the sandbox clock, epoch seconds)
     method: str
     path: str  # without the query string
     query: dict[str, list[str]]

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .clock import Clock
 from .control import handle_control
 from .oauth import DEFAULT_SCOPES
 from .requestlog import LoggedRequest
@@ -131,6 +132,7 @@ class Sandbox:
         token_lifetime: int = 86_400,
         rng_seed: int = 1,
         apps: Iterable[tuple[str, str]] = (),
+        clock: Clock | None = None,
         **knobs: Any,
     ) -> None:
         self.host = host
@@ -139,6 +141,7 @@ class Sandbox:
             seed=seed,
             rng_seed=rng_seed,
             apps=apps,
+            clock=clock,
             rate_limit=rate_limit,
             error_rate=error_rate,
             latency=latency,
@@ -187,6 +190,12 @@ class Sandbox:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    @property
+    def clock(self) -> Clock:
+        """The sandbox's time: ``freeze()`` and ``advance(seconds)`` instead of sleeping (tests);
+        ``reset()`` makes it real again."""
+        return self.service.clock
 
     # ------------------------------------------------------------------ addresses
 

@@ -24,6 +24,7 @@ from connectors.constant_contact import contract
 from . import api
 from .activities import BulkActivities
 from .catalog import Catalog
+from .clock import Clock
 from .contact_model import SUBRESOURCES, shape
 from .contacts import ContactService
 from .errors import ApiError, OAuthError
@@ -82,9 +83,15 @@ def _media_type(content_type: str | None) -> str | None:
 
 class SandboxService:
     def __init__(
-        self, seed: int = 0, rng_seed: int = 1, apps: Iterable[tuple[str, str]] = (), **knobs: Any
+        self,
+        seed: int = 0,
+        rng_seed: int = 1,
+        apps: Iterable[tuple[str, str]] = (),
+        clock: Clock | None = None,
+        **knobs: Any,
     ) -> None:
         self.lock = threading.RLock()
+        self.clock = clock or Clock()
         self.initial_seed = seed
         self.initial_apps = list(apps)
         self.initial_knobs = Knobs()
@@ -92,8 +99,8 @@ class SandboxService:
         self.rng_seed = rng_seed
         self.knobs = Knobs()
         self.store = Store()
-        self.oauth = OAuthServer()
-        self.limiter = RateLimiter()
+        self.oauth = OAuthServer(clock=self.clock)
+        self.limiter = RateLimiter(clock=self.clock)
         self.faults = FaultInjector()
         self.log = RequestLog()
         self.generation = 0
@@ -106,10 +113,11 @@ class SandboxService:
         with self.lock:
             self.knobs = Knobs(**self.initial_knobs.as_dict())
             self.rng = random.Random(self.rng_seed)
+            self.clock.reset()
             self.store.clear()
-            self.catalog = Catalog(self.store)
-            self.contacts = ContactService(self.store)
-            self.activities = BulkActivities(self.store, self.contacts, self.knobs)
+            self.catalog = Catalog(self.store, self.clock)
+            self.contacts = ContactService(self.store, self.clock)
+            self.activities = BulkActivities(self.store, self.contacts, self.knobs, self.clock)
             self.catalog.seed_structure()
             self.oauth.reset()
             self.limiter.reset()
@@ -258,7 +266,7 @@ class SandboxService:
         self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes
     ) -> Response:
         """Answer one HTTP request (anything but /_sandbox/, which the server routes itself)."""
-        arrived = time.time()
+        arrived = self.clock.time()
         generation = self.generation
         parts = urlsplit(target)
         path = parts.path or "/"
