@@ -22,6 +22,7 @@ Failure policy (the engine relies on it):
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -40,8 +41,10 @@ from connectors.constant_contact.errors import ApiError
 
 MAX_TRANSIENT_STREAK = 3
 # Isolating the bad rows of a refused bulk chunk costs about 2 requests per bad row and
-# halving level (a 40,000-row chunk has 16): this many at most per chunk, so a refusal
-# that is not about rows (every half refused alike) cannot eat the daily quota.
+# halving level (a 40,000-row chunk has 16). The budget per chunk isolates this many bad
+# rows (at least MAX_BISECT_REQUESTS requests), so a refusal that is not about a few rows
+# (every half refused alike) cannot eat the daily quota.
+BISECT_BAD_ROWS = 5
 MAX_BISECT_REQUESTS = 100
 # Log each split as a warning up to this many times per chunk; the total comes at the end.
 MAX_SPLIT_WARNINGS = 5
@@ -234,7 +237,9 @@ def bulk_rows(
     """``refs`` as one bulk activity (``start_for(indices)`` starts it for those rows), one
     result per row. If Constant Contact refuses it whole (400), each half is sent apart,
     down to single rows, so only the bad rows fail; the extra requests are logged and
-    bounded (``MAX_BISECT_REQUESTS``: past it, the rows still refused fail with the 400)."""
+    bounded (past the budget, the rows still refused fail with the 400)."""
+    levels = max(1, math.ceil(math.log2(max(2, len(refs)))))
+    budget = max(MAX_BISECT_REQUESTS, 2 * levels * BISECT_BAD_ROWS)
     extra = 0
     splits = 0
 
@@ -245,7 +250,7 @@ def bulk_rows(
             nonlocal extra, splits
             if len(indices) == 1:
                 return [failure_from(exc, chunk[0].key)]
-            if extra + 2 > MAX_BISECT_REQUESTS:
+            if extra + 2 > budget:
                 context.log(
                     "error",
                     f"{label}: gave up isolating refused rows after {extra} extra requests; "

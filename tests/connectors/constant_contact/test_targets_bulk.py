@@ -143,6 +143,7 @@ def test_isolating_refused_rows_has_a_bounded_cost(
     """A refusal that is not about rows (here: every request refused) must not spend the
     daily quota on halving down to single rows."""
     monkeypatch.setattr(common_module, "MAX_BISECT_REQUESTS", 10)
+    monkeypatch.setattr(common_module, "BISECT_BAD_ROWS", 0)
     cc_sandbox.inject(400, count=1000, path_prefix="/activities/contacts_json_import")
     config = {"mode": "bulk", "list_ids": [cc_sandbox.list_id("Customers")]}
     results = CREATE.write(context, config, rows(40))
