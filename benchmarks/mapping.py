@@ -10,6 +10,9 @@ Constant Contact's nested create shape, exactly as the run engine applies a tran
 * with expressions: the same plus 5 sandboxed Jinja2 expressions (title case, a split into a
   list, an int conversion, a concatenation, a coalesce).
 
+Also the time to refuse each hostile expression of issue 17.8 (CPU time of this thread, ms):
+each must be refused within 1 s, in the web process as in a worker.
+
 Best of 3 runs each. Prints a table and merges the figures into benchmarks/results.json under
 "mapping" (read-modify-write under a file lock; other benchmarks own other keys).
 """
@@ -27,7 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "designer.settings")
 django.setup()
 
 from benchmarks.common import merge_results  # noqa: E402
-from designer.transformations.mapping import compile_mapping  # noqa: E402
+from designer.transformations.mapping import MappingError, compile_mapping  # noqa: E402
 
 RECORDS = 100_000
 RUNS = 3
@@ -95,11 +98,40 @@ def measure(rules: list[dict[str, Any]], records: list[dict[str, str]]) -> dict[
     }
 
 
+HOSTILE = (
+    "((9**1000)**1000)**1000",
+    "(['a'*100000]*100000)|join",
+    "('a'*100000)|replace('', 'b'*100000)",
+    "'a'|center(1000000000)",
+    "'%01000000000d'|format(1)",
+    "'{:>1000000000}'.format(1)",
+    "lipsum(100000000)",
+    "range(100000)" + "|map('abs')" * 40 + "|sum",  # small but slow: stopped by the deadline
+)
+
+
+def refusals() -> dict[str, float]:
+    """Milliseconds (wall clock) to refuse each hostile expression."""
+    out = {}
+    for source in HOSTILE:
+        mapping = compile_mapping([{"target": "t", "kind": "expression", "value": source}])
+        started = time.perf_counter()
+        try:
+            mapping.apply({})
+        except MappingError:
+            pass
+        else:
+            raise AssertionError(f"not refused: {source}")
+        out[source] = round((time.perf_counter() - started) * 1000, 1)
+    return out
+
+
 def run() -> dict[str, Any]:
     records = make_records(RECORDS)
     return {
         "path_only_100000": measure(PATH_RULES, records),
         "with_expressions_100000": measure(EXPRESSION_RULES, records),
+        "hostile_expression_refused_ms": refusals(),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
     }
@@ -113,6 +145,8 @@ def print_table(figures: dict[str, Any]) -> None:
             f"{name:<28} {f['rules']:>6} {f['records']:>9,} {f['seconds']:>8} "
             f"{f['records_per_second']:>11,}"
         )
+    for source, ms in figures["hostile_expression_refused_ms"].items():
+        print(f"refused in {ms:>7.1f} ms: {source[:60]}")
 
 
 def main() -> int:
