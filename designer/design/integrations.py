@@ -20,10 +20,12 @@ LastRuns = Callable[[Project], dict[int, Any]]
 Schedules = Callable[[Project], list[Any]]
 ExtrasBuilder = Callable[[Any], dict[str, Any]]
 PageLink = Callable[[Any], tuple[str, str]]  # connection -> (label, url)
+FileLink = Callable[[Any, str], str]  # (connection, file name) -> url
 
 _runs: dict[str, Callable[[Project], Any]] = {}
 _extras: dict[str, ExtrasBuilder] = {}
 _pages: dict[str, PageLink] = {}
+_files: dict[str, FileLink] = {}
 
 
 def register_runs(*, last_runs: LastRuns, schedules: Schedules) -> None:
@@ -46,6 +48,17 @@ def connection_page(connection: Any) -> tuple[str, str] | None:
     """(label, url) of the connection's own page, or None."""
     link = _pages.get(connection.connector_key) if connection is not None else None
     return link(connection) if link else None
+
+
+def register_connection_file(connector_key: str, link: FileLink) -> None:
+    """Where a file a connection wrote can be fetched (e.g. a Files target's output), by the
+    app that serves it; a run's page links to the file its target wrote."""
+    _files[connector_key] = link
+
+
+def connection_file_url(connection: Any, name: str) -> str | None:
+    link = _files.get(connection.connector_key) if connection is not None and name else None
+    return link(connection, name) if link else None
 
 
 def last_runs(project: Project) -> dict[int, Any]:

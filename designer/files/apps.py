@@ -8,6 +8,10 @@ def files_page(connection: Any) -> tuple[str, str]:
     return "Manage files", reverse("files:list", args=[connection.project_id, connection.pk])
 
 
+def file_download(connection: Any, name: str) -> str:
+    return reverse("files:download", args=[connection.project_id, connection.pk, name])
+
+
 class FilesConfig(AppConfig):
     """The Files connector's Django side: each Files connection's folder, its pages (list,
     upload, download, delete) and the project's Files quota."""
@@ -39,6 +43,8 @@ class FilesConfig(AppConfig):
         integrations.register_connection_extras(FILES_CONNECTOR, connection_extras)
         # Pages showing a Files connection (the mapping editor) link to its files.
         integrations.register_connection_page(FILES_CONNECTOR, files_page)
+        # A run's page links to the file its Files target wrote.
+        integrations.register_connection_file(FILES_CONNECTOR, file_download)
         # A deleted Files connection (or its project) takes its folder along.
         post_delete.connect(
             folder_remove_on_delete, sender=Connection, dispatch_uid="files-folder-remove"

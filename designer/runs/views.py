@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from connectors.files.tabular import columns_of, csv_for_people, flatten
+from designer.design import integrations
 from designer.design.models import Operation
 from designer.projects.access import Capability, ProjectAccess, project_view
 from designer.runs import schedules as schedule_services
@@ -115,12 +116,31 @@ def run_detail(request: HttpRequest, access: ProjectAccess, run_id: int) -> Http
         **_log(run),
         "failures": run.failures.all()[:FAILURES_ON_PAGE],
         "failures_shown": FAILURES_ON_PAGE,
-        "debug_samples": run.debug_samples.all()[:100],
+        "debug_samples": [
+            (sample, _json_text(sample.request_body), _json_text(sample.response_body))
+            for sample in run.debug_samples.all()[:100]
+        ],
+        "output_file_url": _output_file_url(run),
         "actions_started": run.children.filter(trigger=RunTrigger.ACTION).select_related(
             "operation"
         ),
     }
     return render(request, "runs/run_detail.html", context)
+
+
+def _json_text(value: Any) -> str | None:
+    """A debug sample's body as people read JSON (not Python's repr), or None."""
+    if value is None:
+        return None
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _output_file_url(run: OperationRun) -> str | None:
+    """The file the run's target wrote, if the app serving that connector links to files."""
+    target = run.operation.target
+    if not run.output_file or target is None:
+        return None
+    return integrations.connection_file_url(target.connection, run.output_file)
 
 
 def _log(run: OperationRun) -> dict[str, Any]:
