@@ -1,6 +1,6 @@
 """A consumer process for tests/runs/test_broker.py: takes messages off the embedded broker's
 queue "race" and appends their numbers to a file, until the producer's ``done`` file exists
-and the queue stays empty for a moment."""
+and the queue stays empty for a moment. ``<out>.ready`` says it is connected and polling."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ def main(folder: Path, out: Path) -> None:
     idle_since = None
     with _connection(folder) as connection, out.open("a") as handle:
         queue = connection.SimpleQueue("race")
+        ready = out.with_suffix(".ready")
         while True:
             try:
                 message = queue.get(timeout=0.05)
             except Empty:
+                ready.touch()
                 if (folder / "done").exists():
                     idle_since = idle_since or time.monotonic()
                     if time.monotonic() - idle_since > 1.0:

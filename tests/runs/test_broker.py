@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 from django.conf import settings
 from kombu import Connection
 
 from designer.runs.broker import Channel
+from tests.fixtures.waiting import wait_for
 
 
 def _connection(folder) -> Connection:
@@ -48,7 +48,11 @@ def test_racing_consumer_processes_get_every_message_once(tmp_path):
         )
         for out in outs
     ]
-    time.sleep(1.0)  # let them start polling
+    wait_for(  # every consumer polls the empty queue before the burst
+        lambda: all(out.with_suffix(".ready").exists() for out in outs),
+        timeout=60,
+        what="the consumers to poll",
+    )
     with _connection(tmp_path) as connection:
         queue = connection.SimpleQueue("race")
         for n in range(300):

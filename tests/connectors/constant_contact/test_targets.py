@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -16,6 +15,7 @@ from connectors.constant_contact.activities.delete import DeleteContacts
 from connectors.constant_contact.activities.update import UpdateContacts
 from connectors.constant_contact.sandbox import Sandbox
 from tests.connectors.constant_contact.conftest import LockedConnection, Recorder
+from tests.fixtures.waiting import wait_for
 
 CREATE, UPDATE, DELETE = CreateContacts(), UpdateContacts(), DeleteContacts()
 
@@ -376,7 +376,10 @@ def test_a_create_whose_answer_was_lost_is_not_a_duplicate(
     # meets "Email already exists" - for the contact our own first try created.
     cc_sandbox.inject(0, count=1, path_prefix="/contacts", delay=0.6)
     (result,) = CREATE.write(context, {"on_duplicate": "fail"}, [person(1)])
-    time.sleep(0.4)  # let the sandbox finish the slow call before the contract check
+    wait_for(  # the sandbox finishes the slow call our client gave up on
+        lambda: len([r for r in cc_sandbox.api_requests() if r.method == "POST"]) == 2,
+        timeout=10,
+    )
     created = cc_sandbox.contact_by_email("new1@example.com")
     assert (result.ok, result.action) == (True, "created")
     assert result.external_id == created["contact_id"]
