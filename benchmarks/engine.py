@@ -178,7 +178,9 @@ def _child(workers: int) -> dict[str, Any]:
             latencies.append((run.started_at - run.created_at).total_seconds() * 1000)
         latencies.sort()
 
-        ids = [start(small).pk for _ in range(THROUGHPUT_RUNS)]
+        # One run per operation: a second Run of an operation still waiting is refused.
+        smalls = [operation(f"small {n}", 10) for n in range(THROUGHPUT_RUNS)]
+        ids = [start(op).pk for op in smalls]
         wait(ids)
         runs = OperationRun.objects.filter(pk__in=ids)
         first = min(r.created_at for r in runs)
