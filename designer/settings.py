@@ -162,6 +162,8 @@ EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Integration Designer <designer@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3 * 24 * 60 * 60)
+# "Forgot password?" requests per hour, per email and per client address.
+PASSWORD_RESET_MAX_PER_HOUR = envint("PASSWORD_RESET_MAX_PER_HOUR", 5)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

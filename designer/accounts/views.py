@@ -3,9 +3,11 @@ withdrawing a pending invitation."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -70,7 +72,7 @@ def project_invitation_cancel(
 
 
 # Django's password-reset views with this app's templates and namespaced URLs.
-password_reset = auth_views.PasswordResetView.as_view(
+_password_reset = auth_views.PasswordResetView.as_view(
     template_name="accounts/password_reset_form.html",
     subject_template_name="accounts/mail/password_reset_subject.txt",
     email_template_name="accounts/mail/password_reset_body.txt",
@@ -86,3 +88,30 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
+
+
+def _reset_keys(request: HttpRequest) -> list[str]:
+    email = (request.POST.get("email") or "").strip().lower()
+    return [f"reset:email:{email}", f"reset:addr:{request.META.get('REMOTE_ADDR', '')}"]
+
+
+def _reset_throttled(request: HttpRequest) -> bool:
+    """Count this request; True past PASSWORD_RESET_MAX_PER_HOUR for the address or email."""
+    throttled = False
+    for key in _reset_keys(request):
+        cache.add(key, 0, timeout=60 * 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=60 * 60)
+            count = 1
+        throttled = throttled or count > settings.PASSWORD_RESET_MAX_PER_HOUR
+    return throttled
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Forgot password? Past the hourly limit nothing is mailed, and the answer is the same
+    as for a sent link: neither a mailbox can be flooded nor an address probed."""
+    if request.method == "POST" and _reset_throttled(request):
+        return redirect("accounts:password_reset_done")
+    return _password_reset(request)

@@ -23,7 +23,11 @@ class RenameProjectForm(forms.ModelForm):
 
 
 class InviteForm(forms.Form):
-    username_or_email = forms.CharField(label="Username or email", max_length=254)
+    username_or_email = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        help_text="An email with no account yet is sent an invitation to create one.",
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 

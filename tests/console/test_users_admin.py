@@ -135,6 +135,9 @@ def test_staff_sends_a_password_reset_link(console_client, personas, smtp_server
 
 
 def test_login_page_forgot_password_uses_djangos_reset_views(client, personas, smtp_server):
+    from django.core.cache import cache
+
+    cache.clear()  # the hourly limit counts per client address, shared by the test client
     login_page = client.get(reverse("login")).content.decode()
     assert f'href="{reverse("accounts:password_reset")}"' in login_page
     assert "Forgot password?" in login_page
@@ -185,3 +188,14 @@ def test_deactivating_ends_api_access_too(console_client, personas):
     assert api.get("/api/v1/projects").status_code == 401
     console_client("staff").post(url, {"value": "1"})
     assert api.get("/api/v1/projects").status_code == 200
+
+
+def test_forgot_password_is_limited_per_hour_without_saying_so(client, personas, smtp_server):
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(7):
+        response = client.post(reverse("accounts:password_reset"), {"email": "viewer@example.com"})
+        assert response["Location"] == reverse("accounts:password_reset_done")
+    assert len(smtp_server.to("viewer@example.com")) == 5
+    cache.clear()
