@@ -291,7 +291,7 @@ class _RunLoop:
             )
         finally:
             context.on_result = None
-        if self._lost:
+        if self._lost or isinstance(written.fatal, Lost):  # found out by on_result or put()
             raise Lost()
         if written.warning:
             ledger.log(written.warning_level, written.warning)

@@ -117,3 +117,20 @@ def test_the_journal_is_committed_by_put_and_owned(project):
     with pytest.raises(Lost):
         journal.put("import_activity_id", "act-2")
     assert journal.get("import_activity_id") == "act-1"
+
+
+def test_a_run_taken_away_while_its_target_writes_stops_quietly(project, monkeypatch):
+    """The reaper re-queued the run while this worker was still in write(): the journal's
+    put() finds the run gone, and this worker stops without writing anything more to it."""
+    run = run_start(operation=make_operation(project, count=5), trigger=RunTrigger.MANUAL)
+
+    def taken_away(self, context, config, batch):
+        OperationRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, agent=None)
+        context.journal.put("import_activity_id", "act-9")
+        raise AssertionError("put() should have raised")
+
+    monkeypatch.setattr(Sink, "write", taken_away)
+    run = engine.execute(run_id=run.pk, agent_name="slow@host")
+    assert run.status == RunStatus.PENDING and run.message == ""
+    assert not run.failures.exists() and run.target_records == 0
+    assert not run.log_lines.filter(message__contains="Internal error").exists()
