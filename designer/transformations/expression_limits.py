@@ -32,6 +32,9 @@ from jinja2.sandbox import SecurityError
 
 _now = time.monotonic
 MAX_SIZE = 1_000_000  # characters, list items or decimal digits in one value
+MAX_ITEMS = 100_000  # items in one list or dict (as Jinja's sandbox caps range()): per-item
+# filters (sort with a key, unique, groupby, map) cost microseconds per item
+MAX_SLOW_TEXT = 100_000  # characters into the few filters that walk text in Python (urlize...)
 MAX_TOTAL = 10 * MAX_SIZE  # all the values one evaluation produces, together
 MAX_INT_BITS = 65_536  # about 20,000 decimal digits
 DEFAULT_SECONDS = 0.4  # per evaluation, when the caller sets none (settings.EXPRESSION_TIME_LIMIT)
@@ -139,6 +142,8 @@ def ensure(predicted: int | float) -> None:
 
 def charge(value: Any) -> Any:
     """Check a value just built, count it against the evaluation's budget, return it."""
+    if type(value) in (list, tuple, dict, set) and len(value) > MAX_ITEMS:  # before the walk
+        raise ExpressionLimitError(f"the result would have more than {MAX_ITEMS:,} items")
     size = measure(value)
     if size > MAX_SIZE:
         raise too_large()

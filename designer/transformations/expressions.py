@@ -286,10 +286,30 @@ def _predict_tojson(value: Any, indent: int | None = None) -> None:
         raise limits.ExpressionLimitError("tojson's indent is limited to 8")
 
 
+def _predict_slow_text(value: Any, *args: Any, **kwargs: Any) -> None:
+    if len(str(value)) > limits.MAX_SLOW_TEXT:
+        raise limits.ExpressionLimitError(
+            f"this filter takes at most {limits.MAX_SLOW_TEXT:,} characters"
+        )
+
+
+def _predict_wordwrap_bounded(value: Any, *args: Any, **kwargs: Any) -> None:
+    _predict_slow_text(value)
+    _predict_wordwrap(value, *args, **kwargs)
+
+
+def _predict_indent_bounded(value: Any, *args: Any, **kwargs: Any) -> None:
+    _predict_slow_text(value)
+    _predict_indent(value, *args, **kwargs)
+
+
 _PREDICTIONS: dict[str, Callable[..., Any]] = {
     "center": _predict_center,
-    "indent": _predict_indent,
-    "wordwrap": _predict_wordwrap,
+    "indent": _predict_indent_bounded,
+    "wordwrap": _predict_wordwrap_bounded,
+    "urlize": _predict_slow_text,
+    "striptags": _predict_slow_text,
+    "title": _predict_slow_text,
     "replace": _predict_replace,
     "join": _predict_join,
     "format": _predict_format,

@@ -203,6 +203,8 @@ def _guarded(target: str, evaluate: Callable[[Mapping[str, Any]], Any]):
             raise MappingError(target, "not allowed: the expression is nested too deeply") from None
         except MemoryError:
             raise MappingError(target, "not allowed: it needs too much memory") from None
+        except Exception as exc:  # any other failure of a user's expression fails the record
+            raise MappingError(target, f"{type(exc).__name__}: {exc}") from None
 
     return run
 

@@ -177,3 +177,23 @@ def test_a_busy_preview_does_not_hold_up_another_users_page(
             answered_meanwhile = [seconds for _, seconds, busy in other if busy]
             assert len(answered_meanwhile) >= 2, (took, other)
             assert min(answered_meanwhile) < took / 2, (took, other)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("('a'*900000)|list|sort|length", "more than 100,000 items"),
+        ("('a '*400000)|urlize|length", "at most 100,000 characters"),
+        ("('a '*400000)|title|length", "at most 100,000 characters"),
+    ],
+)
+def test_per_item_and_text_walking_filters_get_bounded_inputs(source, message):
+    started = time.thread_time()
+    with pytest.raises(MappingError, match=message):
+        _apply(source)
+    assert time.thread_time() - started < 1.0
+
+
+def test_any_error_of_an_expression_fails_the_record_not_the_caller():
+    with pytest.raises(MappingError, match="AttributeError"):
+        _apply("[1]|dictsort")
