@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import requests
 
 from connectors.constant_contact.sandbox import Sandbox
@@ -181,3 +182,21 @@ def test_random_errors_split_before_and_after_the_state_change(
         created = cc_sandbox.contact_by_email(entry.json["email_address"]["address"])
         # Answered 201, or failed after the change: the contact exists; failed before: it does not.
         assert (created is not None) == (entry.fault != "before"), entry
+
+
+def test_a_dropped_connection_before_or_after_the_state_change(
+    cc_sandbox: Sandbox, api: Api
+) -> None:
+    cc_sandbox.inject(0, count=1, path_prefix="/contacts", when="before", drop=True)
+    with pytest.raises(requests.ConnectionError):
+        _post_contact(api, "dropped-before@example.com")
+    assert cc_sandbox.contact_by_email("dropped-before@example.com") is None
+    cc_sandbox.inject(0, count=1, path_prefix="/contacts", when="after", drop=True)
+    with pytest.raises(requests.ConnectionError):
+        _post_contact(api, "dropped-after@example.com")
+    assert cc_sandbox.contact_by_email("dropped-after@example.com") is not None
+    assert [(r.status, r.fault) for r in cc_sandbox.api_requests()] == [
+        (0, "before"),
+        (0, "after"),
+    ]
+    assert _post_contact(api, "fine@example.com").status_code == 201  # a new connection

@@ -3,7 +3,8 @@
 POST /_sandbox/apps       {"client_id", "client_secret", "redirect_uris"?: [...]}
 POST /_sandbox/tokens     {"client_id", "scopes"?: [...]}            -> token response
 POST /_sandbox/configure  {knob: value, ...}                          -> all knobs
-POST /_sandbox/faults     {"status", "count"?, "path_prefix"?, "delay"?, "when"?: "before"|"after"}
+POST /_sandbox/faults     {"status", "count"?, "path_prefix"?, "delay"?, "when"?: "before"|"after",
+                           "drop"?: true (close the connection, no answer)}
                           or {"action": "expire_access_tokens"}
                           or {"action": "revoke_refresh_token", "refresh_token"?, "client_id"?}
                           or {"action": "rotate_refresh_token", "refresh_token"}
@@ -53,6 +54,7 @@ def _faults(service: SandboxService, body: dict[str, Any], _: dict[str, str]) ->
             body.get("path_prefix"),
             float(body.get("delay", 0)),
             str(body.get("when", "before")),
+            body.get("drop") is True,
         )
         return Response(201, {"faults": service.stats()["faults"]})
     if action == "expire_access_tokens":

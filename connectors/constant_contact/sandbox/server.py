@@ -98,6 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
             response = handle_control(service, self.command, self.path, body)
         else:
             response = service.handle(self.command, self.path, self.headers, body)
+        if response.drop:  # an injected fault: hang up without a status line
+            self.close_connection = True
+            return
         self._send(response)
 
     def _send(self, response: Response, close: bool = False) -> None:
@@ -250,13 +253,15 @@ class Sandbox:
         path_prefix: str | None = None,
         delay: float = 0,
         when: str = "before",
+        drop: bool = False,
     ) -> None:
         """Answer the next `count` API calls under `path_prefix` with `status` (0: delay only).
 
         ``when="after"``: the calls are processed first, then their answers are replaced by
         `status` (a lost answer: the client cannot tell the call took effect).
+        ``drop=True``: no answer at all, the connection is closed (status ignored).
         """
-        self.service.inject(status, count, path_prefix, delay, when)
+        self.service.inject(status, count, path_prefix, delay, when, drop)
 
     def expire_access_tokens(self) -> int:
         return self.service.expire_access_tokens()

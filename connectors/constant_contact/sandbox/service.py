@@ -47,6 +47,7 @@ class Response:
     body: Any = None  # JSON-able, or None for no body
     headers: dict[str, str] = field(default_factory=dict)
     fault: str = ""  # BEFORE / AFTER: a fault answered instead (logged, for tests)
+    drop: bool = False  # no answer: the server closes the connection (logged as status 0)
 
     def encoded(self) -> bytes:
         return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
@@ -156,9 +157,10 @@ class SandboxService:
         path_prefix: str | None = None,
         delay: float = 0,
         when: str = BEFORE,
+        drop: bool = False,
     ) -> None:
         with self.lock:
-            self.faults.add(status, count, path_prefix, delay, when)
+            self.faults.add(status, count, path_prefix, delay, when, drop)
 
     def expire_access_tokens(self) -> int:
         with self.lock:
@@ -321,13 +323,13 @@ class SandboxService:
             return None
         if fault.delay:
             time.sleep(fault.delay)
-        return None if fault.status in (0, 200) else fault
+        return None if fault.status in (0, 200) and not fault.drop else fault
 
     def _injected(self, path: str) -> Response | None:
         fault = self._take_fault(path)
         if fault is None:
             return None
-        return _fault_response(fault.status, BEFORE)
+        return _fault_response(fault.status, BEFORE, drop=fault.drop)
 
     # ------------------------------------------------------------------ OAuth2
 
@@ -340,6 +342,8 @@ class SandboxService:
         raw_body: bytes,
     ) -> tuple[Response, Any]:
         injected = self._injected(path)  # only faults whose path_prefix names /oauth2 match
+        if injected is not None and injected.drop:
+            return injected, None
         if injected is not None:
             return Response(
                 injected.status, {"error": "server_error", "error_description": "Injected fault."}
@@ -411,8 +415,9 @@ class SandboxService:
             time.sleep(self.knobs.latency)
         fault = self._take_fault(path)
         if fault is not None and fault.when == BEFORE:
-            return _fault_response(fault.status, BEFORE), body, None
+            return _fault_response(fault.status, BEFORE, drop=fault.drop), body, None
         lost_answer = fault.status if fault is not None else 0  # an AFTER fault
+        drop_answer = fault is not None and fault.drop
 
         with self.lock:
             if generation != self.generation:
@@ -426,9 +431,9 @@ class SandboxService:
             response, client_id = self._api_call(
                 method, path, query, headers, raw_body, body, body_error, media_type
             )
-        if lost_answer:
+        if lost_answer or drop_answer:
             # The call took effect above; the client only ever sees the fault.
-            return _fault_response(lost_answer, AFTER), body, client_id
+            return _fault_response(lost_answer, AFTER, drop=drop_answer), body, client_id
         return response, body, client_id
 
     def _api_call(
@@ -531,5 +536,7 @@ class SandboxService:
         return Response(status, answer)
 
 
-def _fault_response(status: int, when: str) -> Response:
+def _fault_response(status: int, when: str, *, drop: bool = False) -> Response:
+    if drop:
+        return Response(0, None, fault=when, drop=True)
     return Response(status, ApiError.of(status).errors, fault=when)

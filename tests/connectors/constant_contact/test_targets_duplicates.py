@@ -64,15 +64,25 @@ def expect_policy(
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-@pytest.mark.parametrize(("status", "when"), [(429, "before"), (503, "before"), (503, "after")])
+@pytest.mark.parametrize(
+    ("status", "when", "drop"),
+    [
+        (429, "before", False),
+        (503, "before", False),
+        (503, "after", False),
+        (0, "before", True),  # the connection dropped, no answer
+        (0, "after", True),
+    ],
+)
 def test_a_409_on_the_retry_for_an_existing_email_applies_the_policy(
-    context: RunContext, cc_sandbox: Sandbox, policy: str, status: int, when: str
+    context: RunContext, cc_sandbox: Sandbox, policy: str, status: int, when: str, drop: bool
 ) -> None:
-    """After a 429 the call was never processed, and a 5xx may or may not have been: either
-    way the contact is the pre-existing one (read back: created long before our first send)."""
+    """After a 429 the call was never processed; a 5xx or a dropped connection may or may
+    not have been: either way the contact is the pre-existing one (read back: created long
+    before our first send)."""
     cc_sandbox.seed_contacts(3)
     before = far_side(cc_sandbox)["contact2@example.com"]
-    cc_sandbox.inject(status, count=1, path_prefix="/contacts", when=when)
+    cc_sandbox.inject(status, count=1, path_prefix="/contacts", when=when, drop=drop)
     (result,) = CREATE.write(context, {"on_duplicate": policy}, [existing(2, "Pilot")])
     after = far_side(cc_sandbox)["contact2@example.com"]
     expect_policy(policy, result, before, after, "Pilot")
@@ -81,10 +91,11 @@ def test_a_409_on_the_retry_for_an_existing_email_applies_the_policy(
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("drop", [False, True])  # a 503 after the change, or no answer
 def test_a_create_whose_answer_was_lost_is_ours_whatever_the_policy(
-    context: RunContext, cc_sandbox: Sandbox, policy: str
+    context: RunContext, cc_sandbox: Sandbox, policy: str, drop: bool
 ) -> None:
-    cc_sandbox.inject(503, count=1, path_prefix="/contacts", when="after")
+    cc_sandbox.inject(503, count=1, path_prefix="/contacts", when="after", drop=drop)
     (result,) = CREATE.write(context, {"on_duplicate": policy}, [new(1)])
     contacts = far_side(cc_sandbox)
     assert list(contacts) == ["new1@example.com"]
@@ -135,6 +146,7 @@ def test_every_policy_under_20_percent_faults_with_pre_existing_emails(
         ({"status": 503, "when": "before"}, True),  # a 5xx cannot say which
         ({"status": 503, "when": "after"}, True),
         ({"status": 0, "delay": 0.6}, True),  # a read time-out: sent, maybe done
+        ({"status": 0, "drop": True}, True),  # the connection dropped after sending
     ],
 )
 def test_the_client_says_whether_an_earlier_try_may_have_been_processed(
