@@ -9,7 +9,10 @@ Python::
         tokens = sandbox.issue_tokens("client")              # or the real OAuth2 code flow
         sandbox.api_base_url, sandbox.authorize_url, sandbox.token_url
         sandbox.inject(503, count=2, path_prefix="/contacts")
-        sandbox.requests                                     # the request log
+        sandbox.inject(504, when="after")   # done, then the answer lost (default: "before")
+        sandbox.inject(0, drop=True)        # no answer: the connection is closed
+        sandbox.configure(error_rate=0.2, error_after_share=0.5)  # random 500/503s, half after
+        sandbox.requests                                     # the request log (with .fault)
 
 CLI (serves until SIGINT/SIGTERM, loopback only unless --host says otherwise)::
 
