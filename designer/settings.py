@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "designer.transformations",
     "designer.files",
     "designer.runs",
-    "ninja",  # django-ninja: the API's docs page and its static files
     "designer.api",
     "designer.accounts",
     "designer.notifications",

@@ -18,7 +18,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
-    docs_url="/docs",
+    docs_url=None,  # the app renders its own docs page (designer/api/docs.py)
 )
 install_handlers(api)
 api.add_router("", endpoints.router)

@@ -2,13 +2,14 @@
 
 from django.urls import path, re_path
 
-from designer.api import views
+from designer.api import docs, views
 from designer.api.api import api
 
 app_name = "api"
 
 # Included at /api/v1/ (JSON API, OpenAPI document, docs).
 api_urlpatterns = [
+    path("docs", docs.docs, name="docs"),
     path("", api.urls),
     # Anything else under /api/v1/ is a problem document too, not the HTML 404 page.
     re_path(r"^.*$", views.api_not_found, name="not_found"),

@@ -28,7 +28,10 @@ def test_openapi_document_and_docs_page(client):
     assert "/api/v1/hooks/{key}/" in paths
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
-    assert b"swagger" in docs.content.lower()
+    page = docs.content.decode()
+    assert "POST /api/v1/projects/{project_id}/operations/{operation_id}/runs" in page
+    assert "Token scope <strong>run</strong>" in page
+    assert "application/problem+json" in page
 
 
 def test_without_a_token_the_answer_is_a_401_problem(client, project):
@@ -202,3 +205,15 @@ def test_unfinished_run_status_and_finished_result(api_for, project):
     csv_response = client.get(body["links"]["failures_csv"])
     assert csv_response["Content-Type"].startswith("text/csv")
     assert csv_response.content.decode().splitlines()[0] == "a,_error_key,_error_message"
+
+
+def test_a_second_start_of_a_queued_operation_is_a_409(api_for, project):
+    operation = make_operation(project)
+    client = api_for("operator")
+    url = f"/api/v1/projects/{project.pk}/operations/{operation.pk}/runs"
+    assert client.post(url).status_code == 202
+    again = client.post(url)
+    assert again.status_code == 409
+    assert again["Content-Type"] == PROBLEM
+    assert "already queued" in again.json()["detail"]
+    assert OperationRun.objects.count() == 1

@@ -202,3 +202,18 @@ def test_trigger_keys_stay_out_of_the_logs(personas, operation, caplog):
     assert "/api/v1/hooks/" in logged
     assert key not in logged
     assert key[:-1] not in logged
+
+
+def test_the_cap_on_waiting_runs_with_records_is_a_429(personas, operation, settings):
+    settings.RUNS_MAX_PENDING_WITH_INPUT = 2
+    _trigger, shown = trigger_save(operation=operation, mode="secret_url", user=personas["admin"])
+    answers = [post(shown.url_path, "[{}]") for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert answers[2]["Retry-After"] == "10"
+    assert "already waiting" in answers[2].json()["detail"]
+    assert OperationRun.objects.count() == 2
+    # Without records, a second start finds the operation already queued: 409.
+    assert post(shown.url_path).status_code == 202
+    again = post(shown.url_path)
+    assert again.status_code == 409
+    assert "already queued" in again.json()["detail"]
