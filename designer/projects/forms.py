@@ -21,6 +21,11 @@ class RenameProjectForm(forms.ModelForm):
         model = Project
         fields = ["name"]
 
+    def __init__(self, *args, **kwargs) -> None:
+        # Its own ids: the variable form on the same Settings page has a "name" field too.
+        kwargs.setdefault("auto_id", "id_rename_%s")
+        super().__init__(*args, **kwargs)
+
 
 class InviteForm(forms.Form):
     username_or_email = forms.CharField(
