@@ -4,7 +4,7 @@ Secret URL mode: the random key in ``/api/v1/hooks/<key>/`` is the credential.
 HMAC mode: the key only names the trigger; each request carries
 ``X-Signature-Timestamp: <unix seconds>`` and
 ``X-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>``, checked within
-API_TRIGGER_SIGNATURE_TOLERANCE seconds (replaying an old request is refused).
+API_TRIGGER_SIGNATURE_TOLERANCE seconds; a signature is accepted once (replays are refused).
 
 A JSON body (one object or an array of objects) becomes the run's input records, through the
 same ``OperationRun.input_records`` that "Re-run failed records" uses: the transformation and
@@ -136,6 +136,15 @@ def trigger_check_signature(
     expected = signature_for(secret, timestamp, body)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise ApiProblem(401, "The signature does not match the body.")
+    # A signed request is accepted once: the same one sent again within the tolerance (a
+    # replay, or a sender's blind retry) would start a second run.
+    seen = f"api-trigger-signature:{trigger.pk}:{expected}"
+    if not cache.add(seen, 1, timeout=2 * settings.API_TRIGGER_SIGNATURE_TOLERANCE + 60):
+        raise ApiProblem(
+            409,
+            "This signed request was already received; sign each request with a new "
+            f"{TIMESTAMP_HEADER}.",
+        )
 
 
 def trigger_rate_limit(*, trigger: ApiTrigger) -> None:

@@ -161,6 +161,9 @@ def test_signed_requests(personas, operation):
     good = signature_for(shown.signing_secret, now, body)
     ok = post(shown.url_path, body, X_Signature_Timestamp=now, X_Signature=good)
     assert ok.status_code == 202, ok.content
+    replayed = post(shown.url_path, body, X_Signature_Timestamp=now, X_Signature=good)
+    assert replayed.status_code == 409
+    assert "already received" in replayed.json()["detail"]
 
     def refused(**headers) -> str:
         response = post(shown.url_path, body, **headers)
