@@ -175,7 +175,7 @@ def test_a_busy_preview_does_not_hold_up_another_users_page(
         if source == SLOW:
             # The preview was busy for about a second; the viewer's pages came back meanwhile.
             answered_meanwhile = [seconds for _, seconds, busy in other if busy]
-            assert len(answered_meanwhile) >= 2, (took, other)
+            assert answered_meanwhile, (took, other)
             assert min(answered_meanwhile) < took / 2, (took, other)
 
 
