@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -57,7 +57,8 @@ class Lost(Exception):
 
 
 class RunLedger:
-    def __init__(self, run: OperationRun) -> None:
+    def __init__(self, run: OperationRun, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self.run_id = run.pk
         self.agent_id = run.agent_id
         self.attempt = run.attempts
@@ -95,7 +96,7 @@ class RunLedger:
 
     def flush_logs_if_due(self) -> None:
         """A line after a quiet second goes out at once; a burst goes out once a second."""
-        due = time.monotonic() - self._flushed_at >= LOG_FLUSH_SECONDS
+        due = self._clock() - self._flushed_at >= LOG_FLUSH_SECONDS
         if self._logs and (due or len(self._logs) >= LOG_FLUSH_LINES):
             self.flush_logs()
 
@@ -103,7 +104,7 @@ class RunLedger:
         if self._logs:
             lines, self._logs = self._logs, []
             RunLogLine.objects.bulk_create(lines)
-            self._flushed_at = time.monotonic()
+            self._flushed_at = self._clock()
 
     def on_http(self, exchange: HttpExchange) -> None:
         self.http_requests += 1
