@@ -43,7 +43,7 @@ from connectors.files.writers import TEMPLATE_FIELDS, FileWriter, render_name, t
 
 DEFAULT_MAX_FILE_BYTES = 2 << 30  # 2 GiB
 DEFAULT_MAX_ROWS = 10_000_000
-# The deployment's limits, set once at start-up by the app (designer.transformations.apps);
+# The deployment's limits, set once at start-up by the app (designer.files.apps);
 # a connection's extras may still override them.
 _limits = {"max_file_bytes": DEFAULT_MAX_FILE_BYTES, "max_rows": DEFAULT_MAX_ROWS}
 
