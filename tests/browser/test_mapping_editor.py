@@ -143,6 +143,10 @@ def test_a_viewer_sees_the_mapping_read_only(page, login, editor_url):
     expect(page.get_by_role("tree", name="Source schema")).to_be_visible()
     expect(page.get_by_label("How first_name is mapped")).to_be_disabled()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    # Issue 16.5: read only, and says why.
+    expect(page.locator("#read-only-reason")).to_have_text(
+        "Read only: your role (Viewer) can't change mappings."
+    )
 
 
 def test_map_with_the_keyboard(page, login, editor_url):
