@@ -46,15 +46,25 @@ class Engine:
         self.journal = MemoryJournal()
         self.committed: dict[int, RecordResult] = {}
 
-    def attempt(self, write: Any, config: dict[str, Any], *, kill_after: int | None) -> None:
+    def attempt(
+        self,
+        write: Any,
+        config: dict[str, Any],
+        *,
+        kill_after: int | None,
+        any_call: bool = False,
+    ) -> bool:
         """One attempt over the records without a committed result; the worker dies right
-        after the ``kill_after``-th successful write call's answer (None: never)."""
+        after the ``kill_after``-th successful write call's answer (``any_call``: after the
+        ``kill_after``-th HTTP exchange of any kind, failed tries included; None: never).
+        True if the attempt died."""
         pending = [i for i in range(len(self.batch)) if i not in self.committed]
         calls = 0
 
         def on_http(exchange: HttpExchange) -> None:
             nonlocal calls
-            if exchange.method in ("POST", "PUT", "DELETE") and (exchange.status or 500) < 400:
+            wrote = exchange.method in ("POST", "PUT", "DELETE") and (exchange.status or 500) < 400
+            if any_call or wrote:
                 calls += 1
                 if calls == kill_after:
                     raise WorkerKilled
@@ -72,10 +82,11 @@ class Engine:
         try:
             results = write(context, config, [self.batch[i] for i in pending])
         except WorkerKilled:
-            return
+            return True
         assert len(results) == len(pending)
         for index, result in enumerate(results):
             assert self.committed[pending[index]] == result  # each was reported on the way
+        return False
 
 
 @pytest.mark.parametrize("policy", ["update", "skip", "fail"])
@@ -137,3 +148,40 @@ def test_update_and_delete_report_each_record_as_it_finishes(
     deletes.attempt(DELETE.write, {}, kill_after=None)
     assert [r.action for _, r in sorted(deletes.committed.items())] == ["deleted"] * 6
     assert far_side(cc_sandbox) == {}
+
+
+@pytest.mark.parametrize("kill_at", range(1, 29, 2))  # the batch takes ~30 calls
+def test_a_kill_at_any_call_under_faults_leaves_the_truth(
+    connection: LockedConnection, cc_sandbox: Sandbox, kill_at: int
+) -> None:
+    """Killed after the n-th HTTP exchange whatever it was (a create, a 409, a read-back, a
+    PUT, a failed try), with 20% faults half of them after the state change; resumed and
+    killed again a few calls later; resumed to the end: every record has one outcome, the
+    far side holds each email once, and what was reported created is what was created."""
+    cc_sandbox.seed_contacts(4)
+    before = far_side(cc_sandbox)
+    batch = [
+        {"email_address": {"address": f"contact{n}@example.com"}, "job_title": "T"} for n in (1, 2)
+    ]
+    batch += [
+        {"email_address": {"address": f"new{n}@example.com"}, "last_name": "N"} for n in range(10)
+    ]
+    batch += [
+        {"email_address": {"address": f"contact{n}@example.com"}, "job_title": "T"} for n in (3, 4)
+    ]
+    cc_sandbox.configure(error_rate=0.2, error_after_share=0.5)
+    engine = Engine(connection, batch)
+    config = {"on_duplicate": "update"}
+    assert engine.attempt(CREATE.write, config, kill_after=kill_at, any_call=True)
+    engine.attempt(CREATE.write, config, kill_after=5, any_call=True)  # killed again, or done
+    assert not engine.attempt(CREATE.write, config, kill_after=None)
+    cc_sandbox.configure(error_rate=0.0)
+
+    after = far_side(cc_sandbox)
+    assert len(after) == len(before) + 10  # 10 new emails, each once
+    results = [engine.committed[i] for i in range(len(batch))]
+    assert all(r.ok for r in results), [r for r in results if not r.ok]
+    actions = {r.key: r.action for r in results}
+    assert {k for k, a in actions.items() if a == "created"} == set(after) - set(before)
+    assert {k for k, a in actions.items() if a == "updated"} == set(before)
+    assert all(after[email]["job_title"] == "T" for email in before)
