@@ -364,12 +364,21 @@ def _locked_invitation(invitation_id: int) -> Invitation:
 
 
 @transaction.atomic
-def invitation_resend(*, invitation_id: int, actor: Any) -> Invitation:
-    """A new link, valid INVITATION_DAYS again (an expired invitation too)."""
+def invitation_resend(
+    *, invitation_id: int, actor: Any, project: Project | None = None
+) -> Invitation:
+    """A new link, valid INVITATION_DAYS again (an expired invitation too). ``project``: the
+    project whose Admin resent it, for that project's history."""
     invitation = _locked_invitation(invitation_id)
     token = _issue_token(invitation)
     invitation.save(update_fields=["token_hash", "expires_at"])
-    _audit(actor, AccountAction.INVITE_RESENT, kind="invitation", name=invitation.email)
+    _audit(
+        actor,
+        AccountAction.INVITE_RESENT,
+        kind="invitation",
+        name=invitation.email,
+        project=project,
+    )
     _send_after_commit(invitation, token)
     return invitation
 

@@ -23,4 +23,9 @@ project_urlpatterns = [
         views.project_invitation_cancel,
         name="cancel",
     ),
+    path(
+        "<int:project_id>/invitations/<int:grant_id>/resend/",
+        views.project_invitation_resend,
+        name="resend",
+    ),
 ]

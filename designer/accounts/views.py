@@ -71,6 +71,28 @@ def project_invitation_cancel(
     return redirect(reverse("projects:settings", args=[access.project.pk]) + "#members")
 
 
+@project_view(Capability.MANAGE)
+@require_POST
+def project_invitation_resend(
+    request: HttpRequest, access: ProjectAccess, grant_id: int
+) -> HttpResponse:
+    """A project Admin sends the pending invitation again: a new link, valid 7 days."""
+    grant = get_object_or_404(ProjectInvitation, project=access.project, pk=grant_id)
+    try:
+        invitation = services.invitation_resend(
+            invitation_id=grant.invitation_id, actor=request.user, project=access.project
+        )
+    except services.AccountError as error:
+        messages.error(request, str(error))
+    else:
+        invitation.refresh_from_db()  # the mail went out after commit: its outcome is here
+        if invitation.send_error:
+            messages.error(request, f"The mail was not sent: {invitation.send_error}")
+        else:
+            messages.success(request, f"Invitation sent again to {invitation.email}.")
+    return redirect(reverse("projects:settings", args=[access.project.pk]) + "#members")
+
+
 # Django's password-reset views with this app's templates and namespaced URLs.
 _password_reset = auth_views.PasswordResetView.as_view(
     template_name="accounts/password_reset_form.html",

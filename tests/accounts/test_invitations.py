@@ -246,3 +246,27 @@ def test_project_invite_by_unknown_username_still_explains(client_for, project):
     page = admin.get(response["Location"]).content.decode()
     assert "No user “nobody”" in page and "invite them by their email address" in page
     assert not Invitation.objects.exists()
+
+
+def test_admin_resends_an_expired_pending_invitation_from_settings(
+    client_for, project, smtp_server, send
+):
+    admin = client_for("admin")
+    send(
+        admin,
+        reverse("projects:member_invite", args=[project.pk]),
+        {"username_or_email": "slow@example.org", "role": Role.EDITOR},
+    )
+    first = invitation_link(smtp_server, "slow@example.org")
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    html = admin.get(reverse("projects:settings", args=[project.pk])).content.decode()
+    assert "Link expired" in html and "Resend the invitation of slow@example.org" in html
+    grant = ProjectInvitation.objects.get()
+    url = reverse("project_invitations:resend", args=[project.pk, grant.pk])
+    assert client_for("editor").post(url).status_code == 403
+    response = send(admin, url)
+    assert response.status_code == 302
+    second = invitation_link(smtp_server, "slow@example.org")
+    assert second != first and Client().get(second).status_code == 200
+    assert Client().get(first).status_code == 410
+    assert AuditEntry.objects.filter(project=project, action="invite_resent").exists()
