@@ -35,3 +35,22 @@ def test_create_a_token_in_the_browser(page, login, personas, project):
     assert page.get_by_role("cell", name="Deploy job").is_visible()
     page.goto("/account/api-tokens/")
     assert token not in page.content()
+
+
+def test_set_up_and_rotate_a_trigger_from_the_run_settings_page(page, login, personas, project):
+    from tests.runs.conftest import make_operation
+
+    operation = make_operation(project, name="Nightly import")
+    login(page, "editor")
+    page.goto(f"/projects/{project.pk}/operations/{operation.pk}/run-settings/")
+    page.get_by_role("link", name="Set up an API trigger").click()
+    page.get_by_label("Signed requests").check()
+    page.get_by_role("button", name="Create trigger").click()
+    url = page.get_by_role("textbox", name="URL").input_value()
+    secret = page.get_by_label("Signing secret").input_value()
+    assert "/api/v1/hooks/" in url and secret.startswith("whsec_")
+    page.get_by_role("button", name="Rotate secret").click()
+    assert page.get_by_role("textbox", name="URL").input_value() != url
+    page.goto(f"/projects/{project.pk}/operations/{operation.pk}/api-trigger/")
+    assert secret not in page.content() and url not in page.content()
+    assert page.get_by_text("Signed requests").first.is_visible()
