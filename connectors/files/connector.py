@@ -350,7 +350,11 @@ class WriteFile(ActivityType):
         freed = path.stat().st_size if first and path.exists() else 0
         writer.room = quota.room_left(extras, freed=freed)
         writer.over_room = quota.over_quota_message(extras) if writer.room is not None else ""
-        return writer.write(batch, [self.record_key(r) for r in batch], first=first)
+        results = writer.write(batch, [self.record_key(r) for r in batch], first=first)
+        refused = sum(1 for r in results if r.error_key == "files_quota")
+        if refused:
+            context.log("warning", f"{refused} record(s) not written: {writer.over_room}")
+        return results
 
 
 class InlineData(_FileSource):

@@ -85,3 +85,5 @@ def test_a_run_writing_past_the_quota_fails_those_records_with_a_clear_message(
     assert failures and done.target_records == 20 - len(failures)
     assert {f.error_key for f in failures} == {"files_quota"}
     assert "the project's Files quota of 400 bytes" in failures[0].error_message
+    log = list(done.log_lines.values_list("message", flat=True))
+    assert any(f"{len(failures)} record(s) not written" in line for line in log), log
