@@ -285,6 +285,7 @@ RUNS_RETENTION_DAYS = envint("RUNS_RETENTION_DAYS", 30)
 CONNECTORS = {
     "constant_contact": "connectors.constant_contact.connector.ConstantContactConnector",
     "files": "connectors.files.connector.FilesConnector",
+    "api_request": "connectors.api_request.connector.ApiRequestConnector",  # designer/api triggers
     **{
         key.strip(): dotted.strip()
         for key, _, dotted in (entry.partition("=") for entry in envlist("EXTRA_CONNECTORS"))

@@ -1,0 +1,1 @@
+"""The "API request" source: records arrive in the body of a POST to an API trigger."""
