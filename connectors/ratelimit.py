@@ -96,7 +96,7 @@ class WindowLimiter:
 
 
 class LocalTokenBucket:
-    """Thread-safe, in-process bucket: enough for one worker process (embedded mode)."""
+    """Thread-safe, in-process bucket, one slot every ``1 / rate`` s (tests' fast limiter)."""
 
     def __init__(
         self, rate: float, capacity: float = 1.0, clock: Callable[[], float] = time.monotonic

@@ -414,7 +414,11 @@ def _open(where: str) -> SharedStore:
         return SqliteStore(Path(location))
     import redis  # only deployments with Redis need the client library loaded
 
-    return RedisStore(redis.Redis.from_url(location))
+    # Short time-outs: an unreachable Redis must cost a call seconds, not hang it (the
+    # limiter then paces this process alone).
+    return RedisStore(
+        redis.Redis.from_url(location, socket_connect_timeout=2.0, socket_timeout=2.0)
+    )
 
 
 def fallback_store() -> MemoryStore:
