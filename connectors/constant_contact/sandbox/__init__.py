@@ -20,7 +20,9 @@ CLI (serves until SIGINT/SIGTERM, loopback only unless --host says otherwise)::
         --app CLIENT_ID:CLIENT_SECRET
 
 HTTP controls for other processes: see `control` (POST /_sandbox/apps, tokens, configure,
-faults, seed, reset; GET /_sandbox/requests, stats, contacts). Knobs: see `Knobs`.
+faults, seed, reset; GET /_sandbox/requests, stats, contacts, and rate: per API key, the
+calls, the most in any sliding second and the 429s answered). Knobs: see `Knobs`
+(``sliding_window=True`` throttles strictly: at most ``rate_limit`` calls in any second).
 
 What it serves (everything else in the contract answers 501):
 OAuth2 /oauth2/default/v1/authorize and /token; GET /v3/account/summary;
