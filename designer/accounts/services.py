@@ -15,7 +15,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -295,6 +295,29 @@ def open_invitation(email: str) -> Invitation | None:
     )
 
 
+def _open_invitation_with_new_link(email: str, *, actor: Any, is_staff: bool):
+    """The address's open invitation (created if none) with a fresh token."""
+    invitation = open_invitation(email)
+    if invitation is None:
+        invitation = Invitation(email=email, created_by=actor if _is_user(actor) else None)
+        invitation.is_staff = is_staff
+        token = _issue_token(invitation)
+        try:
+            with transaction.atomic():  # a savepoint: the unique index may refuse the row
+                invitation.save()
+            return invitation, token
+        except IntegrityError:
+            # Someone invited the same address at the same moment and committed first: add
+            # to their invitation (PostgreSQL's next statement sees the committed row).
+            invitation = open_invitation(email)
+            if invitation is None:
+                raise
+    invitation.is_staff = invitation.is_staff or is_staff
+    token = _issue_token(invitation)
+    invitation.save()
+    return invitation, token
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -316,12 +339,7 @@ def invitation_create(
         )
     if project is not None and role not in Role.values:
         raise AccountError(f"Unknown role {role!r}.")
-    invitation = open_invitation(email)
-    if invitation is None:
-        invitation = Invitation(email=email, created_by=actor if _is_user(actor) else None)
-    invitation.is_staff = invitation.is_staff or is_staff
-    token = _issue_token(invitation)
-    invitation.save()
+    invitation, token = _open_invitation_with_new_link(email, actor=actor, is_staff=is_staff)
     if project is not None:
         ProjectInvitation.objects.update_or_create(
             invitation=invitation,
