@@ -90,8 +90,8 @@ def calls_today(config: Mapping[str, Any]) -> tuple[int, int]:
 def quota_message(exc: QuotaExhausted) -> str:
     return (
         f"Constant Contact's daily quota for this API key is used up: {exc.used:,} of "
-        f"{exc.limit:,} calls counted on {exc.day} (UTC). The run stopped before sending "
-        "a call past it; calls are allowed again after 00:00 UTC."
+        f"{exc.limit:,} calls counted on {exc.day} (UTC), so the call past it was not sent. "
+        "Calls are allowed again after 00:00 UTC."
     )
 
 

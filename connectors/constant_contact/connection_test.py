@@ -21,6 +21,11 @@ from connectors.constant_contact.errors import ApiError
 from connectors.constant_contact.settings import config_errors
 from connectors.http import NO_RETRY
 
+QUOTA_SPENT = (
+    "This API key has used up today's Constant Contact daily quota; calls are allowed again "
+    "after 00:00 UTC."
+)
+
 
 def run_test(connection: ConnectionContext, **client_kwargs: Any) -> CheckResult:
     problems = config_errors(connection.config)
@@ -43,6 +48,8 @@ def run_test(connection: ConnectionContext, **client_kwargs: Any) -> CheckResult
         except ApiError as exc:
             return _from_api_error(exc)
         except ConnectorError as exc:
+            if exc.key == "quota_exceeded":  # counted ahead: the call was never sent
+                return CheckResult(CheckOutcome.RATE_LIMITED, QUOTA_SPENT, exc.message)
             if exc.key == "unreachable":
                 return CheckResult(
                     CheckOutcome.UNREACHABLE, "Could not reach Constant Contact.", exc.message
@@ -112,6 +119,8 @@ def _from_api_error(exc: ApiError) -> CheckResult:
             "scope; reconnect and grant access to contacts.",
             detail,
         )
+    if exc.status == 429 and exc.key == "quota_exceeded":
+        return CheckResult(CheckOutcome.RATE_LIMITED, QUOTA_SPENT, detail)
     if exc.status == 429:
         return CheckResult(
             CheckOutcome.RATE_LIMITED,

@@ -243,3 +243,25 @@ def test_redirects_are_never_followed(cc_sandbox: Sandbox, cc_tokens: dict[str, 
         server.server_close()
     assert hits == ["/v3/account/summary"]  # "/followed" was never asked for
     assert result.outcome is Outcome.UNEXPECTED
+
+
+@pytest.mark.parametrize("counted_by", ["us", "constant_contact"])
+def test_a_spent_daily_quota_says_so(
+    connection: LockedConnection, cc_sandbox: Sandbox, counted_by: str
+) -> None:
+    """Ours (counted ahead, the call never sent) or Constant Contact's own 429
+    quota_exceeded: either way the Test says the day's quota is spent, not "try again in a
+    moment" nor "answered unexpectedly"."""
+    if counted_by == "us":
+        connector_config.configure(constant_contact_daily_quota=1)
+    else:
+        cc_sandbox.configure(daily_quota=1)
+    try:
+        result = CONNECTOR.test(connection)
+    finally:
+        connector_config.configure(constant_contact_daily_quota=10_000)
+    assert result.outcome is Outcome.RATE_LIMITED
+    assert "daily quota" in result.message and "00:00 UTC" in result.message
+    assert [r.status for r in cc_sandbox.api_requests()] == (
+        [200] if counted_by == "us" else [200, 429]
+    )
