@@ -235,6 +235,7 @@ class ConstantContactClient:
                 maybe_processed = True
             error.maybe_processed = maybe_processed
             if error.key in _NO_RETRY_KEYS:
+                error.permanent = True  # no later call of this run can succeed either
                 raise error
 
             if resolution.action is Action.REFRESH_AND_RETRY:

@@ -142,6 +142,8 @@ def test_daily_quota_is_not_retried(cc_sandbox: Sandbox, cc_tokens: dict) -> Non
         with pytest.raises(ApiError) as raised:
             client.get_json("/contacts")
     assert raised.value.key == "quota_exceeded" and raised.value.status == 429
+    # It resets at 00:00 UTC: no later call of the run can succeed, so the run must stop.
+    assert raised.value.permanent
     assert len(cc_sandbox.api_requests()) == 3
 
 
