@@ -22,6 +22,7 @@ from designer.api.auth import api_audit_unscoped, api_project
 from designer.api.problems import ApiProblem
 from designer.api.running import rerun_failed, start_run, started_answer, wait_for_end
 from designer.api.schemas import (
+    PROBLEM_SCHEMA,
     FailureOut,
     LogLineOut,
     OperationOut,
@@ -44,11 +45,43 @@ from designer.runs.views import failures_download
 router = Router()
 
 
-def _documented(need: Capability | None, scope: str) -> dict:
-    """What a call needs, in the OpenAPI document (and read by the access sweep test)."""
-    extra = {"x-required-scope": scope}
+PROBLEMS = {
+    401: "No valid token (missing, unknown, revoked, expired, or its user deactivated)",
+    403: "The token lacks the scope, or your role lacks the right in this project",
+    404: "No such project for you, or no such object in it",
+    422: "Invalid fields, named in errors[].field",
+}
+START_PROBLEMS = {
+    409: "The operation can't run as it is, or is already queued",
+    429: "Too many runs with their own records already waiting (Retry-After)",
+}
+
+
+def _documented(
+    need: Capability | None,
+    scope: str,
+    problems: dict[int, str] | None = None,
+    *,
+    csv: bool = False,
+) -> dict:
+    """What a call needs and its error answers, in the OpenAPI document (the scope and the
+    capability are read by the access sweep test)."""
+    extra: dict = {"x-required-scope": scope}
     if need is not None:
         extra["x-required-capability"] = str(need)
+    answers = {**PROBLEMS, **(problems or {})}
+    extra["responses"] = {
+        status: {
+            "description": text,
+            "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
+        }
+        for status, text in answers.items()
+    }
+    if csv:
+        extra["responses"][200] = {
+            "description": "The failed records, flattened, with _error_key and _error_message",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
     return extra
 
 
@@ -138,7 +171,7 @@ def get_operation(request: HttpRequest, project_id: int, operation_id: int):
     response={200: RunStarted, 202: RunStarted},
     auth=auth.run,
     tags=["runs"],
-    openapi_extra=_documented(Capability.RUN, "run"),
+    openapi_extra=_documented(Capability.RUN, "run", START_PROBLEMS),
 )
 def start(
     request: HttpRequest,
@@ -251,11 +284,7 @@ def run_input(request: HttpRequest, project_id: int, run_id: int):
     "/projects/{int:project_id}/runs/{int:run_id}/failures.csv",
     auth=auth.read,
     tags=["runs"],
-    response={200: str},
-    openapi_extra={
-        **_documented(Capability.VIEW, "read"),
-        "responses": {200: {"content": {"text/csv": {}}}},
-    },
+    openapi_extra=_documented(Capability.VIEW, "read", csv=True),
 )
 def run_failures_csv(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
     """The same CSV as the run page's download (nested fields as dotted columns)."""
@@ -269,7 +298,7 @@ def run_failures_csv(request: HttpRequest, project_id: int, run_id: int) -> Http
     response=RunOut,
     auth=auth.run,
     tags=["runs"],
-    openapi_extra=_documented(Capability.RUN, "run"),
+    openapi_extra=_documented(Capability.RUN, "run", {409: "The run has already ended"}),
 )
 def cancel(request: HttpRequest, project_id: int, run_id: int):
     """Cancel: a Pending run at once, a Running one at its next batch. 409 if it ended."""
@@ -286,7 +315,9 @@ def cancel(request: HttpRequest, project_id: int, run_id: int):
     response={202: RunStarted, 200: RunStarted},
     auth=auth.run,
     tags=["runs"],
-    openapi_extra=_documented(Capability.RUN, "run"),
+    openapi_extra=_documented(
+        Capability.RUN, "run", {**START_PROBLEMS, 409: "The run has no failed records"}
+    ),
 )
 def rerun(
     request: HttpRequest,

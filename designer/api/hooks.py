@@ -13,7 +13,7 @@ from ninja import Query, Router
 
 from designer.api.problems import ApiProblem
 from designer.api.running import start_run, started_answer
-from designer.api.schemas import RunStarted
+from designer.api.schemas import PROBLEM_SCHEMA, RunStarted
 from designer.api.triggers import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -26,6 +26,18 @@ from designer.api.triggers import (
 from designer.runs.models import RunTrigger
 
 router = Router()
+
+TRIGGER_PROBLEMS = {
+    400: "The body is not JSON records (an object or an array of objects)",
+    401: "Signed trigger: missing, wrong or stale signature",
+    403: "The trigger is disabled",
+    404: "No such trigger (or its secret was rotated)",
+    409: "The operation can't run, is already queued (no records), or a signed request came twice",
+    413: "The body is too large, or has too many records",
+    415: "The body is not JSON",
+    422: "Invalid query fields (wait)",
+    429: "The trigger's rate limit, or too many runs with records waiting (Retry-After)",
+}
 
 
 def _read_body(request: HttpRequest) -> bytes:
@@ -51,6 +63,15 @@ def _read_body(request: HttpRequest) -> bytes:
     response={200: RunStarted, 202: RunStarted},
     tags=["triggers"],
     url_name="hook",
+    openapi_extra={
+        "responses": {
+            status: {
+                "description": text,
+                "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
+            }
+            for status, text in TRIGGER_PROBLEMS.items()
+        }
+    },
 )
 def hook(
     request: HttpRequest,

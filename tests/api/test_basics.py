@@ -26,6 +26,12 @@ def test_openapi_document_and_docs_page(client):
     paths = doc["paths"]
     assert "/api/v1/projects/{project_id}/operations/{operation_id}/runs" in paths
     assert "/api/v1/hooks/{key}/" in paths
+    start = paths["/api/v1/projects/{project_id}/operations/{operation_id}/runs"]["post"]
+    assert {"202", "401", "403", "404", "409", "422", "429"} <= set(start["responses"])
+    problem = start["responses"]["403"]["content"]["application/problem+json"]["schema"]
+    assert "detail" in problem["properties"]
+    csv = paths["/api/v1/projects/{project_id}/runs/{run_id}/failures.csv"]["get"]
+    assert list(csv["responses"]["200"]["content"]) == ["text/csv"]
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
     page = docs.content.decode()
