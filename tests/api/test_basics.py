@@ -157,7 +157,7 @@ def test_run_lists_use_cursor_pagination_newest_first(api_for, project):
     assert [r["id"] for r in second["results"]] == [runs[2].pk, runs[1].pk]
 
 
-def test_token_use_is_audited_with_who_which_token_and_what(api_for, project, personas):
+def test_token_use_is_audited_with_who_which_token_and_what(api_for, project, personas, client_for):
     make_operation(project)
     api_for("operator").get(f"/api/v1/projects/{project.pk}/operations")
     entry = AuditEntry.objects.get(action="api_call")
@@ -166,6 +166,10 @@ def test_token_use_is_audited_with_who_which_token_and_what(api_for, project, pe
     assert entry.component_kind == "api_token"
     assert "operator CI" in entry.component_name
     assert f"GET /api/v1/projects/{project.pk}/operations" in entry.component_name
+    # And it reads in the project's history like any other entry.
+    history = client_for("admin").get(f"/projects/{project.pk}/history/")
+    assert history.status_code == 200
+    assert "operator CI" in history.content.decode()
 
 
 def test_refused_token_calls_are_audited_without_the_project(api_for, project, personas):
