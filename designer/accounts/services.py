@@ -132,7 +132,7 @@ def user_create(
         if not email:
             raise AccountError("Give a password or an email to send a set-password link to.")
         user.set_unusable_password()
-    user.save()  # the post_save receiver grants pending project invitations for this email
+    _save_new_user(user)  # the post_save receiver grants pending project invitations
     _audit(
         actor,
         AuditAction.CREATE,
@@ -144,6 +144,15 @@ def user_create(
         uid = user.pk
         transaction.on_commit(lambda: _send_reset_link(uid, welcome=True))
     return user
+
+
+def _save_new_user(user: Any) -> None:
+    """Insert; the same username taken meanwhile (unique index) reads as the usual refusal."""
+    try:
+        with transaction.atomic():  # a savepoint, so the caller's transaction stays usable
+            user.save()
+    except IntegrityError:
+        raise AccountError(f"The username “{user.get_username()}” is taken.") from None
 
 
 def _lock_active_staff() -> list[int]:
@@ -471,7 +480,7 @@ def invitation_accept(*, token: str, username: str, password: str) -> tuple[Any,
         raise AccountError(" ".join(error.messages)) from None
     _password_errors(password, user)
     user.set_password(password)
-    user.save()  # the post_save receiver grants the pending roles and closes the invitation
+    _save_new_user(user)  # the post_save receiver grants the pending roles, closes the invitation
     _audit(user, AccountAction.INVITE_ACCEPTED, kind="invitation", name=invitation.email)
     return user, first_project
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from designer.audit.models import AuditAction
@@ -47,11 +47,15 @@ def agent_group_create(*, name: str, description: str = "", actor: Any) -> Agent
     name = _clean_name(name)
     if AgentGroup.objects.filter(name__iexact=name).exists():
         raise AgentGroupError(f"An agent group “{name}” already exists.")
-    group = AgentGroup.objects.create(
-        name=name,
-        description=description.strip()[:200],
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the unique index has the last word
+            group = AgentGroup.objects.create(
+                name=name,
+                description=description.strip()[:200],
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        raise AgentGroupError(f"An agent group “{name}” already exists.") from None
     audit_record(project=None, actor=actor, action=AuditAction.CREATE, kind=KIND, name=name)
     return group
 
