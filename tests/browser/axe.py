@@ -64,9 +64,13 @@ RUNNER = """
     if (again) { again = false; schedule(); }
   }
 
+  // Debounced, and at most one check a second: a page that polls (a running run's progress)
+  // must not keep the machine's two cores busy with checks.
+  let lastStart = 0;
   function schedule() {
     clearTimeout(timer);
-    timer = setTimeout(check, 200);
+    const wait = Math.max(200, lastStart + 1000 - Date.now());
+    timer = setTimeout(() => { lastStart = Date.now(); check(); }, wait);
   }
 
   // The final state, checked before the test's context closes.
