@@ -15,6 +15,12 @@ The contract leaves a few things implicit; where we had to interpret, it is said
   each item. `maximum` on a string parameter (e.g. `lists`: 25, `tags`: 50) is the
   largest number of comma-separated items, not a numeric bound.
 * `x-*` keys, `readOnly` and `example` carry no validation meaning.
+* Rules stated only in prose (enumerations, ranges, formats, mutually exclusive sources)
+  and the `maxItems: 0` typos are applied at load by `contract_prose.amend`.
+* Date-time parameters and properties need the full RFC 3339 form
+  (`2026-01-31T09:30:00Z`, `...09:30:00.123+02:00`), as Constant Contact documents; a
+  date alone or a time without its offset is refused.
+* A `cursor` stands alone: it carries the query it continues, so nothing may go with it.
 * Formats checked: uuid, date-time, date, email, int32, int64. `formData` parameters
   (the one multipart CSV import) are checked only for their content type.
 """
@@ -35,6 +41,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+
+from connectors.constant_contact import contract_prose
 
 CONTRACT_PATH = Path(__file__).resolve().parent / "schemas" / "constant-contact-v3-swagger.yaml"
 BASE_PATH = "/v3"
@@ -71,13 +79,13 @@ def load_contract() -> dict:
     cached = _cache_file(hashlib.sha256(raw).hexdigest())
     if cached.exists():
         try:
-            return json.loads(cached.read_text())
+            return contract_prose.amend(json.loads(cached.read_text()))
         except (OSError, ValueError):
             pass  # corrupt or racing writer: fall back to the YAML
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     contract = yaml.load(raw, Loader=loader)
-    _write_cache(cached, contract)
-    return contract
+    _write_cache(cached, contract)  # as published; the amendments are applied on every load
+    return contract_prose.amend(contract)
 
 
 # --------------------------------------------------------------------------- paths
@@ -252,6 +260,16 @@ def parse_datetime(value: str) -> datetime | None:
         return None
 
 
+_RFC3339_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def is_rfc3339(value: str) -> bool:
+    """The full RFC 3339 date-time form Constant Contact requires (and a real moment)."""
+    return bool(_RFC3339_RE.match(value)) and parse_datetime(value) is not None
+
+
 def _is_date(value: str) -> bool:
     try:
         date.fromisoformat(value)
@@ -270,7 +288,12 @@ def _check_uuid(value: object) -> bool:
 
 @_FORMAT_CHECKER.checks("date-time")
 def _check_datetime(value: object) -> bool:
-    return not isinstance(value, str) or parse_datetime(value) is not None
+    return not isinstance(value, str) or is_rfc3339(value)
+
+
+@_FORMAT_CHECKER.checks(contract_prose.ANNIVERSARY_FORMAT)
+def _check_anniversary(value: object) -> bool:
+    return not isinstance(value, str) or contract_prose.is_anniversary(value)
 
 
 @_FORMAT_CHECKER.checks("date")
@@ -352,8 +375,10 @@ def _check_scalar(param: dict, value: str, label: str) -> list[str]:
         problems.append(f"{label}: {value!r} is not one of {allowed}")
     if fmt == "uuid" and not is_uuid(value):
         problems.append(f"{label}: {value!r} is not a UUID")
-    elif fmt == "date-time" and parse_datetime(value) is None:
-        problems.append(f"{label}: {value!r} is not an ISO-8601 date-time")
+    elif fmt == "date-time" and not is_rfc3339(value):
+        problems.append(
+            f"{label}: {value!r} is not an RFC 3339 date-time (e.g. 2026-01-31T09:30:00Z)"
+        )
     elif fmt == "date" and not _is_date(value):
         problems.append(f"{label}: {value!r} is not an ISO-8601 date")
     elif fmt in ("int32", "int64"):
@@ -452,6 +477,9 @@ def validate_request(
     declared_query = {p["name"]: p for p in params if p["in"] == "query"}
     paged = method_l == "get" and "limit" in declared_query
 
+    if paged and _values(query, "cursor") and len(query) > 1:
+        others = ", ".join(sorted(n for n in query if n != "cursor"))
+        problems.append(f"a cursor stands alone: send it without other parameters ({others})")
     for name in query:
         if name not in declared_query and not (paged and name in _PAGING_PARAMS):
             known = ", ".join(sorted(declared_query)) or "none"

@@ -49,4 +49,6 @@ class Api:
 
 
 def error_keys(response: requests.Response) -> list[str]:
-    return [error["error_key"] for error in response.json()]
+    """The error keys of an answer: an array of errors, or one object (a 401)."""
+    body = response.json()
+    return [error["error_key"] for error in (body if isinstance(body, list) else [body])]

@@ -96,7 +96,7 @@ def test_bad_rows_become_activity_errors_and_good_rows_still_import(
     assert "Line 3" in errors[1] and "cf:no_such_field" in errors[1]
     assert "Line 4" in errors[2]
     good = cc_sandbox.contact_by_email("good1@example.com")
-    color_field = next(f for f in cc_sandbox.custom_fields if f["name"] == "favorite_color")
+    color_field = next(f for f in cc_sandbox.custom_fields if f["name"] == "Favorite_Color")
     assert good["custom_fields"] == [
         {"custom_field_id": color_field["custom_field_id"], "value": "teal"}
     ]

@@ -47,12 +47,12 @@ def test_lists_page_with_a_cursor(api: Api) -> None:
 def test_custom_fields_list_and_create(api: Api) -> None:
     fields = api.get("/contact_custom_fields").json()["custom_fields"]
     assert {(f["label"], f["name"], f["type"]) for f in fields} == {
-        ("Favorite Color", "favorite_color", "string"),
-        ("Member Since", "member_since", "date"),
+        ("Favorite Color", "Favorite_Color", "string"),  # blanks -> underscores, case kept
+        ("Member Since", "Member_Since", "date"),
     }
     created = api.post("/contact_custom_fields", json={"label": "Shoe Size", "type": "number"})
     assert created.status_code == 201
-    assert created.json()["name"] == "shoe_size"
+    assert created.json()["name"] == "Shoe_Size"
     assert (
         api.post(
             "/contact_custom_fields", json={"label": "shoe size", "type": "number"}

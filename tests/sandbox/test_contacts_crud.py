@@ -28,7 +28,8 @@ def test_create_then_get_round_trips_the_contact(api: Api, cc_sandbox: Sandbox) 
     assert created.status_code == 201
     contact_id = created.json()["contact_id"]
     assert created.json()["email_address"]["permission_to_send"] == "implicit"
-    assert "list_memberships" not in created.json()  # sub-resources only when included
+    assert created.json()["list_memberships"] == [list_id]  # the answer echoes what was sent
+    assert "phone_numbers" not in created.json()
 
     fetched = api.get(f"/contacts/{contact_id}", params={"include": "list_memberships"})
     assert fetched.status_code == 200

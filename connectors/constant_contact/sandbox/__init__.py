@@ -27,10 +27,21 @@ calls, the most in any sliding second and the 429s answered). Knobs: see `Knobs`
 What it serves (everything else in the contract answers 501):
 OAuth2 /oauth2/default/v1/authorize and /token; GET /v3/account/summary;
 GET/POST /v3/contacts, GET/PUT/DELETE /v3/contacts/{id}, POST /v3/contacts/sign_up_form;
-GET/POST /v3/contact_lists, GET /v3/contact_lists/{id}; GET/POST /v3/contact_custom_fields;
-GET/POST /v3/contact_tags; POST /v3/activities/contacts_json_import and contact_delete;
-GET /v3/activities and /v3/activities/{id}. Every API request is validated against the
-contract first (`connectors.constant_contact.contract.validate_request`).
+GET/POST /v3/contact_lists, GET/PUT/DELETE /v3/contact_lists/{id};
+GET/POST /v3/contact_custom_fields, PUT/DELETE /v3/contact_custom_fields/{id};
+GET/POST /v3/contact_tags, PUT/DELETE /v3/contact_tags/{id}; GET /v3/segments;
+POST /v3/activities/contacts_json_import, contact_delete, add_list_memberships,
+remove_list_memberships, contacts_taggings_add, contacts_taggings_remove, list_delete,
+contacts_tags_delete, custom_fields_delete; GET /v3/activities and /v3/activities/{id}.
+Every API request is validated against the contract first
+(`connectors.constant_contact.contract.validate_request`, with the rules the contract states
+only in prose: `connectors.constant_contact.contract_prose`).
+
+Where the contract is silent, it behaves as Constant Contact documents: a deleted contact's
+email_address carries opt_out_source/opt_out_date and keeps its address (a POST with it is a
+409; only a PUT with update_source "Account" restores it); create and update answers echo
+the sub-resources they stored; a cursor stands alone; date-times need the full RFC 3339
+form; a 429 carries Retry-After; a 401 body is one {error_key, error_message} object.
 """
 
 from .knobs import Knobs

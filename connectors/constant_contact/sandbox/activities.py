@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,10 @@ ADDRESS_COLUMNS = frozenset(
     {prefix + column for prefix in ADDRESS_PREFIXES for _, column in ADDRESS_FIELDS}
     | {"home country"}  # sic: the contract spells this one with a space
 )
+
+
+# kind -> what completing such an activity does; filled by catalog_activities.
+RUNNERS: dict[str, Callable[[BulkActivities, Activity, float], None]] = {}
 
 
 @functools.cache
@@ -98,6 +102,8 @@ class Activity:
     percent_done: int = 0
     errors: list[str] = field(default_factory=list)
     status: dict[str, int] = field(default_factory=dict)
+    # ActivityGeneric (tag deletes) lists its errors as {"message": ...} objects.
+    error_objects: bool = False
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -106,7 +112,9 @@ class Activity:
             "created_at": iso(self.created),
             "updated_at": iso(self.updated or self.created),
             "percent_done": self.percent_done,
-            "activity_errors": list(self.errors),
+            "activity_errors": (
+                [{"message": e} for e in self.errors] if self.error_objects else list(self.errors)
+            ),
             "status": dict(self.status),
             "_links": {"self": {"href": f"/v3/activities/{self.activity_id}"}},
         }
@@ -247,7 +255,9 @@ class BulkActivities:
         activity.updated = now
 
     def _complete(self, activity: Activity, now: float) -> None:
-        if activity.kind == "add_contacts":
+        if activity.kind in RUNNERS:  # the catalog activities (see catalog_activities)
+            RUNNERS[activity.kind](self, activity, now)
+        elif activity.kind == "add_contacts":
             self._run_import(activity, now)
         else:
             self._run_delete(activity, now)
@@ -323,7 +333,7 @@ class BulkActivities:
                 }
             self.store.add_contact(contact)
         elif contact["_deleted"]:
-            contact["_deleted"], contact["deleted_at"] = False, None
+            self.contacts.revive(contact, now)
         for key in SCALARS:  # an import updates only the properties it carries
             if key in row:
                 contact[key] = row[key]

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .contact_model import shape
+from . import catalog_activities
+from .contact_model import SUBRESOURCES, shape
 from .contact_query import query_contacts, split_csv
+from .errors import ApiError
 
 if TYPE_CHECKING:
     from .service import SandboxService
@@ -84,10 +86,15 @@ def list_contacts(service: SandboxService, request: ApiRequest) -> tuple[int, An
     return 200, query_contacts(service.store, request.query)
 
 
+def _echoed(body: Any) -> set[str]:
+    """The sub-resources a create or update sent: Constant Contact's answer echoes them."""
+    return {k for k in SUBRESOURCES if isinstance(body, dict) and k in body}
+
+
 @route("POST", "/contacts")
 def create_contact(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
     status, contact = service.contacts.create(request.body)
-    return status, shape(contact, set())
+    return status, shape(contact, _echoed(request.body))
 
 
 @route("GET", "/contacts/{contact_id}")
@@ -99,7 +106,7 @@ def get_contact(service: SandboxService, request: ApiRequest) -> tuple[int, Any]
 @route("PUT", "/contacts/{contact_id}")
 def put_contact(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
     contact = service.contacts.replace(request.path_params["contact_id"], request.body)
-    return 200, shape(contact, set())
+    return 200, shape(contact, _echoed(request.body))
 
 
 @route("DELETE", "/contacts/{contact_id}")
@@ -172,3 +179,90 @@ def get_activity(service: SandboxService, request: ApiRequest) -> tuple[int, Any
 @route("GET", "/activities")
 def get_activities(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
     return 200, service.activities.collection(request.query)
+
+
+# ---------------------------------------------------------------------- catalog writes
+
+
+@route("PUT", "/contact_lists/{list_id}")
+def put_list(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 200, service.catalog.update_list(request.path_params["list_id"], request.body)
+
+
+@route("DELETE", "/contact_lists/{list_id}")
+def delete_list(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    list_id = request.path_params["list_id"]
+    service.catalog.get_list(list_id, {})  # 404 when unknown or already deleted
+    activity = catalog_activities.create_list_delete(service.activities, [list_id])
+    activity.pop("status", None)  # ActivityDeleteListResponse has none
+    return 202, activity
+
+
+@route("POST", "/activities/list_delete")
+def list_delete(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    ids = list(request.body["list_ids"])
+    return 201, catalog_activities.create_list_delete(service.activities, ids)
+
+
+@route("POST", "/activities/add_list_memberships")
+def add_list_memberships(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 201, catalog_activities.create_membership(service.activities, request.body, "add")
+
+
+@route("POST", "/activities/remove_list_memberships")
+def remove_list_memberships(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 201, catalog_activities.create_membership(service.activities, request.body, "remove")
+
+
+@route("POST", "/activities/contacts_taggings_add")
+def taggings_add(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 201, catalog_activities.create_tagging(service.activities, request.body, "add")
+
+
+@route("POST", "/activities/contacts_taggings_remove")
+def taggings_remove(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 201, catalog_activities.create_tagging(service.activities, request.body, "remove")
+
+
+@route("PUT", "/contact_tags/{tag_id}")
+def put_tag(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 200, service.catalog.rename_tag(request.path_params["tag_id"], request.body)
+
+
+@route("DELETE", "/contact_tags/{tag_id}")
+def delete_tag(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    tag_id = request.path_params["tag_id"]
+    if tag_id not in service.store.tags:
+        raise ApiError.of(404, f"Tag {tag_id} not found.", "contacts.api.not.found")
+    return 202, catalog_activities.create_tags_delete(service.activities, [tag_id])
+
+
+@route("POST", "/activities/contacts_tags_delete")
+def tags_delete(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    ids = list(request.body["tag_ids"])
+    return 201, catalog_activities.create_tags_delete(service.activities, ids)
+
+
+@route("PUT", "/contact_custom_fields/{custom_field_id}")
+def put_custom_field(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    field_id = request.path_params["custom_field_id"]
+    return 200, service.catalog.update_custom_field(field_id, request.body)
+
+
+@route("DELETE", "/contact_custom_fields/{custom_field_id}")
+def delete_custom_field(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    field_id = request.path_params["custom_field_id"]
+    if not catalog_activities.remove_custom_field(service.store, field_id):
+        raise ApiError.of(404, f"Custom field {field_id} not found.", "contacts.api.not.found")
+    return 204, None
+
+
+@route("POST", "/activities/custom_fields_delete")
+def custom_fields_delete(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    ids = list(request.body["custom_field_ids"])
+    return 201, catalog_activities.create_custom_fields_delete(service.activities, ids)
+
+
+@route("GET", "/segments")
+def get_segments(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 200, service.catalog.get_segments(request.query)

@@ -24,23 +24,31 @@ CUSTOM_FIELD_TYPES = (
 
 
 def _page(
-    items: list[dict[str, Any]], query: Mapping[str, str], default_limit: int, path: str, key: str
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Cursor paging over a small ordered collection (position = index in creation order)."""
+    items: list[dict[str, Any]],
+    query: Mapping[str, str],
+    default_limit: int,
+    path: str,
+    keep: tuple[str, ...] = (),
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, str]]:
+    """Cursor paging over a small ordered collection (position = index in creation order).
+
+    A `cursor` stands alone (Constant Contact's rule): it remembers the limit and the
+    `keep` filters of the first request, which come back as the third value.
+    """
     after = -1
     query = dict(query)
     if query.get("cursor"):
         remembered = decode_cursor(query.pop("cursor"))
-        after = int(remembered["next"])
-        query.setdefault("limit", remembered.get("limit", str(default_limit)))
+        after = int(remembered.pop("next"))
+        query = remembered
     limit = int(query.get("limit") or default_limit)
     chosen = [i for i in items if i["_seq"] > after]
     page, rest = chosen[:limit], chosen[limit:]
     links = None
     if rest:
-        cursor = encode_cursor({}, page[-1]["_seq"], limit)
-        links = {"next": {"href": f"/v3/{path}?limit={limit}&cursor={cursor}"}}
-    return page, links
+        cursor = encode_cursor(query, page[-1]["_seq"], limit, keep)
+        links = {"next": {"href": f"/v3/{path}?cursor={cursor}"}}
+    return page, links, query
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +102,8 @@ class Catalog:
         )
 
     def get_lists(self, query: Mapping[str, str]) -> dict[str, Any]:
+        if query.get("cursor"):
+            query = {**decode_cursor(query["cursor"]), "cursor": query["cursor"]}
         wanted_status = query.get("status", "active")
         items = [
             x
@@ -102,7 +112,7 @@ class Catalog:
         ]
         if query.get("name"):
             items = [x for x in items if x["name"] == query["name"]]
-        page, links = _page(items, query, 50, "contact_lists", "lists")
+        page, links, query = _page(items, query, 50, "contact_lists", LIST_FILTERS)
         counting = query.get("include_membership_count")
         counts = self._membership_counts(counting) if counting else {}
         lists = []
@@ -118,9 +128,34 @@ class Catalog:
             body["_links"] = links
         return body
 
+    def _live_list(self, list_id: str) -> dict[str, Any]:
+        item = self.store.lists.get(list_id)
+        if item is None or item.get("_deleted"):
+            raise ApiError.of(404, f"List {list_id} not found.", "contacts.api.not.found")
+        return item
+
+    def update_list(self, list_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT /contact_lists/{list_id}: every property replaced (favorite defaults to false)."""
+        item = self._live_list(list_id)
+        name = (body.get("name") or "").strip()
+        if not name:
+            raise ApiError.validation(["name is required"])
+        other = self.store.list_by_name(name)
+        if other is not None and other["list_id"] != list_id:
+            raise ApiError.of(
+                409, f"A list named {name!r} already exists.", "contacts.api.conflict"
+            )
+        item.update(
+            name=name,
+            favorite=bool(body.get("favorite", False)),
+            description=body.get("description"),
+            updated_at=iso(self.clock.time()),
+        )
+        return _public(item)
+
     def get_list(self, list_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         item = self.store.lists.get(list_id)
-        if item is None:
+        if item is None or item.get("_deleted"):
             raise ApiError.of(404, f"List {list_id} not found.", "contacts.api.not.found")
         shaped = _public(item)
         if query.get("include_membership_count"):
@@ -146,7 +181,8 @@ class Catalog:
         self, label: str, kind: str = "string", field_id: str | None = None
     ) -> dict[str, Any]:
         now = self.clock.time()
-        name = re.sub(r"[^a-z0-9_]+", "_", label.strip().lower()).strip("_")[:50] or "field"
+        # "constructed from the label by replacing blanks with underscores" - case kept.
+        name = re.sub(r"\s+", "_", label.strip())[:50] or "field"
         item = {
             "custom_field_id": field_id or str(uuid.uuid4()),
             "label": label,
@@ -178,12 +214,8 @@ class Catalog:
         return _public(self.add_custom_field(label, kind))
 
     def get_custom_fields(self, query: Mapping[str, str]) -> dict[str, Any]:
-        page, links = _page(
-            list(self.store.custom_fields.values()),
-            query,
-            50,
-            "contact_custom_fields",
-            "custom_fields",
+        page, links, _ = _page(
+            list(self.store.custom_fields.values()), query, 50, "contact_custom_fields"
         )
         body: dict[str, Any] = {"custom_fields": [_public(f) for f in page]}
         if links:
@@ -215,8 +247,59 @@ class Catalog:
             raise ApiError.of(409, f"A tag named {name!r} already exists.", "contacts.api.conflict")
         return _public(self.add_tag(name, source=body.get("tag_source") or "Contact"))
 
+    def update_custom_field(self, field_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        item = self.store.custom_fields.get(field_id)
+        if item is None:
+            raise ApiError.of(404, f"Custom field {field_id} not found.", "contacts.api.not.found")
+        label = (body.get("label") or item["label"]).strip()
+        clash = any(
+            f["label"].lower() == label.lower() and f is not item
+            for f in self.store.custom_fields.values()
+        )
+        if clash:
+            raise ApiError.of(
+                409, f"A custom field labelled {label!r} already exists.", "contacts.api.conflict"
+            )
+        item.update(label=label, updated_at=iso(self.clock.time()))
+        return _public(item)
+
+    def rename_tag(self, tag_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        tag = self.store.tags.get(tag_id)
+        if tag is None:
+            raise ApiError.of(404, f"Tag {tag_id} not found.", "contacts.api.not.found")
+        name = (body.get("name") or "").strip()
+        other = self.store.tag_by_name(name)
+        if other is not None and other["tag_id"] != tag_id:
+            raise ApiError.of(409, f"A tag named {name!r} already exists.", "contacts.api.conflict")
+        tag.update(name=name, updated_at=iso(self.clock.time()))
+        return _public(tag)
+
+    def get_segments(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """GET /segments: the seeded segments (members of one list each)."""
+        segments = [
+            {
+                "segment_id": int(segment_id),
+                "name": segment["name"],
+                "created_at": segment.get("created_at") or iso(0),
+                "edited_at": segment.get("created_at") or iso(0),
+            }
+            for segment_id, segment in self.store.segments.items()
+        ]
+        if query.get("sort_by") == "name":
+            segments.sort(key=lambda s: s["name"])
+        else:  # by date, most recently edited first
+            segments.sort(key=lambda s: (s["edited_at"], s["segment_id"]), reverse=True)
+        limit = query.get("limit") or "1000"
+        if not limit.isdigit() or int(limit) < 1:
+            raise ApiError.validation([f"limit: {limit!r} is not a positive integer"])
+        return {"segments": segments[: int(limit)]}
+
     def get_tags(self, query: Mapping[str, str]) -> dict[str, Any]:
-        page, links = _page(list(self.store.tags.values()), query, 50, "contact_tags", "tags")
+        if query.get("cursor"):
+            query = {**decode_cursor(query["cursor"]), "cursor": query["cursor"]}
+        page, links, query = _page(
+            list(self.store.tags.values()), query, 50, "contact_tags", ("include_count",)
+        )
         counts: dict[str, int] = {}
         if query.get("include_count") == "true":
             for contact in self.store.live_contacts():
@@ -250,6 +333,7 @@ class Catalog:
             }
 
 
+LIST_FILTERS = ("status", "name", "include_membership_count", "include_count")
 SEED_LISTS = ("Newsletter", "Customers", "Prospects", "Events")
 SEED_CUSTOM_FIELDS = (("Favorite Color", "string"), ("Member Since", "date"))
 SEED_TAGS = ("VIP", "Lead", "Imported")

@@ -58,7 +58,10 @@ class ContactService:
         if not address:
             return
         other = self.store.contact_by_email(address)
-        if other is not None and other["contact_id"] != own_id and not other["_deleted"]:
+        # A deleted contact still owns its address: the contract asks for a unique
+        # email_address and documents only PUT (update_source Account) and sign_up_form
+        # as ways back, so a create with it is a conflict, as for a live contact.
+        if other is not None and other["contact_id"] != own_id:
             raise ApiError.of(
                 409,
                 f"Email already exists for contact {other['contact_id']}",
@@ -82,12 +85,7 @@ class ContactService:
         if problems:
             raise ApiError.validation(problems)
         self._conflict_if_taken(address, None)
-        existing = self.store.contact_by_email(address) if address else None
         now = self.clock.time()
-        if existing is not None:  # a deleted contact comes back, keeping its id
-            self._revive(existing, now)
-            self._apply_full(existing, body, now, source=body["create_source"])
-            return 201, existing
         contact = new_contact(now, create_source=body["create_source"])
         self._apply_full(contact, body, now, source=body["create_source"])
         self.store.add_contact(contact)
@@ -108,10 +106,17 @@ class ContactService:
         self._check_references(body, problems)
         if problems:
             raise ApiError.validation(problems)
+        if contact["_deleted"] and body["update_source"] != "Account":
+            # "To restore a deleted contact you must specify the update_source as Account."
+            raise ApiError.of(
+                404,
+                f"Contact {contact_id} is deleted; to restore it, send update_source Account.",
+                "contacts.api.not.found",
+            )
         self._conflict_if_taken(address, contact_id)
         now = self.clock.time()
-        if contact["_deleted"]:  # PUT revives a deleted contact, as V3 documents
-            self._revive(contact, now)
+        if contact["_deleted"]:  # PUT with update_source Account revives it, as V3 documents
+            self.revive(contact, now)
         old_address = email_of(contact)
         for key in SCALARS:  # PUT overwrites every property it omits with null...
             contact[key] = body.get(key)
@@ -129,16 +134,34 @@ class ContactService:
         self.mark_deleted(contact, self.clock.time())
 
     def mark_deleted(self, contact: dict[str, Any], now: float) -> None:
+        if contact["_deleted"]:
+            return
         contact["_deleted"] = True
         contact["deleted_at"] = iso_date(now)
         contact["updated_at"] = iso(now)
         contact["_updated"] = now
+        email = contact.get("email_address")
+        if email:
+            # "For deleted contacts (email_address contains opt_out_source and opt_out_date)":
+            # the account opted the address out; the permission it had is kept for a revival.
+            contact["_permission_before_delete"] = email.get("permission_to_send")
+            email.update(
+                permission_to_send="unsubscribed",
+                opt_out_source="Account",
+                opt_out_date=iso(now),
+                updated_at=iso(now),
+            )
 
-    def _revive(self, contact: dict[str, Any], now: float) -> None:
+    def revive(self, contact: dict[str, Any], now: float) -> None:
+        """Back from deletion: the opt-out the deletion made is undone."""
         contact["_deleted"] = False
         contact["deleted_at"] = None
         contact["updated_at"] = iso(now)
         contact["_updated"] = now
+        email = contact.get("email_address")
+        before = contact.pop("_permission_before_delete", None)
+        if email and before is not None:
+            email.update(permission_to_send=before, opt_out_source=None, opt_out_date=None)
 
     def get(self, contact_id: str, allow_deleted: bool = True) -> dict[str, Any]:
         contact = self.store.contacts.get(contact_id)
@@ -169,7 +192,7 @@ class ContactService:
                 else None
             )
         elif contact["_deleted"]:
-            self._revive(contact, now)
+            self.revive(contact, now)
         for key in SCALARS:  # a partial update: only what was sent
             if key in body:
                 contact[key] = body[key]

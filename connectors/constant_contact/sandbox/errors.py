@@ -1,7 +1,8 @@
 """Errors the sandbox answers with, shaped as Constant Contact shapes them.
 
 The V3 API answers errors with a JSON array of {error_key, error_message}
-(the contract's APIErrorSchema); the OAuth2 server answers with the RFC 6749 object
+(the contract's APIErrorSchema), except 401, which is one such object (the contract's
+AuthorizationErrorSchema); the OAuth2 server answers with the RFC 6749 object
 {error, error_description}.
 """
 
@@ -65,6 +66,11 @@ class ApiError(Exception):
                 }
             ],
         )
+
+    @property
+    def payload(self) -> list[dict[str, str]] | dict[str, str]:
+        """The JSON body: an array, but a 401 is one object (AuthorizationErrorSchema)."""
+        return self.errors[0] if self.status == 401 and self.errors else self.errors
 
     @classmethod
     def validation(cls, messages: list[str], key: str = VALIDATION_KEY) -> ApiError:

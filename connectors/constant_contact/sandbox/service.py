@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 import threading
 import time
@@ -291,7 +292,7 @@ class SandboxService:
                     404, [{"error_key": "not_found", "error_message": f"No such endpoint {path}"}]
                 )
         except ApiError as error:
-            response = Response(error.status, error.errors, dict(error.headers))
+            response = Response(error.status, error.payload, dict(error.headers))
         except Exception as error:  # a sandbox bug: answer (and log) it rather than hang up
             traceback.print_exc()
             response = Response(
@@ -451,13 +452,13 @@ class SandboxService:
         try:
             token = self.oauth.authenticate(headers.get("Authorization"))
         except ApiError as error:  # still log the body: tests re-validate every call
-            return Response(error.status, error.errors), None
+            return Response(error.status, error.payload), None
         try:
             response = self._authorized(
                 method, path, query, raw_body, body, body_error, media_type, token
             )
         except ApiError as error:
-            response = Response(error.status, error.errors, dict(error.headers))
+            response = Response(error.status, error.payload, dict(error.headers))
         return response, token.client_id
 
     def _authorized(
@@ -474,18 +475,24 @@ class SandboxService:
         if not self.limiter.allow(
             token.client_id, self.knobs.rate_limit, sliding=self.knobs.sliding_window
         ):
-            raise ApiError.of(
+            throttled = ApiError.of(
                 429,
                 "Too many requests. You exceeded the rate limit of "
                 f"{self.knobs.rate_limit:g} requests per second.",
                 "throttled",
             )
+            # Constant Contact documents when to retry; a client that ignores it should
+            # learn here, not in production. The window is 1 s, so 1 s always suffices.
+            throttled.headers["Retry-After"] = "1"
+            raise throttled
         if not self.limiter.within_quota(token.client_id, self.knobs.daily_quota):
-            raise ApiError.of(
+            exhausted = ApiError.of(
                 429,
                 f"You exceeded your daily quota of {self.knobs.daily_quota} requests.",
                 "quota_exceeded",
             )
+            exhausted.headers["Retry-After"] = str(_seconds_to_utc_midnight(self.clock.time()))
+            raise exhausted
         found = contract.find_operation(method, path)
         if found is None:
             if contract.find_path_template(path) is None:
@@ -536,7 +543,12 @@ class SandboxService:
         return Response(status, answer)
 
 
+def _seconds_to_utc_midnight(now: float) -> int:
+    """The daily quota resets at 00:00 UTC."""
+    return max(1, math.ceil(86_400 - now % 86_400))
+
+
 def _fault_response(status: int, when: str, *, drop: bool = False) -> Response:
     if drop:
         return Response(0, None, fault=when, drop=True)
-    return Response(status, ApiError.of(status).errors, fault=when)
+    return Response(status, ApiError.of(status).payload, fault=when)
