@@ -1,0 +1,83 @@
+"""What the designer's views share: the template context, and the answer to a change (a flash
+message and the ``designer-changed`` event on which the palette, canvas and Components reload).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from connectors.base import ActivityType
+from designer.design.models import Connection
+from designer.design.selectors import designer_data, used_activity_ids
+from designer.projects.access import ProjectAccess
+from designer.projects.models import Role
+
+CHANGED = "designer-changed"
+
+
+def base_context(request: HttpRequest, access: ProjectAccess, **extra: Any) -> dict[str, Any]:
+    # role_label: read-only forms say which role keeps them read only.
+    role_label = Role(access.role).label
+    return {"access": access, "project": access.project, "role_label": role_label, **extra}
+
+
+def page_context(request: HttpRequest, access: ProjectAccess) -> dict[str, Any]:
+    data = designer_data(access.project, request.user)
+    return base_context(request, access, data=data, used_ids=used_activity_ids(data.operations))
+
+
+def changed(response: HttpResponse) -> HttpResponse:
+    """The response, with the event on which the palette, canvas and Components reload."""
+    return trigger_client_event(response, CHANGED)
+
+
+def flash(
+    request: HttpRequest,
+    access: ProjectAccess,
+    message: str,
+    *,
+    ok: bool = True,
+    close_dialog: bool = False,
+) -> HttpResponse:
+    """The answer to a change: a message, and (on success) the event that refreshes panes."""
+    if not request.htmx:
+        (messages.success if ok else messages.error)(request, message)
+        return redirect("design:designer", project_id=access.project.pk)
+    response = render(
+        request,
+        "design/designer.html#flash",
+        {"message": message, "ok": ok, "project": access.project},
+    )
+    if ok:
+        changed(response)
+    if close_dialog:
+        # The message goes to the page, not into the dialog that is closing. The dialog
+        # closes only after the swap: htmx resolves the re-target from the element that sent
+        # the request, which closing the dialog (emptying it) would take out of the page.
+        retarget(response, "#designer-flash")
+        reswap(response, "innerHTML")
+        trigger_client_event(response, "close-dialog", after="settle")
+    return response
+
+
+def connection_or_404(access: ProjectAccess, connection_id: int) -> Connection:
+    return get_object_or_404(Connection, project=access.project, pk=connection_id)
+
+
+def activity_type_or_404(connection: Connection, type_key: str) -> ActivityType:
+    try:
+        return connection.connector.activity_type(type_key)
+    except KeyError:
+        raise Http404("No such activity type") from None
+
+
+def int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
