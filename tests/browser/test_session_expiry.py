@@ -38,9 +38,10 @@ def test_an_expired_session_goes_to_the_login_page_and_back(
     expect(page.get_by_role("region", name="Design canvas")).to_be_visible()
 
 
-def test_the_htmx_answer_to_a_signed_out_request_is_a_client_redirect(client, project):
+@pytest.mark.parametrize("partial", ["panes/palette/", "presence/"])
+def test_the_htmx_answer_to_a_signed_out_request_is_a_client_redirect(client, project, partial):
     response = client.get(
-        f"/projects/{project.pk}/panes/palette/",
+        f"/projects/{project.pk}/{partial}",
         HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL=f"http://testserver/projects/{project.pk}/",
     )
