@@ -7,8 +7,20 @@ class DesignConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.db.models.signals import post_save
 
         from connectors.config import configure
+        from designer.design.models import default_workflow
+        from designer.projects.models import Project
+
+        def first_workflow(sender, instance: Project, created: bool, raw: bool = False, **kw):
+            # Every project has at least one workflow (issue 11), from its first moment.
+            if created and not raw:
+                default_workflow(instance)
+
+        post_save.connect(
+            first_workflow, sender=Project, weak=False, dispatch_uid="design-first-workflow"
+        )
 
         # Connectors are plain Python; hand them the deployment's settings once.
         configure(

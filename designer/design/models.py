@@ -121,10 +121,33 @@ class AgentLostPolicy(models.TextChoices):
     REQUEUE = "requeue", "Queue the run again"
 
 
+class Workflow(Versioned):
+    """A tab of the designer: a named group of operations. Every project has at least one."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="workflows")
+    name = models.CharField(max_length=100, validators=[component_name])
+    order = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="workflow_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Operation(Versioned):
-    """The smallest unit that runs: source activity -> transformation -> target activity."""
+    """The smallest unit that runs: a chain of steps (see ``Step``), source first.
+
+    ``source`` / ``transformation`` / ``target`` are the pre-steps slots, kept only until
+    nothing reads them; the steps are the truth.
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="operations")
+    # Filled with the project's first workflow when left empty (see save()).
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="operations")
     name = models.CharField(max_length=100, validators=[component_name])
     source = models.ForeignKey(
         Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -145,6 +168,9 @@ class Operation(Versioned):
     on_fail = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    on_complete = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     debug_until = models.DateTimeField(null=True, blank=True)
     on_agent_lost = models.CharField(
         max_length=10, choices=AgentLostPolicy.choices, default=AgentLostPolicy.ERROR
@@ -158,6 +184,106 @@ class Operation(Versioned):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.workflow_id is None:
+            self.workflow = default_workflow(self.project)
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"source", "transformation", "target"} & set(update_fields):
+            self._steps_follow_slots()
+
+    def _steps_follow_slots(self) -> None:
+        """Transition: code that still fills the old slots keeps a plain three-slot operation's
+        steps in step with them. A chain the slots can't describe (a script, a second target,
+        a branch) is left alone: its steps are the truth and the step services set the slots."""
+        slots = []
+        if self.source_id:
+            slots.append(("source", self.source_id, None))
+        if self.transformation_id:
+            slots.append(("transformation", None, self.transformation_id))
+        if self.target_id:
+            slots.append(("target", self.target_id, None))
+        steps = list(self.steps.all())
+        chain = [(s.kind, s.activity_id, s.transformation_id) for s in steps]
+        if chain == slots:
+            return
+        kinds = [kind for kind, _, _ in chain]
+        plain = all(s.parent_id is None for s in steps) and (
+            kinds == [] or kinds in _subsequences(["source", "transformation", "target"])
+        )
+        if not plain:
+            return
+        self.steps.all().delete()
+        Step.objects.bulk_create(
+            Step(operation=self, position=i, kind=kind, activity_id=a, transformation_id=t)
+            for i, (kind, a, t) in enumerate(slots)
+        )
+
+
+def default_workflow(project: Project) -> Workflow:
+    """The project's first workflow, creating "Workflow 1" if it has none."""
+    workflow = project.workflows.order_by("order", "id").first()
+    if workflow is None:
+        workflow, _ = Workflow.objects.get_or_create(
+            project=project, name="Workflow 1", defaults={"order": 0}
+        )
+    return workflow
+
+
+def _subsequences(items: list[str]) -> list[list[str]]:
+    out: list[list[str]] = []
+    for mask in range(1, 1 << len(items)):
+        out.append([item for i, item in enumerate(items) if mask & (1 << i)])
+    return out
+
+
+class StepKind(models.TextChoices):
+    SOURCE = "source", "Source"
+    TRANSFORMATION = "transformation", "Transformation"
+    TARGET = "target", "Target"
+    SCRIPT = "script", "Script"
+    CONDITION = "condition", "Condition"
+    INVOKE = "invoke", "Invoke operation"
+
+
+class Branch(models.TextChoices):
+    MAIN = "", "Main chain"
+    TRUE = "true", "True"
+    FALSE = "false", "False"
+
+
+class Step(models.Model):
+    """One step of an operation's chain, run left to right batch by batch.
+
+    ``config`` by kind: script {"script": text}; condition {"expression": text, "mode":
+    "route" | "filter"}; invoke {"operation": id, "wait": bool}; target {"pass_on":
+    "response" (each record's result {record, id, action, error_key, error_message} flows on,
+    the default) | "input" (the target's input records flow on: the archive pattern)}.
+    A condition's branch steps have ``parent`` = the condition and ``branch`` "true"/"false".
+    """
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="steps")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    branch = models.CharField(max_length=5, choices=Branch.choices, default="", blank=True)
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    activity = models.ForeignKey(
+        Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
+    )
+    transformation = models.ForeignKey(
+        Transformation, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
+    )
+    config = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["operation", "position"], name="step_chain_order")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.position + 1}"
 
 
 class CanvasChange(models.Model):
