@@ -84,7 +84,10 @@ class ConstantContactConnector(Connector):
     key = "constant_contact"
     name = "Constant Contact"
     version = "1.0.0"
-    description = "Contacts in Constant Contact (V3 API): query, create, update, delete."
+    description = (
+        "Contacts in Constant Contact (V3 API): query, create, update, delete; lists, tags, "
+        "custom fields, segments and memberships."
+    )
     icon = "img/connectors/constant_contact.svg"
     supports_oauth = True
     oauth_choice = ("auth_method", AUTH_OAUTH)

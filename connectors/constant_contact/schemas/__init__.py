@@ -196,7 +196,17 @@ def record_result_schema() -> dict[str, Any]:
             "action": {
                 **text,
                 "title": "Action",
-                "enum": ["created", "updated", "imported", "deleted", "skipped", ""],
+                "enum": [
+                    "created",
+                    "updated",
+                    "imported",
+                    "deleted",
+                    "skipped",
+                    "added",  # to lists or tags (issue 14)
+                    "removed",
+                    "renamed",
+                    "",
+                ],
             },
             "error_key": {**text, "title": "Error key"},
             "error_message": {**text, "title": "Error message"},

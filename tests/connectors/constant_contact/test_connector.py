@@ -20,15 +20,31 @@ from connectors.registry import all_connectors, get_connector
 from tests.connectors.constant_contact.conftest import contract_problems
 
 
-def test_registered_with_four_activities() -> None:
+def test_registered_with_its_activities() -> None:
     connector = get_connector("constant_contact")
     assert connector.name == "Constant Contact" and connector.supports_oauth
     assert connector in all_connectors()
+    sources = {"query", "lists_query", "tags_query", "custom_fields_query", "segments_query"}
+    targets = {
+        "create",
+        "update",
+        "delete",
+        "lists_add_contacts",
+        "lists_remove_contacts",
+        "tags_add_contacts",
+        "tags_remove_contacts",
+        "lists_create",
+        "lists_update",
+        "lists_delete",
+        "tags_create",
+        "tags_rename",
+        "tags_delete",
+        "custom_fields_create",
+        "custom_fields_delete",
+    }
     assert {k: a.role for k, a in connector.activity_types.items()} == {
-        "query": Role.SOURCE,
-        "create": Role.TARGET,
-        "update": Role.TARGET,
-        "delete": Role.TARGET,
+        **dict.fromkeys(sources, Role.SOURCE),
+        **dict.fromkeys(targets, Role.TARGET),
     }
     fields = {f.name: f for f in connector.connection_fields}
     assert connector.secret_field_names == {"client_secret", "access_token", "refresh_token"}
