@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from designer.design.models import Operation, Workflow
 
 BEFORE = [("design", "0002_canvas_change")]
-AFTER = [("design", "0005_operation_workflow_required")]
+AFTER = [("design", "0006_operations_laid_out_in_pixels")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,6 +57,14 @@ def test_existing_operations_move_into_workflow_1_with_their_slots_as_steps():
         assert [s.kind for s in ops["Source only"].steps.all()] == ["source"]
         assert list(ops["Empty"].steps.all()) == []
         assert {full.id, bare.id, empty.id} == {op.id for op in ops.values()}
+        # Laid out one under another, in pixels, in their old order.
+        assert [
+            (ops[n].position_x, ops[n].position_y) for n in ("Full", "Source only", "Empty")
+        ] == [
+            (40, 40),
+            (40, 260),
+            (40, 480),
+        ]
     finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
