@@ -26,6 +26,10 @@ _runs: dict[str, Callable[[Project], Any]] = {}
 _extras: dict[str, ExtrasBuilder] = {}
 _pages: dict[str, PageLink] = {}
 _files: dict[str, FileLink] = {}
+# A step's Test/Preview runs the step's own code (mappings, scripts, conditions, the engine's
+# read-only source calls), which lives in apps above design: they register it here.
+StepPreview = Callable[..., Any]  # (step, *, user) -> an object with records_in/out, note, error
+_previews: dict[str, StepPreview] = {}
 
 
 def register_runs(*, last_runs: LastRuns, schedules: Schedules) -> None:
@@ -54,6 +58,17 @@ def register_connection_file(connector_key: str, link: FileLink) -> None:
     """Where a file a connection wrote can be fetched (e.g. a Files target's output), by the
     app that serves it; a run's page links to the file its target wrote."""
     _files[connector_key] = link
+
+
+def register_step_preview(preview: StepPreview) -> None:
+    """The app that runs steps previews one: ``preview(step, *, user)``."""
+    _previews["step"] = preview
+
+
+def step_preview(step: Any, *, user: Any) -> Any:
+    """A step's preview (see ``register_step_preview``), or None when no app provides one."""
+    preview = _previews.get("step")
+    return preview(step, user=user) if preview else None
 
 
 def connection_file_url(connection: Any, name: str) -> str | None:

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from designer.design.views import activities, canvas, components, connections, page
+from designer.design.views import (
+    activities,
+    canvas,
+    components,
+    connections,
+    page,
+    steps,
+    tools,
+    workflows,
+)
 
 app_name = "design"
 
@@ -52,6 +61,36 @@ urlpatterns = [
     path(P + "canvas/drop/", canvas.canvas_drop, name="canvas_drop"),
     path(P + "canvas/add/", canvas.add_to_operation, name="add_to_operation"),
     path(P + "canvas/undo/", canvas.canvas_undo, name="canvas_undo"),
+    path(P + "canvas/redo/", canvas.canvas_redo, name="canvas_redo"),
+    # The board (static/js/canvas.js): one request per edit
+    path(P + "board/move/", canvas.board_move, name="board_move"),
+    path(P + "board/chain/", canvas.board_chain, name="board_chain"),
+    path(P + "board/tidy/", canvas.board_tidy, name="board_tidy"),
+    path(P + "board/paste/", canvas.board_paste, name="board_paste"),
+    path(P + "board/status/", canvas.board_status, name="board_status"),
+    path(P + "board/selection/<str:action>/", canvas.board_selection, name="board_selection"),
+    path(
+        P + "operations/<int:operation_id>/chains/",
+        canvas.operation_chains,
+        name="operation_chains",
+    ),
+    # Workflows (the tabs)
+    path(P + "workflows/new/", workflows.workflow_new, name="workflow_new"),
+    path(
+        P + "workflows/<int:workflow_id>/rename/",
+        workflows.workflow_rename,
+        name="workflow_rename",
+    ),
+    path(
+        P + "workflows/<int:workflow_id>/move/<str:direction>/",
+        workflows.workflow_move,
+        name="workflow_move",
+    ),
+    path(
+        P + "workflows/<int:workflow_id>/delete/",
+        workflows.workflow_delete,
+        name="workflow_delete",
+    ),
     path(P + "operations/new/", canvas.operation_new, name="operation_new"),
     path(
         P + "operations/<int:operation_id>/steps/<str:slot>/remove/",
@@ -63,4 +102,10 @@ urlpatterns = [
         canvas.operation_add_transformation,
         name="operation_add_transformation",
     ),
+    # Steps of an operation and the tools (static/js/steps.js, templates/design/_steps.html)
+    path(P + "steps/add/", steps.step_add, name="step_add"),
+    path(P + "steps/<int:step_id>/", tools.step_detail, name="step"),
+    path(P + "steps/<int:step_id>/save/", tools.step_save, name="step_save"),
+    path(P + "steps/<int:step_id>/remove/", steps.step_remove, name="step_remove"),
+    path(P + "steps/<int:step_id>/preview/", tools.step_preview, name="step_preview"),
 ]

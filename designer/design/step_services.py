@@ -1,0 +1,144 @@
+"""What a user does to an operation's steps, each one undoable change: add a step (an
+activity, a new activity of a type, or a tool; into an operation or a new one), remove one,
+configure one. Built on ``designer.design.operations`` (the rules) and recorded with
+``designer.design.undo``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from designer.design import operations, undo
+from designer.design.models import (
+    Activity,
+    Connection,
+    Operation,
+    Step,
+    StepKind,
+    Workflow,
+)
+from designer.design.operations import PlacementRefused
+from designer.design.services import activity_create_default
+from designer.projects.models import Project
+
+TOOL_KINDS = {
+    "transformation": StepKind.TRANSFORMATION,
+    "script": StepKind.SCRIPT,
+    "condition": StepKind.CONDITION,
+    "invoke": StepKind.INVOKE,
+}
+
+
+def _role(activity: Activity) -> str:
+    try:
+        return activity.role
+    except KeyError:
+        raise PlacementRefused(
+            f"“{activity.name}” belongs to a connector that is not installed here."
+        ) from None
+
+
+def _what(activity: Activity | None, tool: str) -> str:
+    if activity is not None:
+        return f"“{activity.name}”"
+    return {
+        "transformation": "a transformation",
+        "script": "a script",
+        "condition": "a condition",
+        "invoke": "an invoke operation step",
+    }[tool]
+
+
+@transaction.atomic
+def step_add(
+    *,
+    project: Project,
+    user: Any,
+    operation: Operation | None,
+    workflow: Workflow | None = None,
+    position: int | None = None,
+    parent: Step | None = None,
+    branch: str = "",
+    activity: Activity | None = None,
+    connection: Connection | None = None,
+    activity_type: str = "",
+    tool: str = "",
+    expected_version: int | None = None,
+) -> Step:
+    """Add a step: ``activity``, or a new activity of ``connection``'s ``activity_type``, or
+    a ``tool``; at ``position`` of ``operation``'s main chain (None: the end) or of a
+    condition's branch (``parent``, ``branch``). No operation: a new one in ``workflow``.
+
+    Refused with the reason (``PlacementRefused``) and nothing saved when the chain would
+    not be valid. One undo entry, whatever was created for it."""
+    if tool and tool not in TOOL_KINDS:
+        raise PlacementRefused(f"There is no {tool!r} tool.")
+    if not tool and activity is None and (connection is None or not activity_type):
+        raise PlacementRefused("Choose what to add: a tool or an activity.")
+    tracked = [operation] if operation is not None else []
+    with undo.recorded(
+        project=project, user=user, label="Add a step", operations=tracked
+    ) as change:
+        if activity is None and not tool:
+            assert connection is not None
+            try:
+                activity = activity_create_default(
+                    connection=connection, activity_type=activity_type, user=user
+                )
+            except KeyError:
+                raise PlacementRefused(
+                    f"“{connection.name}” has no activity type {activity_type!r}."
+                ) from None
+            change.created(activity)
+        kind = TOOL_KINDS[tool] if tool else _role(activity)
+        if operation is None:
+            operation = operations.operation_create(project=project, user=user, workflow=workflow)
+            change.created(operation)
+            expected_version = None
+        step = operations.step_insert(
+            operation=operation,
+            user=user,
+            kind=kind,
+            position=position,
+            activity=activity if not tool else None,
+            parent=parent,
+            branch=branch,
+            expected_version=expected_version,
+        )
+        if step.transformation_id:
+            change.created(step.transformation)
+        change.label = f"Add {_what(activity if not tool else None, tool)} to “{operation.name}”"
+    return step
+
+
+def step_remove(*, project: Project, user: Any, step: Step, expected_version: int | None = None):
+    operation = step.operation
+    with undo.recorded(
+        project=project,
+        user=user,
+        label=f"Remove a step from “{operation.name}”",
+        operations=[operation],
+    ):
+        return operations.step_remove(step=step, user=user, expected_version=expected_version)
+
+
+def step_configure(
+    *,
+    project: Project,
+    user: Any,
+    step: Step,
+    config: dict[str, Any],
+    expected_version: int | None = None,
+) -> Step:
+    operation = step.operation
+    with undo.recorded(
+        project=project,
+        user=user,
+        label=f"Change a step of “{operation.name}”",
+        operations=[operation],
+    ):
+        return operations.step_configure(
+            step=step, user=user, config=config, expected_version=expected_version
+        )

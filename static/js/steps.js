@@ -1,0 +1,342 @@
+// Steps and tools on the designer page: the keyboard (a roving tabindex in the palette and in
+// each operation's steps, so reaching an activity's menu takes a few keys, not dozens of Tabs)
+// and dropping an activity or a tool between or after an operation's steps. Every change is
+// one htmx request to the server, which answers with the message (#designer-flash, a live
+// region: it is announced) and the operation's steps out of band.
+(function () {
+  "use strict";
+
+  // ------------------------------------------------------------------ roving tabindex
+  // A group is one tab stop; the arrow keys move inside it. Controls of a group that are not
+  // the current one get tabindex="-1"; the current one keeps tabindex="0".
+  function visible(el) {
+    return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) && !el.closest("[hidden]");
+  }
+
+  function controlsIn(scope) {
+    return Array.from(scope.querySelectorAll("button, summary, a[href]")).filter(
+      (el) => !el.closest(".menu-items") && !el.disabled && visible(el)
+    );
+  }
+
+  function makeCurrent(group, control, focus) {
+    group.querySelectorAll("[data-roving]").forEach((el) => {
+      if (el !== control) el.setAttribute("tabindex", "-1");
+    });
+    if (!control) return;
+    control.setAttribute("tabindex", "0");
+    control.dataset.roving = "1";
+    group.dataset.current = keyOf(control);
+    if (focus) control.focus();
+  }
+
+  function keyOf(control) {
+    return control.id || control.getAttribute("aria-label") || control.textContent.trim();
+  }
+
+  // Put every control of the group out of the tab order except the current one (kept across
+  // re-renders by its id or name); called after each swap.
+  function initGroup(group, rowsOf) {
+    const rows = rowsOf(group);
+    let current = null;
+    rows.forEach((row) => {
+      controlsIn(row).forEach((control) => {
+        control.dataset.roving = "1";
+        control.setAttribute("tabindex", "-1");
+        if (group.dataset.current && keyOf(control) === group.dataset.current) current = control;
+      });
+    });
+    if (!current && rows.length) current = controlsIn(rows[0])[0] || null;
+    makeCurrent(group, current, false);
+  }
+
+  function moveInGroup(event, group, rowsOf) {
+    const control = event.target.closest("[data-roving]");
+    if (!control || !group.contains(control)) return false;
+    const rows = rowsOf(group);
+    const row = rows.find((r) => r.contains(control));
+    if (!row) return false;
+    const rowIndex = rows.indexOf(row);
+    const inRow = controlsIn(row);
+    const col = inRow.indexOf(control);
+    let next = null;
+    const horizontal = group.dataset.axis === "horizontal";
+    const nextRowKey = horizontal ? "ArrowRight" : "ArrowDown";
+    const prevRowKey = horizontal ? "ArrowLeft" : "ArrowUp";
+    const nextColKey = horizontal ? "ArrowDown" : "ArrowRight";
+    const prevColKey = horizontal ? "ArrowUp" : "ArrowLeft";
+    switch (event.key) {
+      case nextRowKey:
+        if (rows[rowIndex + 1]) next = controlsIn(rows[rowIndex + 1])[0];
+        break;
+      case prevRowKey:
+        if (rows[rowIndex - 1]) next = controlsIn(rows[rowIndex - 1])[0];
+        break;
+      case nextColKey:
+        next = inRow[col + 1] || null;
+        break;
+      case prevColKey:
+        next = inRow[col - 1] || null;
+        break;
+      case "Home":
+        next = controlsIn(rows[0])[0];
+        break;
+      case "End":
+        next = controlsIn(rows[rows.length - 1])[0];
+        break;
+      default:
+        return false;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    if (next) makeCurrent(group, next, true);
+    return true;
+  }
+
+  // The palette: one row per endpoint head, activity type, activity, connector, tool.
+  function paletteRows(panel) {
+    return Array.from(
+      panel.querySelectorAll(".endpoint-head, .palette-item, li.connector")
+    ).filter(visible);
+  }
+
+  // An operation's steps: the "+" gaps and the steps, left to right (a step's actions and
+  // its branches below it: ArrowDown).
+  function stepRows(list) {
+    return Array.from(list.querySelectorAll(":scope > li.step-gap, :scope > li.step")).filter(visible);
+  }
+
+  function stepControls(row) {
+    return controlsIn(row).filter((el) => !el.closest(".branches"));
+  }
+
+  function initPalette() {
+    document.querySelectorAll(".palette .tabpanel").forEach((panel) => initGroup(panel, paletteRows));
+  }
+
+  function initSteps(root) {
+    (root || document).querySelectorAll("ol.steps").forEach((list) => {
+      list.dataset.axis = "horizontal";
+      initGroup(list, stepRows);
+    });
+  }
+
+  // The palette's tabs (WAI-ARIA tabs: arrows move between tabs and select them).
+  function initTabKeys() {
+    const list = document.querySelector(".palette [role=tablist]");
+    if (!list) return;
+    const tabs = () => Array.from(list.querySelectorAll("[role=tab]"));
+    const sync = () =>
+      tabs().forEach((t) => t.setAttribute("tabindex", t.getAttribute("aria-selected") === "true" ? "0" : "-1"));
+    sync();
+    list.addEventListener("click", () => setTimeout(() => { sync(); initPalette(); }, 0));
+    list.addEventListener("keydown", (event) => {
+      const all = tabs();
+      const i = all.indexOf(document.activeElement);
+      if (i < 0) return;
+      let next = null;
+      if (event.key === "ArrowRight") next = all[(i + 1) % all.length];
+      else if (event.key === "ArrowLeft") next = all[(i - 1 + all.length) % all.length];
+      else if (event.key === "Home") next = all[0];
+      else if (event.key === "End") next = all[all.length - 1];
+      if (!next) return;
+      event.preventDefault();
+      next.focus();
+      next.click();
+    });
+  }
+
+  function onKeydown(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    if (!(target instanceof Element)) return;
+    // The search box: ArrowDown goes to the first match.
+    if (target.matches(".palette-search") && event.key === "ArrowDown") {
+      const panel = target.closest(".tabpanel");
+      const first = paletteRows(panel)[0];
+      const control = first && controlsIn(first)[0];
+      if (control) {
+        event.preventDefault();
+        makeCurrent(panel, control, true);
+      }
+      return;
+    }
+    // Inside an open ⋯ menu: up and down between its actions.
+    const menu = target.closest("details.menu[open]");
+    if (menu && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      const items = Array.from(menu.querySelectorAll("summary, .menu-items button")).filter(visible);
+      const i = items.indexOf(target);
+      const next = items[i + (event.key === "ArrowDown" ? 1 : -1)];
+      if (next) {
+        event.preventDefault();
+        event.stopPropagation();
+        next.focus();
+      }
+      return;
+    }
+    const panel = target.closest(".palette .tabpanel");
+    if (panel) {
+      moveInGroup(event, panel, paletteRows);
+      return;
+    }
+    const list = target.closest("ol.steps");
+    if (list) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        // Within a step: its name, its actions, then its branches.
+        const row = target.closest("li.step, li.step-gap");
+        const inside = row ? controlsIn(row).filter((el) => el.closest("li.step, li.step-gap") === row || el.closest("ol.steps") !== list) : [];
+        const i = inside.indexOf(target);
+        const next = inside[i + (event.key === "ArrowDown" ? 1 : -1)];
+        if (next) {
+          event.preventDefault();
+          event.stopPropagation();
+          const group = next.closest("ol.steps");
+          makeCurrent(group, next, true);
+          return;
+        }
+        if (event.key === "ArrowUp" && list.parentElement.closest("li.step")) {
+          // Out of a branch, back to its condition.
+          const owner = list.parentElement.closest("li.step");
+          const name = owner.querySelector(".step-name");
+          if (name) {
+            event.preventDefault();
+            event.stopPropagation();
+            makeCurrent(owner.closest("ol.steps"), name, true);
+          }
+        }
+        return;
+      }
+      list.dataset.axis = "horizontal";
+      moveInGroup(event, list, (group) => stepRows(group).filter((r) => stepControls(r).length));
+    }
+  }
+
+  // ------------------------------------------------------------------ drag and drop
+  let payload = null;
+
+  function dropZone(target) {
+    return (
+      target.closest(".step-gap") ||
+      target.closest("[data-operation]") ||
+      null
+    );
+  }
+
+  function clearHover() {
+    document.querySelectorAll(".step-drop-hover").forEach((el) => el.classList.remove("step-drop-hover"));
+  }
+
+  function dropValues(event) {
+    const values = {};
+    if (payload.drag === "type") {
+      values.connection = payload.connection;
+      values.activity_type = payload.activityType;
+    } else if (payload.drag === "activity") {
+      values.activity = payload.activity;
+    } else if (payload.drag === "tool") {
+      values.tool = payload.tool;
+    }
+    const card = event.target.closest("[data-operation]");
+    if (card) {
+      values.operation = card.dataset.operation;
+      const list = card.querySelector("ol.steps[data-version]");
+      values.version = (list && list.dataset.version) || card.dataset.version;
+    }
+    const gap = event.target.closest(".step-gap");
+    if (gap) {
+      values.position = gap.dataset.dropPosition;
+      if (gap.dataset.dropParent) {
+        values.parent = gap.dataset.dropParent;
+        values.branch = gap.dataset.dropBranch;
+      }
+    }
+    const workflow = document.querySelector("[data-workflow][aria-selected=true], [data-current-workflow]");
+    if (workflow) values.workflow = workflow.dataset.workflow || workflow.dataset.currentWorkflow;
+    return values;
+  }
+
+  function initDrops() {
+    const canvas = document.getElementById("designer-canvas");
+    if (!canvas || canvas.dataset.canDesign !== "1") return;
+    // The Tools tab carries the URL (present whenever the user may design).
+    const holder = document.querySelector("[data-step-add-url]");
+    const url = holder && holder.dataset.stepAddUrl;
+    if (!url) return;
+    document.addEventListener("dragstart", (event) => {
+      const item = event.target.closest && event.target.closest('[data-drag="type"], [data-drag="activity"], [data-drag="tool"]');
+      payload = item ? Object.assign({}, item.dataset) : null;
+      if (payload && payload.drag === "tool") {
+        event.dataTransfer.effectAllowed = "copy";
+        event.dataTransfer.setData("text/plain", JSON.stringify(payload));
+        document.body.classList.add("dragging", "dragging-tool");
+      }
+    });
+    document.addEventListener("dragend", () => {
+      payload = null;
+      clearHover();
+      document.body.classList.remove("dragging-tool");
+    });
+    // Capture phase: a palette drop on the canvas is placed here, as a step; other drags
+    // (moving operations, drawing arrows) go on to the board's own handlers.
+    canvas.addEventListener(
+      "dragover",
+      (event) => {
+        if (!payload) return;
+        event.preventDefault();
+        event.stopPropagation();
+        event.dataTransfer.dropEffect = "copy";
+        clearHover();
+        const zone = dropZone(event.target);
+        if (zone) zone.classList.add("step-drop-hover");
+      },
+      true
+    );
+    canvas.addEventListener(
+      "drop",
+      (event) => {
+        if (!payload) return;
+        event.preventDefault();
+        event.stopPropagation();
+        const values = dropValues(event);
+        payload = null;
+        clearHover();
+        htmx.ajax("POST", url, { source: canvas, target: "#designer-flash", swap: "innerHTML", values: values });
+      },
+      true
+    );
+  }
+
+  // ------------------------------------------------------------------ focus after a change
+  let pendingFocus = null;
+
+  function focusPending() {
+    if (!pendingFocus) return;
+    const step = document.getElementById("step-" + pendingFocus.step);
+    const name = step && step.querySelector(".step-name");
+    if (!name) return;
+    const group = name.closest("ol.steps");
+    if (group) makeCurrent(group, name, true);
+    else name.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    initPalette();
+    initSteps();
+    initTabKeys();
+    initDrops();
+    document.addEventListener("keydown", onKeydown, true);
+    document.body.addEventListener("step-added", (event) => {
+      pendingFocus = { step: event.detail.step, until: Date.now() + 4000 };
+      setTimeout(focusPending, 0);
+    });
+    document.body.addEventListener("htmx:afterSettle", (event) => {
+      initPalette();
+      initSteps();
+      if (pendingFocus && Date.now() < pendingFocus.until) focusPending();
+      else pendingFocus = null;
+    });
+    // Search changes which rows show: keep the palette's tab stop on a visible one.
+    const search = document.querySelector(".palette-search");
+    if (search) search.addEventListener("input", () => setTimeout(initPalette, 0));
+  });
+})();
