@@ -66,10 +66,13 @@ def step_add(
     activity_type: str = "",
     tool: str = "",
     expected_version: int | None = None,
+    position_x: int | None = None,
+    position_y: int | None = None,
 ) -> Step:
     """Add a step: ``activity``, or a new activity of ``connection``'s ``activity_type``, or
     a ``tool``; at ``position`` of ``operation``'s main chain (None: the end) or of a
-    condition's branch (``parent``, ``branch``). No operation: a new one in ``workflow``.
+    condition's branch (``parent``, ``branch``). No operation: a new one in ``workflow``
+    (where it was dropped: ``position_x`` / ``position_y``, canvas pixels).
 
     Refused with the reason (``PlacementRefused``) and nothing saved when the chain would
     not be valid. One undo entry, whatever was created for it."""
@@ -94,7 +97,13 @@ def step_add(
             change.created(activity)
         kind = TOOL_KINDS[tool] if tool else _role(activity)
         if operation is None:
-            operation = operations.operation_create(project=project, user=user, workflow=workflow)
+            operation = operations.operation_create(
+                project=project,
+                user=user,
+                workflow=workflow,
+                position_x=position_x,
+                position_y=position_y,
+            )
             change.created(operation)
             expected_version = None
         step = operations.step_insert(

@@ -242,6 +242,12 @@
       const list = card.querySelector("ol.steps[data-version]");
       values.version = (list && list.dataset.version) || card.dataset.version;
     }
+    if (!card && window.designerBoard && window.designerBoard.toCanvas) {
+      // A new operation, where it was dropped (canvas pixels, whatever the pan and zoom).
+      const at = window.designerBoard.toCanvas(event.clientX, event.clientY);
+      values.x = Math.round(at.x);
+      values.y = Math.round(at.y);
+    }
     const gap = event.target.closest(".step-gap");
     if (gap) {
       values.position = gap.dataset.dropPosition;

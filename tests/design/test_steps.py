@@ -6,6 +6,7 @@ is one response holding the announced message and the card's steps out of band."
 from __future__ import annotations
 
 import json
+import re
 from html import unescape
 
 import pytest
@@ -59,6 +60,12 @@ def add(client, project, **values):
     return unescape(response.content.decode()), response
 
 
+def steps_tag(html: str, operation: Operation) -> str:
+    match = re.search(rf'<ol class="steps chain" id="steps-{operation.pk}"[^>]*>', html)
+    assert match, html
+    return match.group(0)
+
+
 def empty_operation(project, name="Sync") -> Operation:
     return OperationFactory(project=project, name=name)
 
@@ -78,6 +85,9 @@ def test_an_activity_dropped_on_an_empty_operation_becomes_its_first_step(
     # One answer: the announced message, and the card's steps out of band.
     assert "Added source “All contacts” as step 1 of “Sync”." in html
     assert f'id="steps-{operation.pk}"' in html and 'hx-swap-oob="true"' in html
+    # The activity is now in use: the board and the panes come out of band, the steps inside
+    # the board (a nested out-of-band list would be swapped on its own, then lost).
+    assert "hx-swap-oob" not in steps_tag(html, operation)
     step = Step.objects.get(operation=operation)
     triggers = json.loads(response["HX-Trigger-After-Settle"])
     assert triggers["step-added"] == {"step": step.pk}
@@ -97,10 +107,7 @@ def test_a_tool_goes_between_steps_and_the_rest_moves_right(client_for, project,
     assert Transformation.objects.get(name="Sync").mapping == []
     assert "as step 2 of “Sync”" in html
     # The card shows them left to right, with a "+" gap before each and one at the end.
-    positions = [
-        int(p)
-        for p in __import__("re").findall(r'data-drop-position="(\d+)"', html.split("steps-")[1])
-    ]
+    positions = [int(p) for p in re.findall(r'data-drop-position="(\d+)"', html.split("steps-")[1])]
     assert positions == [0, 1, 2, 3]
 
 
@@ -220,7 +227,7 @@ def test_remove_moves_the_rest_left_and_undo_puts_it_back(client_for, project, p
     html = unescape(response.content.decode())
     assert "Removed step 2, “Script”, from “Sync”." in html
     assert [s.position for s in Step.objects.filter(operation=operation)] == [0, 1]
-    assert f'id="steps-{operation.pk}"' in html
+    assert 'hx-swap-oob="true"' in steps_tag(html, operation)  # only the steps change
     assert undo.undo(project=project, user=personas["editor"])
     assert [(s.pk, s.position) for s in Step.objects.filter(operation=operation)][1] == (
         middle.pk,

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from designer.design import services, step_services
 from designer.design.models import Activity, Connection, Operation, Step, Workflow
@@ -25,6 +25,7 @@ from designer.design.versioning import StaleVersion
 from designer.design.views.common import (
     activity_type_or_404,
     base_context,
+    board_answer,
     flash,
     int_or_none,
 )
@@ -210,14 +211,27 @@ def _add(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
             activity_type=placing.activity_type,
             tool=placing.tool,
             expected_version=int_or_none(post.get("version")),
+            position_x=int_or_none(post.get("x")),
+            position_y=int_or_none(post.get("y")),
         )
     except (PlacementRefused, StaleVersion, services.NameTaken) as exc:
         return flash(request, access, exc.message, ok=False)
     step.operation.refresh_from_db()
+    # Anything but a script, condition or invoke step changes what the palette (an activity
+    # in use, a new one), the Components pane (a new mapping) or the board (a new card) show.
+    created = operation is None or placing.tool in ("", "transformation")
     item = _item(step)
     where = f"step {item.number} of “{step.operation.name}”"
     message = f"Added {item.kind_name.lower()} “{item.label}” as {where}."
-    return _changed(request, access, step.operation, message, focus=step.pk, close_dialog=True)
+    return _changed(
+        request,
+        access,
+        step.operation,
+        message,
+        focus=step.pk,
+        close_dialog=True,
+        created=created,
+    )
 
 
 def _item(step: Step):
@@ -245,17 +259,32 @@ def _changed(
     *,
     focus: int | None = None,
     close_dialog: bool = False,
+    created: bool = False,
 ) -> HttpResponse:
-    """The message (announced) plus the operation's steps out of band, in one answer."""
-    response = flash(request, access, message, close_dialog=close_dialog)
+    """One answer: the message (announced in #designer-flash) and the operation's steps out of
+    band; when the change created something the palette, the board or the Components pane
+    list (a new operation, activity or transformation), those too."""
     if not request.htmx:
-        return response
-    steps = render_to_string(
-        "design/_steps.html",
-        base_context(request, access, operation=operation, oob=True),
-        request=request,
-    )
-    response.content += steps.encode()
+        return flash(request, access, message)
+    if created:
+        response = board_answer(request, access, message, panes=True, workflow=operation.workflow)
+    else:
+        response = render(
+            request,
+            "design/designer.html#flash",
+            {"message": message, "ok": True, "project": access.project},
+        )
+        steps = render_to_string(
+            "design/_steps.html",
+            base_context(request, access, operation=operation, steps_oob=True),
+            request=request,
+        )
+        response.content += steps.encode()
+    if close_dialog:
+        # The message goes to the page, not into the closing dialog (see views.common.flash).
+        retarget(response, "#designer-flash")
+        reswap(response, "innerHTML")
+        trigger_client_event(response, "close-dialog", after="settle")
     if focus is not None:
         trigger_client_event(response, STEP_ADDED, {"step": focus}, after="settle")
     return response
