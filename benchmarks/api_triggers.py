@@ -203,6 +203,8 @@ def _child() -> dict[str, Any]:
         elapsed = time.monotonic() - began
         return {
             "server": "gunicorn, 2 processes x 16 threads; SQLite (WAL); filesystem broker",
+            # The machine is shared: the 1-minute load average when the clients finished.
+            "load_average": round(os.getloadavg()[0], 1),
             "trigger_to_running_ms": {
                 "requests": LATENCY_REQUESTS,
                 "p50": round(statistics.median(latencies), 1),
