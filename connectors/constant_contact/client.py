@@ -173,8 +173,13 @@ class ConstantContactClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         retry: RetryPolicy | None = None,
+        stream: bool = False,
+        accept: str = "application/json",
     ) -> requests.Response:
         """Send one API call with auth, pacing and retries; the final 2xx/3xx response.
+
+        ``stream``: the body of a success is left unread (a large CSV export is read as it
+        arrives; the caller closes the response); ``accept``: the media type asked for.
 
         Raises ``ApiError`` (a ConnectorError) carrying Constant Contact's error, or a
         ConnectorError(permanent=False, key="unreachable") after network failures.
@@ -183,7 +188,7 @@ class ConstantContactClient:
         url = self.url(path_or_url)
         # Serialise once: the exact bytes are what size limits (bulk import) refer to.
         data = None if json_body is None else json.dumps(json_body).encode()
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if data is not None:
             headers["Content-Type"] = "application/json"
         attempt = 0
@@ -205,6 +210,7 @@ class ConstantContactClient:
                         timeout=connector_settings().http_timeout,
                         # A redirect could lead anywhere, allow-list or not: never follow one.
                         allow_redirects=False,
+                        stream=stream,
                     )
             except requests.RequestException as exc:
                 reason = type(exc).__name__

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import ActivityType, Field, FieldKind, Role, RunContext
+from connectors.constant_contact.activities import export
 from connectors.constant_contact.client import ConstantContactClient
 from connectors.constant_contact.contract import parse_datetime
 from connectors.constant_contact.schemas import contact_resource_schema
@@ -125,6 +126,16 @@ class QueryContacts(ActivityType):
             "max_records", "Maximum records", FieldKind.INTEGER, min_value=1, help="Blank = all."
         ),
         Field(
+            "mode",
+            "How to read",
+            FieldKind.CHOICE,
+            default=export.AUTO,
+            choices=export.MODES,
+            advanced=True,
+            help="An export file takes a few calls however many contacts there are; it "
+            "cannot filter by email, dates or SMS status, nor read sub-resources.",
+        ),
+        Field(
             "incremental",
             "Only contacts updated since the last successful run",
             FieldKind.BOOLEAN,
@@ -162,6 +173,10 @@ class QueryContacts(ActivityType):
                 continue
             if number < low or (high is not None and number > high):
                 errors[name] = f"Between {low} and {high}." if high else f"At least {low}."
+        if (config.get("mode") or export.AUTO) not in dict(export.MODES):
+            errors["mode"] = "Automatic, page by page or export file."
+        elif config.get("mode") == export.EXPORT and export.export_problem(config):
+            errors["mode"] = f"Not as an export file: {export.export_problem(config)}."
         if config.get("segment_id"):
             others = [n for n in self._filter_names(config) if n != "segment_id"]
             if others or config.get("incremental"):
@@ -241,6 +256,9 @@ class QueryContacts(ActivityType):
         return min(count, max_records) if max_records else count
 
     def read(self, context: RunContext, config: Mapping[str, Any]) -> Iterator[list[dict]]:
+        if export.wants_export(config, _first_pages.count(context)):  # issue 14
+            yield from self._read_export(context, config)
+            return
         params = self.params(config, context.state)
         # The run's start is the next watermark: anything updated from now on is picked up
         # next time (at least once). Taken before the first request, so nothing slips by.
@@ -276,6 +294,22 @@ class QueryContacts(ActivityType):
         if config.get("incremental") and complete:
             context.new_state[WATERMARK] = started
 
+    def _read_export(self, context: RunContext, config: Mapping[str, Any]) -> Iterator[list[dict]]:
+        """Export mode (activities/export.py): a CSV export streamed into records."""
+        _first_pages.take(context, self.params(config, context.state))  # not needed now
+        seen = 0
+        with ConstantContactClient.for_run(context) as client:
+            for batch in export.read_export(
+                context,
+                client,
+                config,
+                batch_size=int(config.get("page_size") or MAX_PAGE_SIZE),
+                max_records=int(config.get("max_records") or 0),
+            ):
+                seen += len(batch)
+                yield batch
+        context.log("info", f"Read {seen} contacts from an export file.")
+
 
 class _FirstPages:
     """First pages fetched by estimate_total(), kept for the same run's read().
@@ -292,6 +326,15 @@ class _FirstPages:
         with self._lock:
             self._pages = {k: v for k, v in self._pages.items() if v[0]() is not None}
             self._pages[id(context)] = (weakref.ref(context), params, started, page)
+
+    def count(self, context: RunContext) -> int | None:
+        """The contacts_count of the page kept for this run, without taking it."""
+        with self._lock:
+            kept = self._pages.get(id(context))
+        if kept is None or kept[0]() is not context:
+            return None
+        count = kept[3].get("contacts_count")
+        return count if isinstance(count, int) else None
 
     def take(self, context: RunContext, params: dict) -> tuple[str, dict] | None:
         with self._lock:

@@ -104,6 +104,8 @@ class Activity:
     status: dict[str, int] = field(default_factory=dict)
     # ActivityGeneric (tag deletes) lists its errors as {"message": ...} objects.
     error_objects: bool = False
+    # Where a completed activity's result is (a contact export's CSV file).
+    results_href: str = ""
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -118,6 +120,8 @@ class Activity:
             "status": dict(self.status),
             "_links": {"self": {"href": f"/v3/activities/{self.activity_id}"}},
         }
+        if self.results_href and self.state == "completed":
+            body["_links"]["results"] = {"href": self.results_href}
         if self.started is not None:
             body["started_at"] = iso(self.started)
         if self.completed is not None:

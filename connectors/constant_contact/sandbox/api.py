@@ -11,13 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import catalog_activities
+from . import catalog_activities, exports
 from .contact_model import SUBRESOURCES, shape
 from .contact_query import query_contacts, split_csv
 from .errors import ApiError
 
 if TYPE_CHECKING:
     from .service import SandboxService
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """An answer that is not JSON (the CSV file of a contact export)."""
+
+    data: bytes
+    content_type: str
 
 
 @dataclass
@@ -266,3 +274,17 @@ def custom_fields_delete(service: SandboxService, request: ApiRequest) -> tuple[
 @route("GET", "/segments")
 def get_segments(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
     return 200, service.catalog.get_segments(request.query)
+
+
+# ---------------------------------------------------------------------- contact exports
+
+
+@route("POST", "/activities/contact_exports")
+def contact_exports(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 201, exports.create_export(service.activities, request.body)
+
+
+@route("GET", "/contact_exports/{file_export_id}")
+def contact_export_file(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    data = exports.export_file(service.activities, request.path_params["file_export_id"])
+    return 200, RawBody(data, "text/csv")

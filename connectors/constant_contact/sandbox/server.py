@@ -106,8 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response, close: bool = False) -> None:
         payload = response.encoded()
         self.send_response(response.status)
-        if response.body is not None:
-            self.send_header("Content-Type", "application/json")
+        if response.body is not None or response.raw is not None:
+            self.send_header("Content-Type", response.content_type)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))

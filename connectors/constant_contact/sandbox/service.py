@@ -49,8 +49,12 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     fault: str = ""  # BEFORE / AFTER: a fault answered instead (logged, for tests)
     drop: bool = False  # no answer: the server closes the connection (logged as status 0)
+    raw: bytes | None = None  # a non-JSON body (the CSV of a contact export), as is
+    content_type: str = "application/json"
 
     def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
 
 
@@ -540,6 +544,8 @@ class SandboxService:
             client_id=token.client_id,
         )
         status, answer = handler(self, request)
+        if isinstance(answer, api.RawBody):
+            return Response(status, raw=answer.data, content_type=answer.content_type)
         return Response(status, answer)
 
 

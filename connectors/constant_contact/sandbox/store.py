@@ -39,6 +39,8 @@ class Store:
     # segment_id -> {"name": ..., "list_id": ...}: members of one list, enough to page by.
     segments: dict[str, dict[str, Any]] = field(default_factory=dict)
     activities: dict[str, Any] = field(default_factory=dict)
+    # file_export_id -> {"contact_ids": [...], "fields": [...]}: finished contact exports.
+    exports: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_seq: int = 1
     seeded: int = 0  # how many seed contacts exist, so seeding again continues the numbering
 
