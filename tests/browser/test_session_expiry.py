@@ -48,3 +48,15 @@ def test_the_htmx_answer_to_a_signed_out_request_is_a_client_redirect(client, pr
     assert response.status_code == 200
     assert response["HX-Redirect"] == f"/accounts/login/?next=/projects/{project.pk}/"
     assert b"password" not in response.content.lower()
+
+
+def test_redirects_other_than_to_the_login_page_are_left_alone(client_for, project):
+    response = client_for("editor").post(
+        f"/projects/{project.pk}/variables/",
+        {"name": "region", "value": "eu"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver/projects/{project.pk}/settings/",
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("/settings/#variables")
+    assert "HX-Redirect" not in response
