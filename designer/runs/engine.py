@@ -14,13 +14,16 @@ attempt already did (an import it started, records it created) instead of doing 
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import (
@@ -31,20 +34,24 @@ from connectors.base import (
     RunContext,
 )
 from connectors.registry import get_connector
+from designer.crypto import encrypt_json
 from designer.design.connection_context import DbConnection
 from designer.design.integrations import connection_extras
-from designer.design.models import Activity
+from designer.design.models import Activity, Operation, StepKind
+from designer.projects.models import Variable
 from designer.projects.variables import MissingVariable, resolve, secret_values
 from designer.runs import services, steps
+from designer.runs.chain import ChainBatch
 from designer.runs.heartbeat import Heartbeat
-from designer.runs.ledger import DbJournal, Lost, RunLedger
+from designer.runs.ledger import DbJournal, Lost, PrefixedJournal, RunLedger
 from designer.runs.models import LogLevel, OperationRun, RunStatus, RunTrigger
-from designer.transformations.mapping import compile_mapping
+from designer.runs.plan import Node, Plan, PlanError, build_plan
 
 logger = logging.getLogger(__name__)
 
 CANCEL_CHECK_SECONDS = 0.5  # is_cancelled() re-reads the status at most this often
 PROGRESS_SECONDS = 1.0  # per-record results are committed at least this often
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")  # as projects.models.variable_name
 
 
 class _Stop(Exception):
@@ -62,12 +69,7 @@ def execute(*, run_id: int, agent_name: str) -> OperationRun | None:
         logger.info("Run %s was already claimed or ended; nothing to do.", run_id)
         return None
     run = OperationRun.objects.select_related(
-        "project",
-        "operation__source__connection",
-        "operation__target__connection",
-        "operation__transformation",
-        "operation__on_success",
-        "operation__on_fail",
+        "project", "operation__on_success", "operation__on_fail", "operation__on_complete"
     ).get(pk=run_id)
     ledger = RunLedger(run)
     with Heartbeat(ledger.beat, run.pk):
@@ -99,6 +101,9 @@ class _RunLoop:
         self.agent_name = agent_name
         self.attempt = run.attempts
         self.ledger = ledger
+        self.debug = run.debug
+        self.plan: Plan | None = None
+        self.source_type: ActivityType | None = None
         self.deadline: datetime = run.started_at + timedelta(seconds=self.operation.timeout_seconds)
         self._last_check = 0.0
         self._cancelled = False
@@ -181,47 +186,43 @@ class _RunLoop:
         return True
 
     def _run(self) -> tuple[str, str]:
-        run, operation, ledger = self.run, self.operation, self.ledger
-        source, target = operation.source, operation.target
-        if source is None or target is None:
-            raise _Stop(RunStatus.ERROR, "The operation has no source or no target activity.")
+        run, ledger = self.run, self.ledger
+        plan = self._plan()
         again = f" (attempt {self.attempt})" if self.attempt > 1 else ""
         ledger.log(LogLevel.INFO, f"Started on agent {self.agent_name}{again}.")
         self._check_versions()
+        activities = [n for n in (plan.source, *plan.targets()) if n is not None]
         try:  # project variables ([name]) in activity fields; connections resolve their own
-            source.config = resolve(run.project, source.config)
-            target.config = resolve(run.project, target.config)
+            for node in activities:
+                node.activity.config = resolve(run.project, node.activity.config)
         except MissingVariable as exc:
             raise _Stop(RunStatus.ERROR, str(exc)) from None
         ledger.secrets["variables"] = secret_values(run.project)
-        self.source_type = self._activity_type(source)
-        self.target_type = self._activity_type(target)
-        self.mapping = compile_mapping(
-            operation.transformation.mapping if operation.transformation else None
-        )
-        source_context = self._context(source)
-        self.target_context = self._context(target)
-        size = steps.batch_size(self.target_type, target.config)
-        rules = len(operation.transformation.mapping or []) if operation.transformation else 0
-        ledger.log(
-            LogLevel.INFO,
-            f"Source “{source.name}” ({self.source_type.name}) → "
-            + (f"transformation with {rules} rules" if rules else "no transformation")
-            + f" → target “{target.name}” ({self.target_type.name}), batches of {size}.",
-        )
+        self.types = {node.id: self._activity_type(node.activity) for node in activities}
+        self.contexts = {node.id: self._context(node.activity) for node in activities}
+        self.source_type = self.types[plan.source.id] if plan.source else None
+        sizes = [
+            steps.batch_size(self.types[node.id], node.activity.config) for node in plan.targets()
+        ]
+        size = min(sizes) if sizes else steps.DEFAULT_BATCH_SIZE
+        ledger.log(LogLevel.INFO, self._describe(plan, size))
 
-        if run.in_flight_records:
+        if run.in_flight_records is not None:
             self._resume_batch()
-        records = self._records(source_context, source.config, size)
         if ledger.read:
             ledger.log(LogLevel.INFO, f"Resuming after the first {ledger.read} records.")
-        for start, chunk in steps.skip_first(records, ledger.read):
-            self.check_stop()
-            self._batch(chunk, start)
+        if run.input_records is None and plan.source is None:
+            if not ledger.read:  # an operation that starts with an invoke: one pass, no records
+                self._batch([], 0)
+        else:
+            source_context = self.contexts[plan.source.id] if plan.source else None
+            records = self._records(source_context, size)
+            for start, chunk in steps.skip_first(records, ledger.read):
+                self.check_stop()
+                self._batch(chunk, start)
         self.check_stop()  # a cancel that made the source stop early ends as Canceled
         self._new_states = [
-            (source, source_context.new_state),
-            (target, self.target_context.new_state),
+            (node.activity, self.contexts[node.id].new_state) for node in activities
         ]
         if ledger.failed and not ledger.written and ledger.failed == ledger.read:
             return RunStatus.ERROR, self._summary(f"All {ledger.failed} records failed")
@@ -229,7 +230,39 @@ class _RunLoop:
             return RunStatus.WARNING, self._summary("Finished with failed records")
         return RunStatus.SUCCESS, self._summary("Finished")
 
-    def _records(self, context: RunContext, config, size: int) -> Iterator[list[dict]]:
+    def _plan(self) -> Plan:
+        try:
+            plan = build_plan(self.operation)
+        except PlanError as exc:
+            raise _Stop(RunStatus.ERROR, str(exc)) from None
+        first = plan.nodes.get(plan.entry) if plan.entry is not None else None
+        starts_with_invoke = first is not None and first.kind == StepKind.INVOKE
+        if plan.source is None and self.run.input_records is None and not starts_with_invoke:
+            raise _Stop(RunStatus.ERROR, "The operation has no source or no target activity.")
+        if not plan.targets() and not any(n.kind == StepKind.INVOKE for n in plan.nodes.values()):
+            raise _Stop(RunStatus.ERROR, "The operation has no source or no target activity.")
+        self.plan = plan
+        return plan
+
+    def _describe(self, plan: Plan, size: int) -> str:
+        """The chain in one line: "Source “A” (Generate) → transformation with 2 rules → ..."."""
+        parts = []
+        for step_id in plan.order:
+            node = plan.nodes[step_id]
+            if node.kind in (StepKind.SOURCE, StepKind.TARGET):
+                parts.append(
+                    f"{node.kind.capitalize()} “{node.activity.name}” ({self.types[node.id].name})"
+                )
+            elif node.kind == StepKind.TRANSFORMATION:
+                rules = len(node.mapping.rules) if node.mapping else 0
+                parts.append(f"transformation with {rules} rules" if rules else "no transformation")
+            else:
+                parts.append(node.name)
+        if len(plan.order) == 2 and plan.source is not None:  # source -> target, as before
+            parts.insert(1, "no transformation")
+        return " → ".join(parts) + f", batches of {size}."
+
+    def _records(self, context: RunContext | None, size: int) -> Iterator[list[dict]]:
         run = self.run
         if run.input_records is not None:
             count = len(run.input_records)
@@ -242,22 +275,28 @@ class _RunLoop:
             return steps.rechunk([run.input_records], size)
         if run.total_expected is None:
             # Stored with the first batch: one commit less.
-            self.ledger.pending_total = self._estimate(context, config)
-        return steps.rechunk(self.source_type.read(context, config), size)
+            self.ledger.pending_total = self._estimate(context, self.plan.source.activity.config)
+        return steps.rechunk(self.source_type.read(context, self.plan.source.activity.config), size)
 
     def _resume_batch(self) -> None:
         run, ledger = self.run, self.ledger
         chunk = [item.get("record") for item in run.in_flight_records or []]
         done = set(run.in_flight_done or [])
         start = ledger.read
+        stage = run.in_flight_stage
+        where = ""
+        if stage and stage.get("step") in self.plan.nodes:
+            where = f" at {self.plan.nodes[stage['step']].name}"
         ledger.log(
             LogLevel.WARNING,
-            f"Resuming the batch a lost agent left in flight (records {start + 1} to "
+            f"Resuming the batch a lost agent left in flight{where} (records {start + 1} to "
             f"{start + len(chunk)}): {len(done)} already have a result, "
             f"{len(chunk) - len(done)} are handed to the target to finish.",
         )
         self.check_stop()
-        self._batch(chunk, start, resuming=True, done=done, journal=run.in_flight_journal)
+        self._batch(
+            chunk, start, resuming=True, done=done, journal=run.in_flight_journal, stage=stage
+        )
 
     def _batch(
         self,
@@ -267,69 +306,174 @@ class _RunLoop:
         resuming: bool = False,
         done: set[int] | None = None,
         journal: dict[str, Any] | None = None,
+        stage: dict[str, Any] | None = None,
     ) -> None:
-        ledger, target_type = self.ledger, self.target_type
-
-        def key_of(record: Any) -> str:
-            return steps.record_key(self.source_type, record)
-
+        ledger = self.ledger
         tally = steps.Tally(done=set(done or ()))
-        mapped = steps.map_chunk(chunk, self.mapping, key_of, skip=tally.done)
-        tally.add_failures(mapped.failures)
+        keys = [self._key_of(record) for record in chunk]
         if resuming:
             ledger.store_progress(tally)
         else:
-            ledger.begin_batch(chunk, [key_of(record) for record in chunk], tally)
-        context = self.target_context
-        context.journal = DbJournal(ledger, journal)
+            ledger.begin_batch(chunk, keys, tally)
+        self.journal = DbJournal(ledger, journal)
+        outcome = ChainBatch(
+            self,
+            self.plan,
+            chunk,
+            keys,
+            tally,
+            resume_stage=stage if resuming else None,
+            resume_first_target=resuming and not stage,
+            from_source=self.run.input_records is None,
+            entries=self._entries(start, len(chunk)),
+            progress_seconds=PROGRESS_SECONDS,
+        ).run()
+        if self._lost:  # found out by on_result or the journal's put()
+            raise Lost()
+        for level, line in outcome.warnings:
+            ledger.log(level, line)
+        if outcome.variables:
+            self._set_variables(outcome.variables)
+        if chunk:
+            left_out = f", {outcome.dropped} left out" if outcome.dropped else ""
+            ledger.log(
+                LogLevel.INFO,
+                f"Records {start + 1} to {start + len(chunk)}: "
+                f"{tally.ok} written, {tally.failed} failed{left_out}"
+                + (" (the rest had a result before the agent was lost)." if resuming else "."),
+            )
+        ledger.commit_batch(len(chunk), tally)
+        if outcome.fatal is not None:
+            raise outcome.fatal
+
+    def _key_of(self, record: Any) -> str:
+        if self.source_type is None:
+            return ""
+        return steps.record_key(self.source_type, record)
+
+    def _entries(self, start: int, count: int) -> dict[int, tuple[int, Any]]:
+        """A re-run's records re-enter the chain at the step where each failed."""
+        entry_steps = self.run.input_steps or []
+        out: dict[int, tuple[int, Any]] = {}
+        for offset in range(count):
+            index = start + offset
+            entry = entry_steps[index] if index < len(entry_steps) else None
+            if entry:
+                out[offset] = (int(entry[0]), entry[1])
+        return out
+
+    # ------------------------------------------------------------------- chain's host
+    def write(
+        self,
+        node: Node,
+        records: list[dict],
+        *,
+        resuming: bool,
+        on_result: Callable[[int, RecordResult], None],
+    ) -> steps.Written:
+        """Write records with a target step: its context, its part of the journal."""
+        context = self.contexts[node.id]
+        context.journal = (
+            PrefixedJournal(self.journal, node.journal_prefix)
+            if node.journal_prefix
+            else self.journal
+        )
         context.resuming = resuming
-        context.on_result = self._on_result(mapped.items, tally)
-        config = self.operation.target.config
+        context.on_result = self._guarded(on_result)
+        activity_type, config = self.types[node.id], node.activity.config
+        items = [steps.Item(i, record, "", record) for i, record in enumerate(records)]
         try:
-            written = steps.write_batch(
-                lambda batch: target_type.write(context, config, batch), mapped.items
+            return steps.write_batch(
+                lambda batch: activity_type.write(context, config, batch), items
             )
         finally:
             context.on_result = None
-        if self._lost or isinstance(written.fatal, Lost):  # found out by on_result or put()
-            raise Lost()
-        if written.warning:
-            ledger.log(written.warning_level, written.warning)
-        tally.add_all(mapped.items, written.results)
-        ledger.log(
-            LogLevel.INFO,
-            f"Records {start + 1} to {start + len(chunk)}: "
-            f"{tally.ok} written, {tally.failed} failed"
-            + (" (the rest had a result before the agent was lost)." if resuming else "."),
-        )
-        ledger.commit_batch(len(chunk), tally)
-        if written.fatal is not None:
-            raise written.fatal
 
-    def _on_result(
-        self, items: Sequence[steps.Item], tally: steps.Tally
+    def _guarded(
+        self, on_result: Callable[[int, RecordResult], None]
     ) -> Callable[[int, RecordResult], None]:
-        """A target's per-record progress: counted at once, committed about every second.
-        Never raises into the target: a lost run shows through ``is_cancelled``."""
-        last = time.monotonic()
+        """Never raises into the target: a lost run shows through ``is_cancelled``."""
 
-        def on_result(index: int, result: RecordResult) -> None:
-            nonlocal last
-            if self._lost or not 0 <= index < len(items):
+        def guarded(index: int, result: RecordResult) -> None:
+            if self._lost:
                 return
-            tally.add(items[index], result)
-            if time.monotonic() - last < PROGRESS_SECONDS:
-                return
-            last = time.monotonic()
             try:
-                self.ledger.store_progress(tally)
-            except Lost:
-                self._lost = True
+                on_result(index, result)
             except (OperationalError, InterfaceError):
-                # Kept in the tally; stored with the batch, or resumed by the next attempt.
+                # Kept in memory; stored with the batch, or resumed by the next attempt.
                 logger.warning("Run %s: progress not stored", self.run.pk, exc_info=True)
 
-        return on_result
+        return guarded
+
+    def mark_lost(self) -> None:
+        self._lost = True
+
+    def invoke(
+        self,
+        node: Node,
+        records: list[dict] | None,
+        *,
+        child_id: int | None,
+        remember: Callable[[int], None],
+    ) -> str:
+        """Start the invoked operation (once, even across attempts); wait for it if the step
+        says so. Returns why it failed, or ""."""
+        if child_id is None:
+            operation = Operation.objects.filter(pk=node.invoke, project=self.run.project).first()
+            if operation is None:
+                return "The operation to invoke no longer exists."
+            try:
+                with transaction.atomic():
+                    child = services.run_start(
+                        operation=operation,
+                        trigger=RunTrigger.ACTION,
+                        parent=self.run,
+                        records=records,
+                    )
+                    remember(child.pk)
+            except services.RunRefused as exc:
+                return f"“{operation.name}” was not started: {exc}"
+            child_id = child.pk
+            self.ledger.log(
+                LogLevel.INFO, f"{node.name}: started “{operation.name}” (run {child_id})."
+            )
+        if not node.wait:
+            return ""
+        # Waited for: run here, in this worker, rather than wait for a free one (a single
+        # worker would otherwise wait for itself). Another worker that got it first runs it.
+        execute(run_id=child_id, agent_name=self.agent_name)
+        while True:
+            child = OperationRun.objects.get(pk=child_id)
+            if child.is_final:
+                break
+            if self.is_cancelled():
+                return "Not finished: the run stopped while waiting for the invoked operation."
+            time.sleep(CANCEL_CHECK_SECONDS)
+        if child.status in (RunStatus.ERROR, RunStatus.CANCELED):
+            return (
+                f"The invoked operation “{child.operation.name}” (run {child.pk}) ended "
+                f"{child.get_status_display()}: {child.message}"
+            )
+        return ""
+
+    def _set_variables(self, values: dict[str, Any]) -> None:
+        """Project variables a script set: kept after each batch (secret ones stay secret)."""
+        for name, value in values.items():
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            if not VARIABLE_NAME.match(name):
+                self.ledger.log(LogLevel.WARNING, f"Script: “{name}” is not a variable name.")
+                continue
+            variable = Variable.objects.filter(project=self.run.project, name=name).first()
+            if variable is None:
+                Variable.objects.create(project=self.run.project, name=name, value=text)
+            elif variable.is_secret:
+                Variable.objects.filter(pk=variable.pk).update(
+                    value_encrypted=encrypt_json({"value": text}), version=F("version") + 1
+                )
+            else:
+                Variable.objects.filter(pk=variable.pk).update(value=text, version=F("version") + 1)
+            if variable is not None and variable.is_secret:
+                self.ledger.secrets.setdefault("script_variables", {})[name] = text
 
     # ---------------------------------------------------------------------------- set-up
     def _summary(self, lead: str) -> str:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from connectors.base import HttpExchange
 from connectors.redaction import redact_for_log
-from designer.design.models import Activity
+from designer.design.models import Activity, Step
 from designer.runs.models import (
     DebugSample,
     LogLevel,
@@ -70,6 +70,10 @@ class RunLedger:
         self.http_requests = 0  # not stored yet
         self.debug_samples = 0
         self.pending_total: int | None = None  # the source's estimate, stored with a write
+        # Multi-step chains: counts per step, and where the batch in flight stands (see
+        # OperationRun.in_flight_stage); both stored with every write of the run row.
+        self.step_counts: dict[str, dict[str, Any]] = dict(run.step_counts or {})
+        self.stage: dict[str, Any] | None = run.in_flight_stage
         self._logs: list[RunLogLine] = []
         self._flushed_at = 0.0
 
@@ -142,7 +146,14 @@ class RunLedger:
         in_flight = [
             {"key": key, "record": record} for key, record in zip(keys, chunk, strict=True)
         ]
+        self.stage = None
         self._store(tally, in_flight_records=in_flight, in_flight_journal={}, **self._total())
+
+    def store_stage(self, tally: Tally, stage: dict[str, Any]) -> None:
+        """Commit where the batch stands before a target or invoke step (the work left and
+        the counts so far), with the results counted until now."""
+        self.stage = stage
+        self._store(tally)
 
     def put_journal(self, values: dict[str, Any]) -> None:
         """Commit the batch's journal now, in its own short transaction."""
@@ -166,8 +177,10 @@ class RunLedger:
             in_flight_done=None,
             in_flight_journal=None,
             **({"output_file": tally.output[:500]} if tally.output else {}),
+            in_flight_stage=None,
         )
         self.read += read
+        self.stage = None
 
     def _store(self, tally: Tally, **values: Any) -> None:
         ok, failures = tally.take()
@@ -177,7 +190,12 @@ class RunLedger:
                     target_records=F("target_records") + ok,
                     failed_records=F("failed_records") + len(failures),
                     http_requests=F("http_requests") + self.http_requests,
-                    **{"in_flight_done": sorted(tally.done), **values},
+                    **{
+                        "in_flight_done": sorted(tally.done),
+                        "in_flight_stage": self.stage,
+                        "step_counts": self.step_counts,
+                        **values,
+                    },
                 )
                 if not updated:
                     raise Lost()
@@ -192,8 +210,11 @@ class RunLedger:
         self.written += ok
         self.failed += len(failures)
 
-    def _create_failures(self, failures: Iterable[Failure]) -> None:
+    def _create_failures(self, failures: Sequence[Failure]) -> None:
         start = self.read  # the batch's first record (``read`` moves when it is committed)
+        step_ids = {f.step_id for f in failures if f.step_id is not None}
+        if step_ids:  # a step deleted while the run went on keeps only its name
+            step_ids = set(Step.objects.filter(pk__in=step_ids).values_list("pk", flat=True))
         RecordFailure.objects.bulk_create(
             RecordFailure(
                 run_id=self.run_id,
@@ -202,6 +223,9 @@ class RunLedger:
                 error_key=str(f.error_key)[:200],
                 error_message=self.redact(str(f.error_message)),
                 record=f.record,
+                step_id=f.step_id if f.step_id in step_ids else None,
+                step_name=str(f.step_name)[:300],
+                step_input=f.step_input,
             )
             for f in failures
         )
@@ -235,6 +259,8 @@ class RunLedger:
                 in_flight_records=None,
                 in_flight_done=None,
                 in_flight_journal=None,
+                in_flight_stage=None,
+                step_counts=self.step_counts,
                 http_requests=F("http_requests") + self.http_requests,
                 **self._total(),
             )
@@ -266,3 +292,18 @@ class DbJournal:
         values = {**self._values, key: value}
         self._ledger.put_journal(values)
         self._values = values
+
+
+class PrefixedJournal:
+    """A second (third...) target's part of the batch's journal: its own keys, so two
+    targets of one chain never read each other's notes."""
+
+    def __init__(self, journal: DbJournal, prefix: str) -> None:
+        self._journal = journal
+        self._prefix = prefix
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._journal.get(self._prefix + key, default)
+
+    def put(self, key: str, value: Any) -> None:
+        self._journal.put(self._prefix + key, value)

@@ -138,6 +138,17 @@ class OperationRun(models.Model):
     in_flight_journal = models.JSONField(null=True, blank=True)
     # A file the run wrote (a Files target), for a link on the run page.
     output_file = models.CharField(max_length=500, blank=True)
+    # Per step of the operation's chain (issue 11): {"<step id>": {"name", "kind", "in",
+    # "out", "failed", "samples": {"in": [...], "out": [...]} (debug runs only)}}.
+    step_counts = models.JSONField(default=dict, blank=True)
+    # Where the batch in flight stands in a multi-step chain: the work left (step, records
+    # as they enter it) and, for the target being written, each record's output so far.
+    # Stored before every target or invoke step, so a re-queued attempt resumes there
+    # instead of writing earlier targets again. None before the first such step.
+    in_flight_stage = models.JSONField(null=True, blank=True)
+    # Re-runs: per input record, [step id, the record as it entered that step] to re-enter
+    # the chain at the step where it failed, or None to start at the beginning.
+    input_steps = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -227,6 +238,13 @@ class RecordFailure(models.Model):
     error_key = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
     record = models.JSONField(null=True, blank=True)
+    # The step it failed at (issue 11), its name when it failed, and the record as it
+    # entered that step (a re-run re-enters there).
+    step = models.ForeignKey(
+        "design.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    step_name = models.CharField(max_length=300, blank=True)
+    step_input = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["index", "id"]

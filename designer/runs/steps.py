@@ -34,6 +34,9 @@ class Failure:
     error_key: str
     error_message: str
     record: Any
+    step_id: int | None = None  # the step it failed at (multi-step chains)
+    step_name: str = ""
+    step_input: Any = None  # the record as it entered that step (a re-run re-enters there)
 
 
 @dataclass
@@ -208,6 +211,32 @@ class Tally:
     def add_all(self, items: Sequence[Item], results: Sequence[RecordResult]) -> None:
         for item, result in zip(items, results, strict=True):
             self.add(item, result)
+
+    # ------------------------------------------------------------- multi-step chains
+    def fail(self, failure: Failure) -> bool:
+        """A record failed at a step: counted once, at the first step it failed at (a
+        target's failed response may still flow on, e.g. to an error file)."""
+        if failure.offset in self.done:
+            return False
+        self.done.add(failure.offset)
+        self.failed += 1
+        self._new_failures.append(failure)
+        return True
+
+    def finish(self, offset: int, output: str = "") -> bool:
+        """A record reached the end of its chain: done, unless it failed on the way."""
+        if offset in self.done:
+            return False
+        self.done.add(offset)
+        self.ok += 1
+        self._new_ok += 1
+        if output:
+            self.output = output
+        return True
+
+    def drop(self, offset: int) -> None:
+        """A filter or a script left the record out: it has its outcome, with no count."""
+        self.done.add(offset)
 
     @property
     def pending(self) -> bool:
