@@ -239,7 +239,31 @@
     });
   }
 
+  // ---------------------------------------------------------------- narrow windows
+  // Below 900 px the panes stack above and below the canvas; each can be folded away so the
+  // canvas is reached without scrolling past them (the button shows only there, app.css).
+  function initPaneToggles() {
+    document.querySelectorAll(".palette, .project-pane").forEach((pane) => {
+      const name = (pane.getAttribute("aria-label") || "pane").toLowerCase();
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "pane-toggle";
+      const render = () => {
+        const folded = pane.classList.contains("collapsed");
+        button.textContent = (folded ? "Show " : "Hide ") + name;
+        button.setAttribute("aria-expanded", String(!folded));
+      };
+      button.addEventListener("click", () => {
+        pane.classList.toggle("collapsed");
+        render();
+      });
+      render();
+      pane.prepend(button);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    initPaneToggles();
     const palette = document.querySelector(".palette");
     if (palette) {
       initTabs(palette);

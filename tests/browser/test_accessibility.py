@@ -106,3 +106,30 @@ def test_operation_cards_do_not_overlap_at_a_640_px_window(page, login, personas
         assert overlap_x <= 0 or overlap_y <= 0, "two steps of a card overlap"
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 640
+
+
+@pytest.mark.usefixtures("fake_connector")
+def test_the_side_panes_fold_away_at_a_narrow_window(page, login, personas, project):
+    endpoint(project)
+    page.set_viewport_size({"width": 640, "height": 800})
+    open_designer(page, login, project)
+    search = page.get_by_label("Search endpoints and connectors")
+    expect(search).to_be_visible()
+    canvas_top = page.locator("#designer-canvas").bounding_box()["y"]
+    toggle = page.get_by_role("button", name="Hide design component palette")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    toggle.click()
+    expect(search).to_be_hidden()
+    shown = page.get_by_role("button", name="Show design component palette")
+    expect(shown).to_have_attribute("aria-expanded", "false")
+    assert page.locator("#designer-canvas").bounding_box()["y"] < canvas_top
+    page.get_by_role("button", name="Hide project pane").click()
+    expect(page.get_by_role("tab", name="Components")).to_be_hidden()
+    shown.click()
+    expect(search).to_be_visible()
+
+
+def test_the_pane_buttons_are_not_shown_on_a_wide_window(page, login, personas, project):
+    open_designer(page, login, project)
+    expect(page.locator(".pane-toggle")).to_have_count(2)
+    expect(page.locator(".pane-toggle").first).to_be_hidden()
