@@ -103,6 +103,17 @@ class AxeWatch:
         context.add_init_script(script=RUNNER % {"origin": json.dumps(origin), "tags": TAGS})
         context.expose_binding("__axeReport", self._report)
 
+    def watch(self, page: Any) -> None:
+        """Check the state a test leaves with ``page.goto``: a test that opens a page,
+        looks and moves on would otherwise leave before the debounced check ran."""
+        goto = page.goto
+
+        def checked_goto(*args: Any, **kwargs: Any) -> Any:
+            self.finish(page)
+            return goto(*args, **kwargs)
+
+        page.goto = checked_goto
+
     def _report(self, source: Any, payload: str) -> None:
         self.reports.append(json.loads(payload))
 
