@@ -324,7 +324,7 @@ class _RunLoop:
             tally,
             resume_stage=stage if resuming else None,
             resume_first_target=resuming and not stage,
-            from_source=self.run.input_records is None,
+            from_source=self.run.input_records is None and self.plan.source is not None,
             entries=self._entries(start, len(chunk)),
             progress_seconds=PROGRESS_SECONDS,
         ).run()

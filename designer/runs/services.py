@@ -19,7 +19,7 @@ from django.utils import timezone
 from connectors.registry import get_connector
 from designer.audit.models import AuditAction
 from designer.audit.services import audit_record
-from designer.design.models import AgentLostPolicy, Operation
+from designer.design.models import AgentLostPolicy, Operation, Step, StepKind
 from designer.runs.models import (
     FINAL_STATUSES,
     Agent,
@@ -30,6 +30,7 @@ from designer.runs.models import (
     RunStatus,
     RunTrigger,
 )
+from designer.runs.plan import steps_of
 from designer.runs.publish import publish_run
 from designer.runs.signals import send_run_finished_on_commit
 
@@ -55,11 +56,19 @@ class RunsWaiting(RunRefused):
 # --------------------------------------------------------------------------------------------
 
 
-def _required_connectors(operation: Operation) -> dict[str, str]:
+def _required_connectors(operation: Operation, *, with_input: bool = False) -> dict[str, str]:
+    """Connector key -> version, for every activity of the operation's steps; refused when
+    the chain can't start (no source, unless records come with the run or it starts with an
+    invoke step; nothing that writes or invokes)."""
+    chain = steps_of(operation)
+    main = sorted((s for s in chain if s.parent_id is None), key=lambda s: (s.position, s.pk))
+    first = main[0].kind if main else ""
+    if first != StepKind.SOURCE and not with_input and first != StepKind.INVOKE:
+        raise RunRefused(f"Operation “{operation.name}” has no source activity.")
+    if not any(s.kind in (StepKind.TARGET, StepKind.INVOKE) for s in chain):
+        raise RunRefused(f"Operation “{operation.name}” has no target activity.")
     versions: dict[str, str] = {}
-    for role, activity in (("source", operation.source), ("target", operation.target)):
-        if activity is None:
-            raise RunRefused(f"Operation “{operation.name}” has no {role} activity.")
+    for activity in (s.activity for s in chain if s.activity_id is not None):
         key = activity.connection.connector_key
         try:
             versions[key] = get_connector(key).version
@@ -75,12 +84,16 @@ def run_start(
     user: Any = None,
     records: Sequence[dict] | None = None,
     parent: OperationRun | None = None,
+    entry_steps: Sequence[list | None] | None = None,
 ) -> OperationRun:
-    """Create a Pending run and queue its id on the project's agent group once committed."""
+    """Create a Pending run and queue its id on the project's agent group once committed.
+
+    ``entry_steps`` (re-runs): per record, [step id, the record as it entered that step] to
+    re-enter the chain there, or None to start at the beginning."""
     chain_depth = parent.chain_depth + 1 if parent and trigger == RunTrigger.ACTION else 0
     if chain_depth > MAX_CHAIN_DEPTH:
         raise RunRefused(f"Refused: more than {MAX_CHAIN_DEPTH} operations chained by actions.")
-    required = _required_connectors(operation)
+    required = _required_connectors(operation, with_input=records is not None)
     now = timezone.now()
     with transaction.atomic():
         _check_waiting(operation, with_input=records is not None)
@@ -94,6 +107,9 @@ def run_start(
             required=required,
             now=now,
         )
+        if entry_steps is not None and any(entry_steps):
+            run.input_steps = list(entry_steps)
+            run.save(update_fields=["input_steps"])
     transaction.on_commit(lambda: publish_run(run.pk, run.queue))
     return run
 
@@ -208,11 +224,27 @@ def run_cancel(*, run: OperationRun, user: Any = None) -> bool:
 
 
 def run_rerun_failed(*, run: OperationRun, user: Any = None) -> OperationRun:
-    records = [r for r in run.failures.values_list("record", flat=True) if r is not None]
-    if not records:
+    """Run the failed records again, each entering the chain at the step it failed at (as it
+    entered that step), or at the start when that step is gone or unknown."""
+    failures = [
+        (record, step_id, step_input)
+        for record, step_id, step_input in run.failures.values_list(
+            "record", "step_id", "step_input"
+        )
+        if record is not None
+    ]
+    if not failures:
         raise RunRefused("This run has no failed records to re-run.")
     return run_start(
-        operation=run.operation, trigger=RunTrigger.RERUN, user=user, records=records, parent=run
+        operation=run.operation,
+        trigger=RunTrigger.RERUN,
+        user=user,
+        records=[record for record, _, _ in failures],
+        parent=run,
+        entry_steps=[
+            [step_id, step_input] if step_id is not None and step_input is not None else None
+            for _, step_id, step_input in failures
+        ],
     )
 
 
@@ -349,14 +381,21 @@ def _fail_in_flight(run: OperationRun, reason: str) -> int:
     reported. Returns how many."""
     done = set(run.in_flight_done or [])
     start = run.source_records
+    stage = run.in_flight_stage or {}
+    step_id = stage.get("step")
+    step_name = str((run.step_counts or {}).get(str(step_id), {}).get("name", ""))
+    if step_id is not None and not Step.objects.filter(pk=step_id).exists():
+        step_id = None
     failures = [
         RecordFailure(
             run_id=run.pk,
             index=start + offset,
             key=str(item.get("key", ""))[:300],
             error_key="agent_lost",
-            error_message=reason,
+            error_message=f"{step_name}: {reason}" if step_name else reason,
             record=item.get("record"),
+            step_id=step_id,
+            step_name=step_name[:300],
         )
         for offset, item in enumerate(run.in_flight_records or [])
         if offset not in done
@@ -489,6 +528,7 @@ def _reap_one(run: OperationRun, *, now: datetime, reason: str) -> bool:
                 in_flight_records=None,
                 in_flight_done=None,
                 in_flight_journal=None,
+                in_flight_stage=None,
             )
             if in_flight:
                 unknown = in_flight - len(run.in_flight_done or [])
@@ -537,8 +577,13 @@ def run_actions(*, run: OperationRun) -> OperationRun | None:
         nxt, label = operation.on_fail, "On Fail"
     else:
         return None
-    if nxt is None:
-        return None
+    started = [_start_action(run, nxt, label)] if nxt is not None else []
+    if operation.on_complete is not None:  # whatever the outcome, once it completed
+        started.append(_start_action(run, operation.on_complete, "On Complete"))
+    return next((child for child in started if child is not None), None)
+
+
+def _start_action(run: OperationRun, nxt: Operation, label: str) -> OperationRun | None:
     try:
         child = run_start(operation=nxt, trigger=RunTrigger.ACTION, parent=run)
     except RunRefused as exc:
