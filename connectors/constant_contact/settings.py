@@ -13,7 +13,8 @@ DEFAULT_API_BASE_URL = "https://api.cc.email/v3"
 DEFAULT_AUTHORIZE_URL = "https://authz.constantcontact.com/oauth2/default/v1/authorize"
 DEFAULT_TOKEN_URL = "https://authz.constantcontact.com/oauth2/default/v1/token"
 # offline_access is what earns a refresh token; account_read only feeds the Test message.
-SCOPES = ("contact_data", "account_read", "offline_access")
+# campaign_data: the report sources (issue 14).
+SCOPES = ("contact_data", "campaign_data", "account_read", "offline_access")
 
 # 4 requests per second per API key (documented). We pace on the strictest reading: at most 4
 # calls in ANY sliding second as the server sees arrivals. A call holds its place from its send

@@ -28,6 +28,11 @@ from connectors.constant_contact.activities.memberships import (
     RemoveTags,
 )
 from connectors.constant_contact.activities.query import QueryContacts
+from connectors.constant_contact.activities.reports import (
+    CampaignTracking,
+    ContactTrackingActivity,
+    EmailCampaignSummaries,
+)
 from connectors.constant_contact.activities.update import UpdateContacts
 
 # Lists, tags, custom fields, segments and memberships (issue 14): registering them here is
@@ -49,6 +54,9 @@ CATALOG_ACTIVITIES: tuple[ActivityType, ...] = (
     CreateCustomFields(),
     DeleteCustomFields(),
     QuerySegments(),
+    EmailCampaignSummaries(),
+    ContactTrackingActivity(),
+    CampaignTracking(),
 )
 
 ACTIVITY_TYPES: dict[str, ActivityType] = {

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import catalog_activities, exports
+from . import catalog_activities, exports, reports
 from .contact_model import SUBRESOURCES, shape
 from .contact_query import query_contacts, split_csv
 from .errors import ApiError
@@ -288,3 +288,31 @@ def contact_exports(service: SandboxService, request: ApiRequest) -> tuple[int, 
 def contact_export_file(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
     data = exports.export_file(service.activities, request.path_params["file_export_id"])
     return 200, RawBody(data, "text/csv")
+
+
+# ---------------------------------------------------------------------- reports
+
+
+@route("GET", "/reports/summary_reports/email_campaign_summaries")
+def campaign_summaries(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    return 200, reports.email_campaign_summaries(service.store, request.query)
+
+
+@route("GET", "/reports/contact_reports/{contact_id}/activity_details")
+def contact_activity(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+    contact_id = request.path_params["contact_id"]
+    return 200, reports.contact_activity(service.store, contact_id, request.query)
+
+
+def _tracking(which: str) -> Handler:
+    def handler(service: SandboxService, request: ApiRequest) -> tuple[int, Any]:
+        activity_id = request.path_params["campaign_activity_id"]
+        return 200, reports.campaign_tracking(service.store, activity_id, which, request.query)
+
+    return handler
+
+
+for _which in reports.TRACKING_KINDS:
+    route("GET", f"/reports/email_reports/{{campaign_activity_id}}/tracking/{_which}")(
+        _tracking(_which)
+    )

@@ -44,7 +44,7 @@ def test_authorization_url_carries_pkce_and_scopes(cc_sandbox: Sandbox) -> None:
         "response_type": "code",
         "client_id": CC_CLIENT_ID,
         "redirect_uri": REDIRECT,
-        "scope": "contact_data account_read offline_access",
+        "scope": "contact_data campaign_data account_read offline_access",
         "state": "st4te",
         "code_challenge": "c" * 43,
         "code_challenge_method": "S256",

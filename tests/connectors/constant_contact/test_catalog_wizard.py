@@ -21,6 +21,8 @@ STEP_ONE = {
     "lists_remove_contacts": {"list_ids": LIST_ID},
     "tags_add_contacts": {"tag_ids": LIST_ID},
     "tags_remove_contacts": {"tag_ids": LIST_ID},
+    "reports_contact_activity": {"contact_ids": LIST_ID},
+    "reports_campaign_tracking": {"campaign_activity_id": LIST_ID, "tracking": "clicks"},
 }
 # What step 2 must show: a property of the request (targets) or response (sources) schema.
 SHOWN = {
@@ -30,6 +32,7 @@ SHOWN = {
     "tags_rename": "tag_id",
     "custom_fields_create": "label",
     "segments_query": "segment_id",
+    "reports_campaign_tracking": "link_url",  # the clicks list's schema
 }
 
 
@@ -59,9 +62,8 @@ def test_each_goes_through_the_wizard(client_for, project, connection, kind: str
     response = client.post(url, {**data, "action": "finish"}, HTTP_HX_REQUEST="true")
     assert response.status_code in (200, 204), response.content[:2000]
     saved = Activity.objects.get(activity_type=kind)
-    if kind in STEP_ONE:
-        key = next(iter(STEP_ONE[kind]))
-        assert saved.config[key] == [LIST_ID]
+    for key, value in STEP_ONE.get(kind, {}).items():
+        assert saved.config[key] == ([value] if key.endswith("_ids") else value)
 
 
 def test_a_membership_without_lists_stays_on_step_one(client_for, project, connection) -> None:

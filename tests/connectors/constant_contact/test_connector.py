@@ -24,7 +24,16 @@ def test_registered_with_its_activities() -> None:
     connector = get_connector("constant_contact")
     assert connector.name == "Constant Contact" and connector.supports_oauth
     assert connector in all_connectors()
-    sources = {"query", "lists_query", "tags_query", "custom_fields_query", "segments_query"}
+    sources = {
+        "query",
+        "lists_query",
+        "tags_query",
+        "custom_fields_query",
+        "segments_query",
+        "reports_campaign_summaries",
+        "reports_contact_activity",
+        "reports_campaign_tracking",
+    }
     targets = {
         "create",
         "update",
