@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router
@@ -32,8 +32,9 @@ from designer.api.schemas import (
     RunResult,
     RunStarted,
     ScheduleOut,
+    WorkflowOut,
 )
-from designer.design.models import Operation
+from designer.design.models import Operation, Step, Workflow
 from designer.projects.access import Capability
 from designer.projects.models import Project
 from designer.runs import schedules as schedule_services
@@ -100,8 +101,12 @@ def _projects(user):
 
 
 def _operations(project_id: int):
-    return Operation.objects.filter(project_id=project_id).select_related(
-        "source", "target", "transformation", "api_trigger"
+    return (
+        Operation.objects.filter(project_id=project_id)
+        .select_related("source", "target", "transformation", "api_trigger")
+        .prefetch_related(
+            Prefetch("steps", queryset=Step.objects.select_related("activity", "transformation"))
+        )
     )
 
 
@@ -139,6 +144,39 @@ def get_project(request: HttpRequest, project_id: int):
     return _projects(request.auth.user).get(pk=access.project.pk)
 
 
+# ------------------------------------------------------------------------------ workflows
+def _workflows(project_id: int):
+    return Workflow.objects.filter(project_id=project_id).prefetch_related(
+        Prefetch("operations", queryset=Operation.objects.only("pk", "workflow_id"))
+    )
+
+
+@router.get(
+    "/projects/{int:project_id}/workflows",
+    response=list[WorkflowOut],
+    auth=auth.read,
+    tags=["workflows"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
+)
+@paginate(Cursor, ordering=("id",))
+def list_workflows(request: HttpRequest, project_id: int):
+    """The project's workflows (designer tabs; ``order`` is their order there)."""
+    api_project(request, project_id, Capability.VIEW)
+    return _workflows(project_id)
+
+
+@router.get(
+    "/projects/{int:project_id}/workflows/{int:workflow_id}",
+    response=WorkflowOut,
+    auth=auth.read,
+    tags=["workflows"],
+    openapi_extra=_documented(Capability.VIEW, "read"),
+)
+def get_workflow(request: HttpRequest, project_id: int, workflow_id: int):
+    api_project(request, project_id, Capability.VIEW)
+    return get_object_or_404(_workflows(project_id), pk=workflow_id)
+
+
 # ----------------------------------------------------------------------------- operations
 @router.get(
     "/projects/{int:project_id}/operations",
@@ -148,10 +186,13 @@ def get_project(request: HttpRequest, project_id: int):
     openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",))
-def list_operations(request: HttpRequest, project_id: int):
-    """Operations of the project (workflows do not exist yet: operations are listed flat)."""
+def list_operations(request: HttpRequest, project_id: int, workflow_id: int | None = None):
+    """Operations of the project, with their steps; ``workflow_id`` keeps one workflow's."""
     api_project(request, project_id, Capability.VIEW)
-    return _operations(project_id)
+    operations = _operations(project_id)
+    if workflow_id is not None:
+        operations = operations.filter(workflow_id=workflow_id)
+    return operations
 
 
 @router.get(

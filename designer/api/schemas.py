@@ -37,15 +37,38 @@ class ProjectOut(Schema):
     agent_group: str
 
 
+class StepOut(Schema):
+    id: int
+    position: int
+    kind: str
+    name: str  # the activity's or transformation's name, else the kind
+    parent_id: int | None  # a condition's branch steps
+    branch: str
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        for related in (obj.activity, obj.transformation):
+            if related is not None:
+                return related.name
+        return obj.get_kind_display()
+
+
 class OperationOut(Schema):
     id: int
     project_id: int
+    workflow_id: int
     name: str
+    steps: list[StepOut]  # the chain, source first (the truth; the slots below are its
+    # plain three-step view, empty for steps they can't describe)
     source: str | None
     transformation: str | None
     target: str | None
     timeout_seconds: int
     api_trigger: str | None  # "secret_url", "hmac" or None; its URL and secret never
+
+    @staticmethod
+    def resolve_steps(obj: Any) -> list[Any]:
+        return list(obj.steps.all())
 
     @staticmethod
     def resolve_source(obj: Any) -> str | None:
@@ -63,6 +86,20 @@ class OperationOut(Schema):
     def resolve_api_trigger(obj: Any) -> str | None:
         trigger = getattr(obj, "api_trigger", None)
         return trigger.mode if trigger is not None else None
+
+
+class WorkflowOut(Schema):
+    """A tab of the designer: a named group of operations."""
+
+    id: int
+    project_id: int
+    name: str
+    order: int
+    operation_ids: list[int]
+
+    @staticmethod
+    def resolve_operation_ids(obj: Any) -> list[int]:
+        return [operation.pk for operation in obj.operations.all()]
 
 
 class RunLinks(Schema):

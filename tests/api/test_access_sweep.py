@@ -13,6 +13,7 @@ import re
 import pytest
 from django.test import Client
 
+from designer.design.models import Operation
 from designer.projects.access import ROLE_CAPABILITIES, Capability
 from designer.projects.models import Role
 from tests.api.conftest import ApiClient
@@ -34,9 +35,16 @@ def operations(client) -> list[tuple[str, str, dict]]:
     return found
 
 
+def _build(**kwargs):
+    world = build_world(**kwargs)
+    operation = Operation.objects.get(pk=world.ids["operation_id"])
+    world.ids.setdefault("workflow_id", operation.workflow_id)
+    return world
+
+
 @pytest.fixture
 def world(personas):
-    world = build_world(admin=personas["admin"], name="Swept")
+    world = _build(admin=personas["admin"], name="Swept")
     for persona in ("editor", "operator", "viewer"):
         MembershipFactory(project=world.project, user=personas[persona], role=MEMBER_ROLES[persona])
     return world
@@ -52,7 +60,7 @@ def project_operations(client):
 
 def test_every_project_call_documents_its_scope_and_capability(client):
     ops = project_operations(client)
-    assert len(ops) >= 14
+    assert len(ops) >= 17
     for path, method, spec in ops:
         assert spec.get("x-required-scope") == ("read" if method == "get" else "run"), path
         assert Capability(spec["x-required-capability"]), path
@@ -107,8 +115,8 @@ def test_a_session_cookie_alone_opens_nothing(client, world, personas):
 
 
 def test_another_projects_ids_under_my_project_find_nothing(client, personas, token_for):
-    mine = build_world(admin=personas["admin"], name="Mine")
-    theirs = build_world(admin=personas["outsider"], name="Theirs")
+    mine = _build(admin=personas["admin"], name="Mine")
+    theirs = _build(admin=personas["outsider"], name="Theirs")
     api = ApiClient(token_for("admin"))
     checked = 0
     for path, method, _spec in project_operations(client):

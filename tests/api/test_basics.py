@@ -227,3 +227,25 @@ def test_a_second_start_of_a_queued_operation_is_a_409(api_for, project):
     assert again["Content-Type"] == PROBLEM
     assert "already queued" in again.json()["detail"]
     assert OperationRun.objects.count() == 1
+
+
+def test_workflows_and_operations_with_their_steps(api_for, project):
+    from designer.design.models import Workflow
+
+    first = make_operation(project, name="Export")
+    second_tab = Workflow.objects.create(project=project, name="Nightly", order=1)
+    other = make_operation(project, name="Import", workflow=second_tab)
+    client = api_for("viewer")
+    base = f"/api/v1/projects/{project.pk}"
+    workflows = client.get(f"{base}/workflows").json()["results"]
+    assert [(w["name"], w["operation_ids"]) for w in workflows] == [
+        (first.workflow.name, [first.pk]),
+        ("Nightly", [other.pk]),
+    ]
+    assert client.get(f"{base}/workflows/{second_tab.pk}").json()["operation_ids"] == [other.pk]
+    listed = client.get(f"{base}/operations", workflow_id=second_tab.pk).json()["results"]
+    assert [o["name"] for o in listed] == ["Import"]
+    steps = listed[0]["steps"]
+    assert [s["kind"] for s in steps] == ["source", "transformation", "target"]
+    assert steps[0]["name"] == other.source.name
+    assert client.get(f"{base}/workflows/999999").status_code == 404
