@@ -31,7 +31,7 @@ MODES = (
 )
 EXPORT_THRESHOLD = 5_000
 EXPORT_POLL_TIMEOUT = 3600.0
-CHUNK = 64 * 1024
+CHUNK = 16 * 1024
 PAGE_ONLY = (
     "email",
     "sms_status",
