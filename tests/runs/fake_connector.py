@@ -64,7 +64,7 @@ class Generate(ActivityType):
                 time.sleep(delay)
             _report(
                 context,
-                "GET",
+                str(config.get("method", "GET")),  # "POST": a source that starts an export
                 f"http://fake.test/records?offset={start}&api_key={secret}",
                 None,
                 {"token": secret, "note": f"Bearer {secret}", "count": page},

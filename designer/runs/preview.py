@@ -1,0 +1,199 @@
+"""Test/Preview of one step (issue 11), like n8n's "execute step": nothing is written.
+
+A source step shows the first records it reads (MAPPING_PREVIEW_RECORDS), with read-only
+calls only: the read stops at the first call that isn't a GET or HEAD (a source that needs
+one, such as a bulk export, can't be previewed). A transformation, script or condition
+shows those records going in and what comes out, after the pure steps before it. A step
+whose input is a target's response can't be previewed: that response exists only once a
+run writes (a debug run keeps samples in and out of every step).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from connectors.base import ConnectorError, HttpExchange
+from designer.design.models import Step, StepKind
+from designer.projects.variables import MissingVariable, resolve
+from designer.runs.plan import Node, Plan, PlanError, build_plan
+from designer.transformations import expression_limits
+from designer.transformations.mapping import MappingError
+from designer.transformations.scripts import ScriptError
+from designer.transformations.selectors import activity_type_of, run_context_for
+
+READ_METHODS = {"GET", "HEAD"}
+
+
+@dataclass
+class StepPreview:
+    records_in: list[Any] = field(default_factory=list)
+    records_out: list[Any] = field(default_factory=list)
+    # (record in, record out or None, note such as "False branch" or "dropped")
+    pairs: list[tuple[Any, Any, str]] | None = None
+    note: str = ""
+    error: str = ""
+
+
+class _WriteCall(Exception):
+    def __init__(self, exchange: HttpExchange) -> None:
+        super().__init__(exchange.method)
+        self.exchange = exchange
+
+
+def preview_step(step: Step, *, user: Any = None) -> StepPreview:
+    operation = step.operation
+    try:
+        plan = build_plan(operation)
+    except PlanError as exc:
+        return StepPreview(error=str(exc))
+    if plan.source is None:
+        return StepPreview(error="The operation has no source to preview from.")
+    records, problem = _read(plan.source)
+    if problem:
+        return StepPreview(error=problem)
+    if step.kind == StepKind.SOURCE:
+        return StepPreview(records_out=records, note=_read_note(records))
+    found = _Walk(plan, step.pk)
+    with expression_limits.bounded(settings.MAPPING_PREVIEW_TIME_LIMIT):
+        found.flow(plan.entry, [(i, r) for i, r in enumerate(records)])
+    if found.result is not None and found.failed_before:
+        found.result.note = (
+            f"{found.failed_before} of the first records failed in an earlier step "
+            "and don't reach this one."
+        )
+    if found.result is None:
+        if found.blocked:
+            return StepPreview(
+                error=f"This step works on what {found.blocked} gives back, which only a "
+                "run that writes produces. Run the operation with debug logging on to see "
+                "samples of each step's records."
+            )
+        return StepPreview(error="No record reaches this step in the first records read.")
+    return found.result
+
+
+def _read_note(records: list[Any]) -> str:
+    limit = settings.MAPPING_PREVIEW_RECORDS
+    if len(records) < limit:
+        return f"The source gave {len(records)} records."
+    return f"The first {limit} records the source gives."
+
+
+def _read(source: Node) -> tuple[list[Any], str]:
+    """The source's first records, stopping at the first call that would not only read."""
+    activity = source.activity
+    kind = activity_type_of(activity)
+    if kind is None:
+        return [], "This source's connector is not installed."
+    try:
+        config = resolve(activity.project, activity.config)
+    except MissingVariable as exc:
+        return [], str(exc)
+    context = run_context_for(activity)
+
+    def read_only(exchange: HttpExchange) -> None:
+        if exchange.method.upper() not in READ_METHODS:
+            raise _WriteCall(exchange)
+
+    context.on_http = read_only
+    limit = settings.MAPPING_PREVIEW_RECORDS
+    records: list[Any] = []
+    try:
+        batches = kind.read(context, config)
+        try:
+            for batch in batches:
+                records.extend(itertools.islice(batch, limit - len(records)))
+                if len(records) >= limit:
+                    break
+        finally:
+            close = getattr(batches, "close", None)
+            if close:
+                close()
+    except _WriteCall as call:
+        return [], (
+            f"Preview stopped: reading this source needs a call that is not read-only "
+            f"({call.exchange.method}); run the operation to see its records."
+        )
+    except ConnectorError as exc:
+        if not records:
+            return [], f"The source could not be read: {exc.message}"
+    return records, ""
+
+
+class _Walk:
+    """Records through the pure steps up to the previewed one (targets are never called)."""
+
+    def __init__(self, plan: Plan, step_id: int) -> None:
+        self.plan = plan
+        self.step_id = step_id
+        self.result: StepPreview | None = None
+        self.blocked = ""  # the target (or invoke) in the way, if any
+        self.failed_before = 0
+
+    def flow(self, node_id: int | None, items: list[tuple[int, Any]]) -> None:
+        while node_id is not None and self.result is None:
+            node = self.plan.nodes[node_id]
+            if node.id == self.step_id:
+                self.result = self._preview(node, items)
+                return
+            if node.kind in (StepKind.TARGET, StepKind.INVOKE):
+                self.blocked = self.blocked or node.name
+                return
+            outputs = self._apply(node, items)
+            self.failed_before += sum(1 for _, _, note in outputs if note.startswith("fails"))
+            if node.kind == StepKind.CONDITION and node.mode == "route":
+                for branch in ("true", "false"):
+                    passed = [(i, r) for i, r, note in outputs if note == f"{branch} branch"]
+                    self.flow(node.branches.get(branch), passed)
+                return
+            items = [(i, r) for i, r, _ in outputs if r is not None]
+            node_id = node.next
+
+    def _apply(self, node: Node, items) -> list[tuple[int, Any, str]]:
+        """(offset, record out or None, note) per record in; a failure is its note."""
+        out = []
+        for offset, record in items:
+            try:
+                if node.kind == StepKind.TRANSFORMATION:
+                    out.append((offset, node.mapping.apply(record), ""))
+                elif node.kind == StepKind.SCRIPT:
+                    result = node.script.run(record)
+                    note = "dropped by the script" if result.record is None else ""
+                    if result.variables:
+                        names = ", ".join(f"${name}" for name in result.variables)
+                        note = (note + "; " if note else "") + f"sets {names}"
+                    out.append((offset, result.record, note))
+                elif node.kind == StepKind.CONDITION:
+                    passed = node.test(record)
+                    if node.mode == "route":
+                        out.append((offset, record, "true branch" if passed else "false branch"))
+                    else:
+                        out.append(
+                            (offset, record if passed else None, "" if passed else "filtered out")
+                        )
+                else:
+                    out.append((offset, record, ""))
+            except (MappingError, ScriptError) as exc:
+                out.append((offset, None, f"fails: {exc}"))
+        return out
+
+    def _preview(self, node: Node, items: list[tuple[int, Any]]) -> StepPreview:
+        if node.kind in (StepKind.TARGET, StepKind.INVOKE):
+            return StepPreview(
+                records_in=[r for _, r in items],
+                error="Targets and invoke steps are not previewed: they would write.",
+            )
+        with_notes = self._apply(node, items)
+        records_in = [r for _, r in items]
+        pairs = [
+            (rec, out, note) for rec, (_, out, note) in zip(records_in, with_notes, strict=True)
+        ]
+        return StepPreview(
+            records_in=records_in,
+            records_out=[out for _, out, _ in with_notes if out is not None],
+            pairs=pairs,
+        )
