@@ -30,9 +30,10 @@ class ScriptForm(StepForm):
         max_length=MAX_SCRIPT,
         required=False,
         help_text=(
-            "One statement a line, run for each record: {% set record.field = ... %} changes a "
-            "field, {% set skip = true %} drops the record, {% set project.name = ... %} sets a "
-            "project variable."
+            "One statement a line, run on each record, top to bottom: "
+            "email = email | trim | lower (set a field; a.b sets inside), "
+            'skip if not email / keep if country == "NL" (drop records), '
+            "$last_seen = email (set a project variable), del internal_id, # a comment."
         ),
     )
 

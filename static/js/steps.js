@@ -323,6 +323,7 @@
     const group = name.closest("ol.steps");
     if (group) makeCurrent(group, name, true);
     else name.focus();
+    pendingFocus = null; // once: later swaps (a dialog opening) keep their own focus
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -280,13 +280,15 @@ def _changed(
             request=request,
         )
         response.content += steps.encode()
+    if focus is not None:
+        # Before "close-dialog": htmx fires these events on the element that sent the request
+        # and the dialog's form is gone once the dialog closes (its events would reach nobody).
+        trigger_client_event(response, STEP_ADDED, {"step": focus}, after="settle")
     if close_dialog:
         # The message goes to the page, not into the closing dialog (see views.common.flash).
         retarget(response, "#designer-flash")
         reswap(response, "innerHTML")
         trigger_client_event(response, "close-dialog", after="settle")
-    if focus is not None:
-        trigger_client_event(response, STEP_ADDED, {"step": focus}, after="settle")
     return response
 
 
