@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from designer.design.models import Operation
+from designer.design.models import Operation, Step
 from designer.projects.models import Project
 from designer.runs.models import Agent, OperationRun, RunStatus, Schedule
 
@@ -70,3 +72,65 @@ def queue_has_online_agent(queue: str) -> bool:
     fresh = timezone.now() - timedelta(seconds=settings.RUNS_AGENT_LOST_SECONDS)
     agents = Agent.objects.filter(last_heartbeat__gte=fresh, stopped_at__isnull=True)
     return any(queue in (agent.queues or []) for agent in agents.only("queues"))
+
+
+@dataclass
+class StepRow:
+    """One step on a run's page: its counts, and on a debug run sample records."""
+
+    name: str
+    kind: str
+    records_in: int
+    records_out: int
+    failed: int
+    samples_in: str = ""  # JSON text
+    samples_out: str = ""
+    depth: int = 0  # 1 inside a condition's branch
+
+
+def step_rows(run: OperationRun) -> list[StepRow]:
+    """The run's per-step counts in the order the operation draws its steps (steps deleted
+    since keep their row, last)."""
+    counts = run.step_counts or {}
+    if not counts:
+        return []
+    steps = Step.objects.filter(operation_id=run.operation_id).values_list(
+        "pk", "parent_id", "branch", "position"
+    )
+    order = {
+        str(pk): (position if parent is None else None, parent, branch, position)
+        for pk, parent, branch, position in steps
+    }
+
+    def sort_key(step_id: str) -> tuple[int, int, int, int, int]:
+        """(known?, main-chain position, in a branch?, False branch?, branch position)."""
+        found = order.get(step_id)
+        if found is None:
+            return (1, 0, 0, 0, 0)
+        main, parent, branch, position = found
+        if parent is None:
+            return (0, main, 0, 0, 0)
+        parent_position = (order.get(str(parent)) or (0,))[0] or 0
+        return (0, parent_position, 1, int(branch != "true"), position)
+
+    rows = []
+    for step_id in sorted(counts, key=sort_key):
+        row = counts[step_id]
+        samples = row.get("samples") or {}
+        rows.append(
+            StepRow(
+                name=str(row.get("name", "")),
+                kind=str(row.get("kind", "")),
+                records_in=int(row.get("in", 0)),
+                records_out=int(row.get("out", 0)),
+                failed=int(row.get("failed", 0)),
+                samples_in=_json(samples.get("in")),
+                samples_out=_json(samples.get("out")),
+                depth=1 if (order.get(step_id) or (0, None))[1] is not None else 0,
+            )
+        )
+    return rows
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str) if value else ""

@@ -26,6 +26,7 @@ from designer.runs.selectors import (
     queue_has_online_agent,
     run_for_page,
     runs_for_log,
+    step_rows,
 )
 
 FAILURES_ON_PAGE = 500
@@ -110,6 +111,12 @@ def run_detail(request: HttpRequest, access: ProjectAccess, run_id: int) -> Http
         return render(
             request, "runs/run_detail.html#run-log", {**_status_context(access, run), **_log(run)}
         )
+    if request.htmx and request.GET.get("part") == "steps":
+        return render(
+            request,
+            "runs/run_detail.html#run-steps",
+            {**_status_context(access, run), "step_rows": step_rows(run)},
+        )
     context = {
         **_status_context(access, run),
         "on_run_page": True,
@@ -121,6 +128,7 @@ def run_detail(request: HttpRequest, access: ProjectAccess, run_id: int) -> Http
             for sample in run.debug_samples.all()[:100]
         ],
         "output_file_url": _output_file_url(run),
+        "step_rows": step_rows(run),
         "actions_started": run.children.filter(trigger=RunTrigger.ACTION).select_related(
             "operation"
         ),

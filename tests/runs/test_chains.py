@@ -283,3 +283,39 @@ def test_a_batch_resumed_at_its_second_target_does_not_write_the_first_again(pro
     assert "journal first_sent=99.0, 2 found written" in resumed.message
     assert counts(run, b) == (10, 10, 0)
     assert run.in_flight_stage is None
+
+
+def test_the_run_page_shows_each_step_with_its_counts_and_debug_samples(
+    project, tmp_path, client_for
+):
+    from django.urls import reverse
+
+    operation, _ = chain(project, tmp_path, count=12, fail_every=5)
+    operation.debug_until = timezone.now() + timedelta(hours=1)
+    operation.save()
+    condition = add(operation, "condition", config={"expression": "ok"})
+    add(
+        operation,
+        "target",
+        activity=sink(project, tmp_path / "ok"),
+        parent=condition,
+        branch="true",
+    )
+    run = execute(operation)
+    page = client_for("viewer").get(reverse("runs:detail", args=[project.pk, run.pk]))
+    html = page.content.decode()
+    rows = html.split('class="table run-steps"')[1].split("</table>")[0]
+    names = [
+        "Source “",
+        "Transformation “",
+        "Target “",
+        "Condition (step 4)",
+        "(step 4 true, step 1)",
+    ]
+    positions = [rows.index(name) for name in names]
+    assert positions == sorted(positions)  # the order the steps are drawn in
+    assert "<td>12</td><td>9</td><td>3</td>" in rows  # the first target: in, out, failed
+    assert "<td>9</td><td>9</td><td>0</td>" in rows  # the True branch's target
+    assert "Sample records" in rows and "r1@example.com" in rows
+    failures = html.split("Failed records (3)")[1]
+    assert "Target “" in failures and "(step 3)" in failures
