@@ -44,6 +44,9 @@ class Field:
     min_value: int | None = None
     max_value: int | None = None
     max_length: int | None = None
+    # Values can be picked from the connected account: the kind of object (e.g. "lists")
+    # the connector's picker_options() lists. Typed values and [variables] still work.
+    picker: str = ""
 
     @property
     def secret(self) -> bool:
@@ -401,6 +404,11 @@ class Connector:
     ) -> None:
         """Exchange the code and store the tokens through ``connection.update_secrets``."""
         raise NotImplementedError
+
+    def picker_options(self, connection: ConnectionContext, kind: str) -> list[tuple[str, str]]:
+        """(value, label) pairs of the objects of ``kind`` in the connected account, for
+        fields declaring ``picker=kind``. One live read; the designer caches it."""
+        raise ConnectorError(f"{self.name} has no picker for {kind!r}.", permanent=True)
 
     def activity_type(self, key: str) -> ActivityType:
         try:

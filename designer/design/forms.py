@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from connectors.base import ActivityType, Connector, Field, FieldKind
 from designer.design.models import component_name
+from designer.design.picker_widget import PickerInput
 
 CLEAR_PREFIX = "clear__"
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> shows
@@ -75,7 +76,11 @@ def form_field(spec: Field, *, secret_is_set: bool = False) -> forms.Field:
             choices=spec.choices, widget=forms.CheckboxSelectMultiple, **common
         )
     if kind is FieldKind.LIST:
-        return ListField(help_text=spec.help or "Separate values with commas.", **_no_help(common))
+        return ListField(
+            help_text=spec.help or "Separate values with commas.",
+            **_no_help(common),
+            **({"widget": PickerInput} if spec.picker else {}),  # issue 14: design/pickers.py
+        )
     if kind is FieldKind.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind is FieldKind.DATETIME:
@@ -85,6 +90,8 @@ def form_field(spec: Field, *, secret_is_set: bool = False) -> forms.Field:
             ),
             **common,
         )
+    if spec.picker:  # issue 14: options from the account (design/pickers.py)
+        return forms.CharField(max_length=spec.max_length, widget=PickerInput, **common)
     return forms.CharField(max_length=spec.max_length, **common)
 
 

@@ -6,6 +6,7 @@ from designer.design.views import (
     components,
     connections,
     page,
+    pickers,
     steps,
     tools,
     workflows,
@@ -44,6 +45,11 @@ urlpatterns = [
         name="connection_oauth_callback",
     ),
     # Activities
+    path(  # options of a picker field (issue 14)
+        P + "connections/<int:connection_id>/pickers/<str:kind>/",
+        pickers.picker_options,
+        name="picker",
+    ),
     path(
         P + "connections/<int:connection_id>/activities/new/<str:activity_type>/",
         activities.activity_new,

@@ -107,6 +107,7 @@ class CreateContacts(ActivityType):
             FieldKind.LIST,
             help="Lists to add the contacts to: required for bulk import and create-or-"
             "update (1 to 50).",
+            picker="lists",
         ),
         flat.RECORD_SHAPE_FIELD,
         poll_timeout_field("Bulk import time limit (seconds)"),

@@ -130,6 +130,7 @@ def _targets_field(name: str, word: str) -> Field:
         FieldKind.LIST,
         required=True,
         help=f"Up to {MAX_TARGETS} {word} ids (comma separated).",
+        picker=f"{word}s",
     )
 
 

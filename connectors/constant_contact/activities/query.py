@@ -87,12 +87,25 @@ class QueryContacts(ActivityType):
             help="Blank = every contact that is not deleted.",
         ),
         Field("email", "Email address", max_length=80, help="Only the contact with this email."),
-        Field("lists", "List IDs", FieldKind.LIST, help="Members of any of these lists (<= 25)."),
-        Field("tags", "Tag IDs", FieldKind.LIST, help="Contacts with any of these tags (<= 50)."),
+        Field(
+            "lists",
+            "List IDs",
+            FieldKind.LIST,
+            help="Members of any of these lists (<= 25).",
+            picker="lists",
+        ),
+        Field(
+            "tags",
+            "Tag IDs",
+            FieldKind.LIST,
+            help="Contacts with any of these tags (<= 50).",
+            picker="tags",
+        ),
         Field(
             "segment_id",
             "Segment ID",
             help="Contacts in this segment; cannot be combined with other filters.",
+            picker="segments",
         ),
         Field(
             "sms_status",

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from designer.design import services
+from designer.design import pickers, services
 from designer.design.forms import ActivityForm
 from designer.design.models import Activity, Connection
 from designer.design.schema_tree import schema_tree
@@ -42,6 +42,7 @@ def _wizard(
     )
 
     def step(number: int, form: ActivityForm, status: int = 200, **extra: Any) -> HttpResponse:
+        pickers.attach(form, access.project.pk, connection)  # options from the account
         return render(
             request,
             "design/activity_wizard.html",

@@ -1,0 +1,47 @@
+"""What the activity forms' pickers offer: the account's lists, tags, custom fields and
+segments as (id, label) pairs, read live (the designer caches them per connection)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import ConnectionContext, ConnectorError
+from connectors.constant_contact.client import ConstantContactClient
+
+# kind -> (path, query, items key, id key, how an item is labelled)
+PICKERS: dict[str, tuple[str, dict[str, Any], str, str, str]] = {
+    "lists": ("/contact_lists", {"limit": 1000}, "lists", "list_id", "name"),
+    "tags": ("/contact_tags", {"limit": 500}, "tags", "tag_id", "name"),
+    "custom_fields": (
+        "/contact_custom_fields",
+        {"limit": 100},
+        "custom_fields",
+        "custom_field_id",
+        "label",
+    ),
+    "segments": (
+        "/segments",
+        {"limit": "1000", "sort_by": "name"},
+        "segments",
+        "segment_id",
+        "name",
+    ),
+}
+MAX_OPTIONS = 5_000  # a picker is for choosing; beyond this, type or search
+
+
+def picker_options(connection: ConnectionContext, kind: str) -> list[tuple[str, str]]:
+    if kind not in PICKERS:
+        raise ConnectorError(f"Constant Contact has no picker for {kind!r}.", permanent=True)
+    path, params, items_key, id_key, label_key = PICKERS[kind]
+    options: list[tuple[str, str]] = []
+    with ConstantContactClient(connection) as client:
+        for page in client.paginate(path, params, items_key=items_key):
+            for item in page.get(items_key) or []:
+                label = str(item.get(label_key) or item.get(id_key))
+                if kind == "custom_fields" and item.get("name"):
+                    label = f"{label} ({item['name']})"  # the name the flat shape uses
+                options.append((str(item[id_key]), label))
+            if len(options) >= MAX_OPTIONS:
+                break
+    return sorted(options[:MAX_OPTIONS], key=lambda option: option[1].lower())
