@@ -1,0 +1,42 @@
+"""Pickers in a real browser (issue 14): the list field of "Add contacts to lists" offers the
+sandbox account's lists once focused, and Refresh brings a list created meanwhile (the page
+fixture runs axe on each page state)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from connectors.config import configure, connector_settings
+from tests.design.browser_helpers import dialog, open_designer
+from tests.fixtures.sandbox import CC_CLIENT_ID, cc_connection
+
+
+@pytest.fixture
+def cc_allowed(cc_sandbox):
+    before = connector_settings().url_allow_list
+    configure(url_allow_list=(cc_sandbox.url,))
+    yield cc_sandbox
+    configure(url_allow_list=before)
+
+
+def test_the_lists_picker_offers_the_accounts_lists(page, login, personas, project, cc_allowed):
+    from django.core.cache import cache
+
+    cache.clear()
+    cc_connection(project, cc_allowed, cc_allowed.issue_tokens(CC_CLIENT_ID), name="Account")
+    open_designer(page, login, project)
+    page.get_by_role("button", name="New Add contacts to lists activity of Account").click()
+    panel = dialog(page)
+    field = panel.get_by_label("Lists")
+    field.focus()
+    options = panel.locator("#id_list_ids-options option")
+    expect(options).to_have_count(4)
+    expect(panel.locator("#id_list_ids-options option[label='Customers']")).to_have_attribute(
+        "value", cc_allowed.list_id("Customers")
+    )
+    cc_allowed.service.catalog.add_list("Spring sale")
+    panel.get_by_role("button", name="Refresh lists").click()
+    expect(options).to_have_count(5)
+    field.fill(cc_allowed.list_id("Customers"))  # a typed id stays as typed
+    expect(field).to_have_value(cc_allowed.list_id("Customers"))
