@@ -7,7 +7,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from designer.design import canvas
+from designer.design import canvas, undo
 from designer.design.models import Activity, CanvasChange, Operation, Transformation
 from tests.factories import ActivityFactory, ConnectionFactory, OperationFactory
 
@@ -200,9 +200,9 @@ def test_undo_restores_a_deleted_operation_and_a_type_drop_removes_its_new_activ
 
 def test_history_is_capped(personas, project, endpoint):
     user = personas["editor"]
-    for _ in range(canvas.UNDO_DEPTH + 5):
+    for _ in range(undo.UNDO_DEPTH + 5):
         canvas.operation_create(project=project, user=user)
-    assert CanvasChange.objects.filter(project=project, user=user).count() == canvas.UNDO_DEPTH
+    assert CanvasChange.objects.filter(project=project, user=user).count() == undo.UNDO_DEPTH
 
 
 def test_keyboard_menu_offers_operations_and_posts_a_placement(client_for, project, endpoint):

@@ -63,9 +63,10 @@ def test_fixed_number_of_queries_with_5_and_100_components(
     assert Operation.objects.filter(project=project).count() == 20
     large = count_queries(client, url)
     assert small == large
-    # session, user, membership, connections, activities, operations, transformations, last
-    # runs, schedules, the undo label (+1 on the full page: the top bar's Console link check)
-    assert large <= (11 if not pane else 10)
+    # session, user, membership, connections, activities, workflows, operations, the board's
+    # steps, transformations, last runs, schedules, the undo and redo labels (+1 on the full
+    # page: the top bar's Console link check)
+    assert large <= (13 if not pane else 12)
 
 
 def test_editor_sees_the_tools_to_design(client_for, project, fake_connector):
@@ -83,8 +84,7 @@ def test_editor_sees_the_tools_to_design(client_for, project, fake_connector):
     assert "Global endpoints" in html
     # Canvas: source, transformation, target left to right, with the last run status
     assert 'aria-label="Operation Sync"' in html
-    assert html.index('data-drop-slot="source"') < html.index("step transformation")
-    assert html.index("step transformation") < html.index('data-drop-slot="target"')
+    assert html.index("step kind-source") < html.index("step-gap-end")
     assert "Not run yet" in html
     # Components pane
     assert 'aria-label="Actions for operation Sync"' in html
@@ -149,6 +149,7 @@ def test_the_transformation_step_links_to_the_mapping_editor(client_for, project
         client_for("editor").get(reverse("design:designer", args=[project.pk])).content.decode()
     )
     editor = reverse("transformations:edit", args=[project.pk, mapping.pk])
-    assert f'<a href="{editor}">Contact map</a>' in html
+    assert f'href="{editor}"' in html
+    assert "Step 1, Transformation: Contact map. Open its mapping" in html
     unmapped = html[html.index('aria-label="Operation Unmapped"') :]
-    assert "Add transformation" in unmapped
+    assert "Add a step at the end of Unmapped" in unmapped

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from connectors.base import ActivityType
@@ -26,9 +27,48 @@ def base_context(request: HttpRequest, access: ProjectAccess, **extra: Any) -> d
     return {"access": access, "project": access.project, "role_label": role_label, **extra}
 
 
+def shown_workflow(request: HttpRequest) -> str | None:
+    """The workflow (tab) the request was made from: the board shows one at a time."""
+    return request.POST.get("workflow") or request.GET.get("workflow")
+
+
 def page_context(request: HttpRequest, access: ProjectAccess) -> dict[str, Any]:
-    data = designer_data(access.project, request.user)
+    data = designer_data(access.project, request.user, shown_workflow(request))
     return base_context(request, access, data=data, used_ids=used_activity_ids(data.operations))
+
+
+def board_answer(
+    request: HttpRequest,
+    access: ProjectAccess,
+    message: str,
+    *,
+    ok: bool = True,
+    panes: bool = False,
+    workflow: Any = None,
+) -> HttpResponse:
+    """One answer per board edit: the message, and out of band the board as it now is (and,
+    with ``panes``, the palette and the Components pane, e.g. after operations come or go).
+    The page makes no further request."""
+    if not request.htmx:
+        (messages.success if ok else messages.error)(request, message)
+        url = reverse("design:designer", args=[access.project.pk])
+        chosen = workflow.pk if workflow is not None else shown_workflow(request)
+        return redirect(f"{url}?workflow={chosen}" if chosen else url)
+    if workflow is not None:
+        data = designer_data(access.project, request.user, workflow.pk)
+        context = base_context(
+            request, access, data=data, used_ids=used_activity_ids(data.operations)
+        )
+    else:
+        context = page_context(request, access)
+    context.update(message=message, ok=ok, oob=True, panes=panes)
+    response = render(request, "design/board_answer.html", context)
+    if workflow is not None:
+        # The tab shown is part of the address (reload and Back keep it).
+        response["HX-Push-Url"] = (
+            reverse("design:designer", args=[access.project.pk]) + f"?workflow={workflow.pk}"
+        )
+    return response
 
 
 def changed(response: HttpResponse) -> HttpResponse:
