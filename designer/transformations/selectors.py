@@ -9,7 +9,7 @@ from typing import Any
 from connectors.base import ActivityType, ConnectorError, RunContext
 from designer.design.connection_context import DbConnection
 from designer.design.integrations import connection_extras
-from designer.design.models import Activity, Operation, Transformation
+from designer.design.models import Activity, Operation, Step, StepKind, Transformation
 from designer.transformations.schema import SchemaField, fields
 
 
@@ -89,7 +89,84 @@ def _target_side(activity: Activity | None) -> Side:
     return Side(activity, schema, fields(schema), note)
 
 
+# What a target's response path carries on for each record (designer.runs.chain.response_of).
+RESULT_FIELDS: dict[str, Any] = {
+    "ok": {"type": "boolean", "description": "Whether the target took the record"},
+    "id": {"type": "string", "description": "The id the target gave or found"},
+    "action": {"type": "string", "description": "What the target did (created, updated...)"},
+    "error_key": {"type": "string", "description": "Why it failed, as a key"},
+    "error_message": {"type": "string", "description": "Why it failed"},
+}
+
+
+def _response_side(activity: Activity | None, pass_on: str) -> Side:
+    """After a target: its response (each record's result), or the records it took."""
+    taken = _target_side(activity)
+    if activity is None or (taken.schema is None and pass_on == "input"):
+        return Side(activity, note=taken.note)
+    if pass_on == "input":
+        return Side(activity, taken.schema, taken.fields, "The records this target took.")
+    schema = {
+        "type": "object",
+        "properties": {"record": taken.schema or {"type": "object"}, **RESULT_FIELDS},
+    }
+    return Side(
+        activity,
+        schema,
+        fields(schema),
+        "The target's response: each record's result, and the record it was sent.",
+    )
+
+
+def _chain_of(step: Step) -> list[Step]:
+    siblings = Step.objects.filter(
+        operation_id=step.operation_id, parent_id=step.parent_id, branch=step.branch
+    ).select_related("activity__connection", "parent")
+    return sorted(siblings, key=lambda s: (s.position, s.pk))
+
+
+def _before(step: Step) -> Side:
+    """The records reaching ``step``: from the nearest source or target before it (scripts and
+    conditions pass records on as they are; a branch starts with its condition's records)."""
+    while True:
+        chain = _chain_of(step)
+        earlier = [s for s in chain if (s.position, s.pk) < (step.position, step.pk)]
+        for previous in reversed(earlier):
+            if previous.kind == StepKind.SOURCE:
+                return _source_side(previous.activity)
+            if previous.kind == StepKind.TARGET:
+                return _response_side(
+                    previous.activity, (previous.config or {}).get("pass_on", "response")
+                )
+            if previous.kind == StepKind.TRANSFORMATION:
+                return Side(note="Another transformation comes first: its target fields arrive.")
+        if step.parent_id is None:
+            return Side(note="Nothing before this transformation gives records yet.")
+        step = step.parent
+
+
+def _after(step: Step) -> Side:
+    """Where the mapped records go: the nearest target after ``step`` in its chain."""
+    for following in _chain_of(step):
+        if (following.position, following.pk) <= (step.position, step.pk):
+            continue
+        if following.kind == StepKind.TARGET:
+            return _target_side(following.activity)
+        if following.kind in (StepKind.TRANSFORMATION, StepKind.CONDITION, StepKind.INVOKE):
+            break
+    return Side(note="There is no target after this transformation yet: add one to map to it.")
+
+
 def editor_data(transformation: Transformation) -> EditorData:
+    """Where the mapping sits: the steps around it (issue 11), else the operation's slots."""
+    step = (
+        Step.objects.filter(transformation=transformation, kind=StepKind.TRANSFORMATION)
+        .select_related("operation", "parent")
+        .order_by("pk")
+        .first()
+    )
+    if step is not None:
+        return EditorData(transformation, step.operation, _before(step), _after(step))
     operation = (
         Operation.objects.filter(transformation=transformation)
         .select_related("source__connection", "target__connection")

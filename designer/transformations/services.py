@@ -146,6 +146,12 @@ def transformation_preview(*, rules: Any, data: EditorData, limit: int | None = 
     kind = activity_type_of(activity) if activity is not None else None
     if activity is None or kind is None:
         return Preview([], "The operation has no source to preview from.")
+    if str(kind.role) != "source":  # a response mapping: only a run that writes makes them
+        return Preview(
+            [],
+            "This mapping works on a target's response, which only a run produces: run the "
+            "operation with debug logging on to see samples of each step's records.",
+        )
     clean = normalise_rules(rules, data.target.schema)
     mapping = compile_mapping(clean)
     records: list[dict[str, Any]] = []
