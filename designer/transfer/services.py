@@ -25,13 +25,16 @@ from designer.design.models import (
     Connection,
     ConnectionStatus,
     Operation,
+    Step,
+    StepKind,
     Transformation,
+    Workflow,
 )
 from designer.projects.models import Membership, Project, Role, Variable
 from designer.transfer.validation import ProjectImportError, validate_document
 
 FORMAT = "integration-designer/project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: workflows, operation steps, On Complete (issue 11); 1 still imports
 NEEDS_CREDENTIALS = "Imported: enter the credentials again, then Test."
 
 
@@ -60,16 +63,10 @@ def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
     )
     operations = list(
         Operation.objects.filter(project=project)
-        .select_related(
-            "source__connection", "target__connection", "transformation", "on_success", "on_fail"
-        )
+        .select_related("workflow", "on_success", "on_fail", "on_complete")
         .order_by("name")
     )
-
-    def activity_ref(activity: Activity | None) -> dict[str, str] | None:
-        if activity is None:
-            return None
-        return {"connection": activity.connection.name, "activity": activity.name}
+    steps = _steps_by_operation(project)
 
     document = {
         "format": FORMAT,
@@ -106,16 +103,20 @@ def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
             {"name": t.name, "mapping": t.mapping}
             for t in Transformation.objects.filter(project=project).order_by("name")
         ],
+        "workflows": [
+            {"name": w.name}
+            for w in Workflow.objects.filter(project=project).order_by("order", "id")
+        ],
         "operations": [
             {
                 "name": o.name,
-                "source": activity_ref(o.source),
-                "transformation": o.transformation.name if o.transformation else None,
-                "target": activity_ref(o.target),
+                "workflow": o.workflow.name,
+                "steps": _export_chain(steps.get(o.pk, []), None, ""),
                 "position": {"x": o.position_x, "y": o.position_y},
                 "timeout_seconds": o.timeout_seconds,
                 "on_success": o.on_success.name if o.on_success else None,
                 "on_fail": o.on_fail.name if o.on_fail else None,
+                "on_complete": o.on_complete.name if o.on_complete else None,
                 "on_agent_lost": o.on_agent_lost,
             }
             for o in operations
@@ -126,6 +127,54 @@ def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
         project=project, actor=actor, action=AuditAction.EXPORT, kind="project", name=project.name
     )
     return document
+
+
+def _steps_by_operation(project: Project) -> dict[int, list[Step]]:
+    by_operation: dict[int, list[Step]] = {}
+    for step in (
+        Step.objects.filter(operation__project=project)
+        .select_related("activity__connection", "transformation")
+        .order_by("position", "id")
+    ):
+        by_operation.setdefault(step.operation_id, []).append(step)
+    return by_operation
+
+
+def _export_chain(steps: list[Step], parent: int | None, branch: str) -> list[dict[str, Any]]:
+    """One chain's steps (a condition's branches nested), by name: activities as
+    {connection, activity}, transformations and invoked operations by their names."""
+    names = _operation_names(steps)
+    out = []
+    for step in (s for s in steps if s.parent_id == parent and (s.branch or "") == branch):
+        item: dict[str, Any] = {"kind": step.kind}
+        if step.activity is not None:
+            item["activity"] = {
+                "connection": step.activity.connection.name,
+                "activity": step.activity.name,
+            }
+        if step.transformation is not None:
+            item["transformation"] = step.transformation.name
+        config = drop_secrets(dict(step.config or {}))
+        if step.kind == StepKind.INVOKE and config.get("operation") is not None:
+            config["operation"] = names.get(config["operation"])
+        if config:
+            item["config"] = config
+        if step.kind == StepKind.CONDITION:
+            branches = {b: _export_chain(steps, step.pk, b) for b in ("true", "false")}
+            if any(branches.values()):
+                item["branches"] = branches
+        out.append(item)
+    return out
+
+
+def _operation_names(steps: list[Step]) -> dict[int, str]:
+    ids = {
+        s.config.get("operation")
+        for s in steps
+        if s.kind == StepKind.INVOKE and isinstance(s.config, dict)
+    }
+    ids.discard(None)
+    return dict(Operation.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
 def _export_schedules(project: Project) -> list[dict[str, Any]]:
@@ -199,8 +248,12 @@ def project_import(*, document: Any, actor: Any, name: str = "") -> Project:
         transformations = _import_transformations(
             project, _items(document, "transformations"), actor
         )
+        workflows = _import_workflows(project, document, actor)
         op_items = _items(document, "operations")
-        operations = _import_operations(project, op_items, activities, transformations, actor)
+        operations = _import_operations(
+            project, op_items, activities, transformations, workflows, actor
+        )
+        _import_steps(op_items, operations, activities, transformations)
         _import_actions(op_items, operations)
         schedules = _import_schedules(document.get("schedules") or [], operations, actor)
         audit_record(
@@ -329,14 +382,31 @@ def _find_activity(
     return found
 
 
+def _import_workflows(project: Project, document: dict, actor: Any) -> dict[str, Workflow]:
+    """Version 2's workflows, in order; a version 1 file keeps the project's "Workflow 1"."""
+    items = _items(document, "workflows")
+    if not items:
+        first = project.workflows.order_by("order", "id").first()
+        return {first.name: first} if first else {}
+    project.workflows.all().delete()  # the empty "Workflow 1" every new project starts with
+    workflows: dict[str, Workflow] = {}
+    for i, item in enumerate(items):
+        workflow = Workflow(project=project, name=item["name"], order=i, updated_by=actor)
+        _save(workflow, f"workflows[{i}] “{item['name']}”")
+        workflows[workflow.name] = workflow
+    return workflows
+
+
 def _import_operations(
     project: Project,
     items: list[dict],
     activities: dict[ActivityKey, Activity],
     transformations: dict[str, Transformation],
+    workflows: dict[str, Workflow],
     actor: Any,
 ) -> dict[str, Operation]:
     operations: dict[str, Operation] = {}
+    first_workflow = next(iter(workflows.values()), None)
     for i, item in enumerate(items):
         where = f"operations[{i}] “{item['name']}”"
         transformation = None
@@ -345,9 +415,14 @@ def _import_operations(
             _require(
                 transformation is not None, where, f"no transformation “{item['transformation']}”"
             )
+        workflow = first_workflow
+        if item.get("workflow") is not None:
+            workflow = workflows.get(item["workflow"])
+            _require(workflow is not None, where, f"no workflow “{item['workflow']}”")
         position = item.get("position") or {}
         operation = Operation(
             project=project,
+            workflow=workflow,
             name=item["name"],
             source=_find_activity(activities, item.get("source"), f"{where} source"),
             transformation=transformation,
@@ -367,13 +442,90 @@ def _import_actions(items: list[dict], operations: dict[str, Operation]) -> None
     """Actions second: an operation may chain to one defined after it."""
     for i, item in enumerate(items):
         operation = operations[item["name"]]
-        for action in ("on_success", "on_fail"):
+        for action in ("on_success", "on_fail", "on_complete"):
             ref = item.get(action)
             if ref is None:
                 continue
             _require(ref in operations, f"operations[{i}] {action}", f"no operation “{ref}” to run")
             setattr(operation, action, operations[ref])
-        operation.save(update_fields=["on_success", "on_fail"])
+        operation.save(update_fields=["on_success", "on_fail", "on_complete"])
+
+
+def _import_steps(
+    items: list[dict],
+    operations: dict[str, Operation],
+    activities: dict[ActivityKey, Activity],
+    transformations: dict[str, Transformation],
+) -> None:
+    """Version 2's chains replace the steps made from the old slots (a version 1 file has
+    no "steps": its operations keep the steps their source / transformation / target
+    gave). Checked like the designer's placements (validate_chain)."""
+    from designer.design.operations import validate_chain
+
+    for i, item in enumerate(items):
+        if item.get("steps") is None:
+            continue
+        operation = operations[item["name"]]
+        where = f"operations[{i}] “{item['name']}”"
+        operation.steps.all().delete()
+        created = _import_chain(
+            item["steps"], operation, None, "", where, activities, transformations, operations
+        )
+        reason = validate_chain(created)
+        _require(reason is None, where, str(reason))
+        main = [s for s in created if s.parent_id is None]
+        first = {kind: next((s for s in main if s.kind == kind), None) for kind in StepKind.values}
+        source = main[0] if main and main[0].kind == StepKind.SOURCE else None
+        Operation.objects.filter(pk=operation.pk).update(
+            source=source.activity if source else None,
+            transformation=first["transformation"].transformation
+            if first["transformation"]
+            else None,
+            target=first["target"].activity if first["target"] else None,
+        )
+
+
+def _import_chain(
+    items: list[dict],
+    operation: Operation,
+    parent: Step | None,
+    branch: str,
+    where: str,
+    activities: dict[ActivityKey, Activity],
+    transformations: dict[str, Transformation],
+    operations: dict[str, Operation],
+) -> list[Step]:
+    created: list[Step] = []
+    for position, item in enumerate(items):
+        at = f"{where} steps{'.' + branch if branch else ''}[{position}]"
+        transformation = None
+        if item.get("transformation") is not None:
+            transformation = transformations.get(item["transformation"])
+            _require(
+                transformation is not None, at, f"no transformation “{item['transformation']}”"
+            )
+        config = dict(item.get("config") or {})
+        if item["kind"] == StepKind.INVOKE and config.get("operation") is not None:
+            invoked = operations.get(config["operation"])
+            _require(invoked is not None, at, f"no operation “{config['operation']}” to invoke")
+            config["operation"] = invoked.pk
+        step = Step.objects.create(
+            operation=operation,
+            parent=parent,
+            branch=branch,
+            position=position,
+            kind=item["kind"],
+            activity=_find_activity(activities, item.get("activity"), at),
+            transformation=transformation,
+            config=config,
+        )
+        created.append(step)
+        for sub in ("true", "false"):
+            nested = (item.get("branches") or {}).get(sub) or []
+            created += _import_chain(
+                nested, operation, step, sub, where, activities, transformations, operations
+            )
+    return created
 
 
 def _import_schedules(items: list[dict], operations: dict[str, Operation], actor: Any) -> int:

@@ -102,7 +102,12 @@ def test_export_has_every_component_and_no_secret(client_for, full_project):
     assert [a["name"] for a in connection["activities"]] == ["Create contacts", "Query contacts"]
     assert "state" not in connection["activities"][1]
     sync = next(o for o in doc["operations"] if o["name"] == "Sync")
-    assert sync["source"] == {"connection": "Constant Contact", "activity": "Query contacts"}
+    assert sync["steps"][0] == {
+        "kind": "source",
+        "activity": {"connection": "Constant Contact", "activity": "Query contacts"},
+    }
+    assert [step["kind"] for step in sync["steps"]] == ["source", "transformation", "target"]
+    assert sync["workflow"] == "Workflow 1"
     assert sync["on_success"] == "Cleanup"
     assert doc["schedules"] == [
         {"operation": "Sync", "cron": "15 3 * * 1-5", "timezone": "Europe/Paris", "enabled": True}
