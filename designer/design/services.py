@@ -164,7 +164,11 @@ def operations_using(activity_ids: Iterable[int]) -> list[Operation]:
     if not ids:
         return []
     return list(
-        Operation.objects.filter(Q(source_id__in=ids) | Q(target_id__in=ids)).order_by("name")
+        Operation.objects.filter(
+            Q(source_id__in=ids) | Q(target_id__in=ids) | Q(steps__activity_id__in=ids)
+        )
+        .distinct()
+        .order_by("name")
     )
 
 
@@ -500,7 +504,10 @@ def transformation_duplicate(*, transformation: Transformation, user: Any) -> Tr
 @transaction.atomic
 def transformation_delete(*, transformation: Transformation) -> None:
     used = list(
-        Operation.objects.filter(transformation=transformation)
+        Operation.objects.filter(
+            Q(transformation=transformation) | Q(steps__transformation=transformation)
+        )
+        .distinct()
         .order_by("name")
         .values_list("name", flat=True)
     )

@@ -196,3 +196,21 @@ def test_workflows_create_rename_reorder_move_and_delete(project, personas, op):
     with pytest.raises(PlacementRefused, match="at least one workflow"):
         operations.workflow_delete(workflow=first, user=user)
     assert Workflow.objects.filter(project=project).count() == 1
+
+
+def test_components_used_by_any_step_are_not_deleted(op, crm, personas):
+    from designer.design import services
+
+    user = personas["editor"]
+    operations.step_insert(operation=op, user=user, kind="source", activity=crm["query"])
+    operations.step_insert(operation=op, user=user, kind="target", activity=crm["create"])
+    response = operations.step_insert(operation=op, user=user, kind="transformation")
+    operations.step_insert(operation=op, user=user, kind="target", activity=crm["update"])
+    # The second target and the response mapping are in no old slot, only in steps.
+    with pytest.raises(services.ComponentInUse, match="used in “New Operation”"):
+        services.activity_delete(activity=crm["update"])
+    with pytest.raises(services.ComponentInUse, match="it is used in “New Operation”"):
+        services.transformation_delete(transformation=response.transformation)
+    with pytest.raises(services.ComponentInUse):
+        services.connection_delete(connection=crm["connection"])
+    assert Step.objects.filter(operation=op).count() == 4
