@@ -30,6 +30,8 @@ _files: dict[str, FileLink] = {}
 # read-only source calls), which lives in apps above design: they register it here.
 StepPreview = Callable[..., Any]  # (step, *, user) -> an object with records_in/out, note, error
 _previews: dict[str, StepPreview] = {}
+StepCheck = Callable[[str, dict[str, Any]], str]  # (kind, config) -> problem or ""
+_checks: dict[str, StepCheck] = {}
 
 
 def register_runs(*, last_runs: LastRuns, schedules: Schedules) -> None:
@@ -58,6 +60,18 @@ def register_connection_file(connector_key: str, link: FileLink) -> None:
     """Where a file a connection wrote can be fetched (e.g. a Files target's output), by the
     app that serves it; a run's page links to the file its target wrote."""
     _files[connector_key] = link
+
+
+def register_step_check(check: StepCheck) -> None:
+    """The app that compiles scripts and conditions checks a step's configuration."""
+    _checks["step"] = check
+
+
+def step_config_problem(kind: str, config: dict[str, Any]) -> str:
+    """Why this step configuration can't run (a script's bad line), or "" (also when no app
+    checks: the run then says so)."""
+    check = _checks.get("step")
+    return check(kind, config) if check else ""
 
 
 def register_step_preview(preview: StepPreview) -> None:

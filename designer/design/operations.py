@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from designer.design import integrations
 from designer.design.models import (
     Activity,
     Branch,
@@ -165,6 +166,12 @@ def _check_step(step: Step) -> None:
     config = step.config or {}
     if step.kind == StepKind.TARGET and config.get("pass_on", "response") not in PASS_ON:
         raise PlacementRefused("A target passes on either its response or its input records.")
+    text = config.get("script") if step.kind == StepKind.SCRIPT else config.get("expression")
+    if step.kind in (StepKind.SCRIPT, StepKind.CONDITION) and str(text or "").strip():
+        # A new tool starts empty; what is written must compile (the line is named).
+        problem = integrations.step_config_problem(step.kind, config)
+        if problem:
+            raise PlacementRefused(f"{_label(step).capitalize()}: {problem}")
     if step.kind == StepKind.INVOKE and config.get("operation"):
         invoked = Operation.objects.filter(
             pk=config["operation"], project_id=step.operation.project_id

@@ -178,3 +178,19 @@ def compile_condition(source: str) -> Callable[[Mapping[str, Any]], bool]:
             raise ScriptError(_reason(exc)) from None
 
     return test
+
+
+def step_config_problem(kind: str, config: dict[str, Any]) -> str:
+    """A script or condition step's configuration problem, for the designer (registered in
+    this app's ready()); "" when it compiles."""
+    try:
+        if kind == "script":
+            compile_script(str(config.get("script") or ""))
+        elif kind == "condition":
+            expression = str(config.get("expression") or "")
+            if not expression.strip():
+                return "Enter the condition's expression."
+            compile_condition(expression)
+    except ScriptError as exc:
+        return exc.message
+    return ""

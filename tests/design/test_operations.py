@@ -214,3 +214,17 @@ def test_components_used_by_any_step_are_not_deleted(op, crm, personas):
     with pytest.raises(services.ComponentInUse):
         services.connection_delete(connection=crm["connection"])
     assert Step.objects.filter(operation=op).count() == 4
+
+
+def test_a_script_or_condition_that_does_not_compile_is_refused_naming_the_line(op, crm, personas):
+    user = personas["editor"]
+    operations.step_insert(operation=op, user=user, kind="source", activity=crm["query"])
+    script = operations.step_insert(operation=op, user=user, kind="script")
+    condition = operations.step_insert(operation=op, user=user, kind="condition")
+    with pytest.raises(PlacementRefused, match=r"The script: line 2: expected"):
+        operations.step_configure(step=script, user=user, config={"script": "a = 1\nwhat"})
+    with pytest.raises(PlacementRefused, match=r"The condition: syntax error"):
+        operations.step_configure(step=condition, user=user, config={"expression": "x >"})
+    operations.step_configure(step=script, user=user, config={"script": "a = 1\nskip if a"})
+    script.refresh_from_db()
+    assert script.config == {"script": "a = 1\nskip if a"}
