@@ -101,7 +101,8 @@ def flat_schema(*, contact_id: bool = False) -> dict[str, Any]:
             f"^{CUSTOM_FIELD_PREFIX}": {
                 **custom,
                 "title": "Custom field",
-                "description": "Column custom_field:<custom field id>; " + custom["description"],
+                "description": "Column custom_field:<custom field id, name or label>; "
+                + custom["description"],
             }
         },
     }

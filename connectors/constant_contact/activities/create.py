@@ -17,7 +17,7 @@ from connectors.base import (
     Role,
     RunContext,
 )
-from connectors.constant_contact import flat
+from connectors.constant_contact import custom_field_names, flat
 from connectors.constant_contact.activities.bulk import MAX_IMPORT_ROWS, RowRef, chunk_rows
 from connectors.constant_contact.activities.common import (
     SOURCES,
@@ -181,7 +181,13 @@ class CreateContacts(ActivityType):
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
                 if is_flat:
-                    record = flat.to_contact(clean(record), sign_up_form=mode == UPSERT)
+                    # Custom fields may be named rather than given by id (issue 14).
+                    record, unknown = custom_field_names.resolve(context, api.client, clean(record))
+                    if unknown:
+                        return RecordResult.failed(
+                            key=key, error_key="validation", error_message=unknown
+                        )
+                    record = flat.to_contact(record, sign_up_form=mode == UPSERT)
                 body = clean(record, email_object=mode == SINGLE)
                 if mode == UPSERT and not body.get("list_memberships"):
                     # The sign-up form needs lists; the configured ones are the default.

@@ -13,7 +13,7 @@ from connectors.base import (
     Role,
     RunContext,
 )
-from connectors.constant_contact import flat
+from connectors.constant_contact import custom_field_names, flat
 from connectors.constant_contact.activities.common import (
     check_config,
     update_source_field,
@@ -138,7 +138,13 @@ class UpdateContacts(ActivityType):
             api = ContactsApi(client)
 
             def one(record: Mapping[str, Any], key: str) -> RecordResult:
-                body = clean(flat.to_contact(clean(record)) if is_flat else record)
+                if is_flat:  # custom fields may be named rather than given by id (issue 14)
+                    record, unknown = custom_field_names.resolve(context, client, clean(record))
+                    if unknown:
+                        return RecordResult.failed(
+                            key=key, error_key="validation", error_message=unknown
+                        )
+                body = clean(flat.to_contact(record) if is_flat else record)
                 failure = match_failure(body, match_by, key) or checker.failure(body, key)
                 if failure:
                     return failure
