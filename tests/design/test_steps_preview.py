@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from designer.design.models import Step
+from designer.design.operations import PlacementRefused
 from designer.design.step_services import step_add, step_configure
 from tests.factories import ActivityFactory, ConnectionFactory, OperationFactory
 
@@ -72,14 +73,17 @@ def test_a_broken_condition_says_why(client_for, project, inline):
     condition = step_add(
         project=project, user=inline["user"], operation=inline["operation"], tool="condition"
     )
-    step_configure(
-        project=project,
-        user=inline["user"],
-        step=condition,
-        config={"expression": "email ==", "mode": "filter"},
-    )
+    # A broken expression is refused when saved, with the reason (CORE's check)...
+    with pytest.raises(PlacementRefused, match="syntax error"):
+        step_configure(
+            project=project,
+            user=inline["user"],
+            step=condition,
+            config={"expression": "email ==", "mode": "filter"},
+        )
+    # ...and one not written yet can't be previewed: the preview says why.
     html = preview(client_for("editor"), project, condition)
-    assert 'role="alert"' in html
+    assert 'role="alert"' in html and "the expression is empty" in unescape(html)
     assert "preview-row" not in html
 
 
