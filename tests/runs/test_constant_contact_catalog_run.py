@@ -68,3 +68,28 @@ def test_list_memberships_and_list_deletes_on_a_worker(project, workers, cc_sand
     _succeeded(run)
     assert (run.source_records, run.target_records) == (1, 1)
     assert "Prospects" not in {x["name"] for x in cc_sandbox.lists if not x.get("deleted_at")}
+
+
+def test_export_mode_query_to_add_tags_on_a_worker(project, workers, cc_sandbox, cc_tokens):
+    cc_sandbox.configure(activity_seconds=0.2, activity_polls=2)
+    cc_sandbox.seed_contacts(25, lists=["Customers"])
+    gold = cc_sandbox.service.catalog.add_tag("Gold")["tag_id"]
+    queue = new_queue()
+    project.agent_group = queue
+    project.save()
+    connection = cc_connection(project, cc_sandbox, cc_tokens)
+    operation = _operation(
+        project,
+        connection,
+        {"activity_type": "query", "config": {"mode": "export"}},
+        {"activity_type": "tags_add_contacts", "config": {"tag_ids": [gold]}},
+        [("contact_id", "contact_id")],
+    )
+    workers.start(queue, extra_env={"CONNECTOR_URL_ALLOW_LIST": cc_sandbox.url})
+    run = wait_final(run_start(operation=operation, trigger=RunTrigger.MANUAL), timeout=90)
+    _succeeded(run)
+    assert (run.source_records, run.target_records, run.failed_records) == (25, 25, 0)
+    assert all(gold in c["taggings"] for c in cc_sandbox.contacts)
+    paths = [r.path for r in cc_sandbox.api_requests()]
+    assert "/v3/activities/contact_exports" in paths
+    assert sum(p.endswith("/contacts_taggings_add") for p in paths) == 1
