@@ -21,6 +21,7 @@ The contract leaves a few things implicit; where we had to interpret, it is said
   (`2026-01-31T09:30:00Z`, `...09:30:00.123+02:00`), as Constant Contact documents; a
   date alone or a time without its offset is refused.
 * A `cursor` stands alone: it carries the query it continues, so nothing may go with it.
+* Query parameters whose descriptions call them mutually exclusive are refused together.
 * Formats checked: uuid, date-time, date, email, int32, int64. `formData` parameters
   (the one multipart CSV import) are checked only for their content type.
 """
@@ -502,6 +503,12 @@ def validate_request(
                 problems.append(f"missing required {where} parameter {param['name']!r}")
             continue
         problems.extend(_check_param(param, values))
+
+    for first, second in contract_prose.exclusive_query_params(params):
+        if _values(query, first) and _values(query, second):
+            problems.append(
+                f"query parameters {first!r} and {second!r} are mutually exclusive; send one"
+            )
 
     body_param = next((p for p in params if p["in"] == "body"), None)
     form_params = [p for p in params if p["in"] == "formData"]

@@ -109,6 +109,21 @@ def corrected_max_items(node: dict[str, Any], owner: str) -> int | None:
     return int(by_name[1]) if by_name else None
 
 
+def exclusive_query_params(params: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Pairs of an operation's query parameters its prose calls mutually exclusive: each
+    parameter whose description says "mutually exclusive" and names another one."""
+    names = [p["name"] for p in params if p.get("in") == "query"]
+    pairs: set[tuple[str, str]] = set()
+    for param in params:
+        text = param.get("description") or ""
+        if param.get("in") != "query" or "mutually exclusive" not in text.lower():
+            continue
+        for other in names:
+            if other != param["name"] and re.search(rf"\b{re.escape(other)}\b", text):
+                pairs.add(tuple(sorted((param["name"], other))))  # type: ignore[arg-type]
+    return sorted(pairs)
+
+
 def amend(contract: dict[str, Any]) -> dict[str, Any]:
     definitions = contract["definitions"]
     for name, definition in definitions.items():

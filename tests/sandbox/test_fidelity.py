@@ -334,3 +334,24 @@ def test_a_429_says_when_to_retry(cc_sandbox: Sandbox, api: Api) -> None:
     over = api.get("/contacts")
     assert over.status_code == 429 and error_keys(over) == ["quota_exceeded"]
     assert 0 < int(over.headers["Retry-After"]) <= 86_400
+
+
+def test_query_parameters_the_prose_calls_mutually_exclusive_are_refused(
+    cc_sandbox: Sandbox,
+) -> None:
+    cc_sandbox.seed_contacts(1)
+    token = cc_sandbox.issue_tokens("test-client", ("contact_data", "campaign_data"))
+    contact_id = cc_sandbox.contacts[0]["contact_id"]
+    url = f"{cc_sandbox.api_base_url}/reports/contact_reports/{contact_id}/activity_details"
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    both = requests.get(
+        url,
+        params={"tracking_activities_list": "em_opens", "tracking_activity_type": "em_opens"},
+        headers=headers,
+        timeout=5,
+    )
+    assert both.status_code == 400 and "mutually exclusive" in both.text
+    one = requests.get(
+        url, params={"tracking_activity_type": "em_opens"}, headers=headers, timeout=5
+    )
+    assert one.status_code == 200
