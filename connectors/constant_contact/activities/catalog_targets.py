@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from connectors.base import ActivityType, RecordResult, Role, RunContext
 from connectors.constant_contact.activities.bulk import RowRef, chunk_ids
 from connectors.constant_contact.activities.common import (
-    bulk_rows,
+    activity_journal_key,
+    bulk_chunk,
     poll_timeout,
     poll_timeout_field,
     report,
@@ -322,20 +324,20 @@ def bulk_by_id(
         rows_of.append([position])
     for chunk in chunk_ids(len(refs), per_request):
         chunk_refs = [refs[i] for i in chunk]
-
-        def start_for(indices: list[int], chunk_refs: list[RowRef] = chunk_refs) -> dict:
-            return start([chunk_refs[i].contact_id for i in indices])
-
-        outcome = bulk_rows(
+        ids = [r.contact_id for r in chunk_refs]
+        # No bisection on a 400: every id is a checked UUID, sent once, so a refusal is about
+        # the request (an unknown list or tag), which halving would only repeat.
+        outcome = bulk_chunk(
             context,
             api,
             chunk_refs,
-            start_for,
+            partial(start, ids),
             timeout=timeout,
             label=label,
             action=action,
             error_key=f"{action}_error" if action else "error",
             summary=summary,
+            journal_key=activity_journal_key(label, ids),
         )
         for i, result in zip(chunk, outcome, strict=True):
             for position in rows_of[i]:

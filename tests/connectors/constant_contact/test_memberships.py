@@ -155,3 +155,12 @@ def test_a_resumed_attempt_polls_the_activity_it_started(
     assert len(posts(cc_sandbox, "/add_list_memberships")) == 1  # not started again
     assert [r.action for r in results] == ["added"] * 10
     assert sorted(i for i, _ in seen) == list(range(10))
+
+
+def test_a_refused_request_is_not_split_in_halves(context: RunContext, cc_sandbox: Sandbox) -> None:
+    """An unknown list refuses the whole request (400): halving it could only repeat that."""
+    cc_sandbox.seed_contacts(500, lists=["Customers"])
+    batch = [{"contact_id": c["contact_id"]} for c in cc_sandbox.contacts]
+    results = AddToLists().write(context, {"list_ids": [str(uuid.uuid4())]}, batch)
+    assert not any(r.ok for r in results) and len(results) == 500
+    assert len(posts(cc_sandbox, "/add_list_memberships")) == 1
