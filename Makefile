@@ -6,9 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
-# Test processes (pytest-xdist; 0 = none). A test file stays in one process, so the fixtures a
-# module shares (a worker, a server) start once; every process has its own database, ports and
-# folders.
+# Test processes (pytest-xdist; 0 = none). Tests that start Celery workers or pace across
+# processes run one after another in one of them (tests/conftest.py); every process has its
+# own database, ports and folders.
 PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -39,7 +39,7 @@ run: venv
 		$(BIN)/honcho --procfile Procfile.dev start
 
 test: venv chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The README's picture of the designer (docs/designer.png), from the scene its browser test checks.
 screenshot: venv chromium

@@ -27,6 +27,20 @@ MEMBER_ROLES = {
 }
 
 
+# Tests that start processes of their own and time what they do (Celery workers, pacing
+# across processes) run one after another in ONE xdist process, so two of them never starve
+# each other of the machine's 2 CPUs; the other process takes the rest (make test: -n 2
+# --dist loadgroup).
+SERIAL_GROUP = "processes"
+SERIAL_MARKERS = ("worker", "real_pace")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
+
+
 @pytest.fixture
 def project(db):
     return ProjectFactory(name="Acme sync")
