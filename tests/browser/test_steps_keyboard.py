@@ -25,10 +25,12 @@ def focused_name(page: Page) -> str:
     )
 
 
-def press_until(page: Page, key: str, wanted: str, *, exact: bool = False) -> int:
+def press_until(
+    page: Page, key: str, wanted: str, *, exact: bool = False, max_keys: int = MAX_KEYS
+) -> int:
     """Press ``key`` until the focused control's name contains ``wanted`` (or is it, with
     ``exact``); how many presses."""
-    for count in range(1, MAX_KEYS + 1):
+    for count in range(1, max_keys + 1):
         page.keyboard.press(key)
         name = focused_name(page)
         if (name == wanted) if exact else (wanted in name):
@@ -45,6 +47,9 @@ def add_with_dialog(page: Page, what: str | None = None, *, refused: bool = Fals
     operation and place, press Add; the dialog closes (or stays, when ``refused``)."""
     dialog = page.locator("#designer-dialog")
     expect(dialog).to_be_visible()
+    # htmx wires the dialog's form once the swap has settled (~20 ms after it shows): a
+    # keyboard faster than that would post the form the old way.
+    expect(page.locator("#dialog-body.htmx-settling, #dialog-body .htmx-added")).to_have_count(0)
     if what is not None:
         expect(dialog.get_by_label("Step")).to_be_focused()
         page.keyboard.type(what)
