@@ -115,8 +115,17 @@
   }
 
   function curve(a, b) {
-    const dx = Math.max(40, Math.abs(b.x - a.x) / 2);
+    const dx = Math.min(160, Math.max(40, Math.abs(b.x - a.x) / 2));
     return "M" + a.x + "," + a.y + " C" + (a.x + dx) + "," + a.y + " " + (b.x - dx) + "," + b.y + " " + b.x + "," + b.y;
+  }
+
+  // An arrow to a card on the left goes round: out to the right, along under the source card
+  // (``clear``: its bottom), and into the target from its left, so it never crosses the cards.
+  function route(a, b, clear) {
+    if (b.x >= a.x + 60) return curve(a, b);
+    const out = 20;
+    const y = b.y > a.y ? Math.max(clear + 16, (a.y + b.y) / 2) : Math.min(b.y - 40, clear + 16);
+    return "M" + a.x + "," + a.y + " H" + (a.x + out) + " V" + y + " H" + (b.x - out) + " V" + b.y + " H" + b.x;
   }
 
   function drawArrows() {
@@ -129,7 +138,7 @@
       // Without ports (a read-only user), the arrow leaves the card's right edge.
       const start = port ? center(port) : { x: from.offsetLeft + from.offsetWidth, y: from.offsetTop + 22 };
       const end = center(entry);
-      const d = curve(start, { x: end.x - 8, y: end.y });
+      const d = route(start, { x: end.x - 8, y: end.y }, from.offsetTop + from.offsetHeight);
       g.querySelectorAll("path").forEach((p) => p.setAttribute("d", d));
     });
   }

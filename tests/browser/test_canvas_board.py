@@ -211,3 +211,29 @@ def test_drag_an_operation_onto_another_workflows_tab(page, login, personas, pro
     expect(page.get_by_role("tab", name="Later")).to_have_attribute("aria-selected", "true")
     a.refresh_from_db()
     assert a.workflow_id == later.pk
+
+
+def test_duplicate_from_the_menus_and_undo_several_changes(page, login, personas, project):
+    things = endpoint(project)
+    board_operation(project, "Sync", 40, 40, source=things["query"], target=things["create"])
+    open_designer(page, login, project)
+    card(page, "Sync").get_by_label("Actions for operation Sync").click()
+    card(page, "Sync").get_by_role("button", name="Duplicate").click()
+    expect(card(page, "Sync copy")).to_be_visible()
+    expect(card(page, "Sync copy").locator(".step")).to_have_count(2)
+
+    page.get_by_label("Actions for Add contact").first.click()
+    page.get_by_role("button", name="Duplicate").first.click()
+    expect(page.get_by_role("button", name="Open activity Add contact copy")).to_be_visible()
+
+    undo = page.get_by_role("button", name="Undo")
+    undo.click()  # the activity copy
+    expect(page.get_by_role("button", name="Open activity Add contact copy")).to_have_count(0)
+    page.get_by_role("button", name="Undo").click()  # the operation copy
+    expect(card(page, "Sync copy")).to_have_count(0)
+    expect(page.get_by_role("button", name="Undo")).to_be_disabled()
+    page.get_by_role("button", name="Redo").click()
+    expect(card(page, "Sync copy")).to_be_visible()
+    page.reload()
+    expect(card(page, "Sync copy").locator(".step")).to_have_count(2)
+    assert Operation.objects.count() == 2
