@@ -42,14 +42,20 @@ def tab_to_search(page: Page) -> int:
     return press_until(page, "Tab", "Search endpoints and connectors")
 
 
+def dialog_ready(page: Page):
+    """The side dialog, shown and wired: htmx wires the dialog's form once the swap has
+    settled (~20 ms after it shows); a keyboard faster than that would post the form the old
+    way, or change a select nobody listens to yet."""
+    dialog = page.locator("#designer-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#dialog-body.htmx-settling, #dialog-body .htmx-added")).to_have_count(0)
+    return dialog
+
+
 def add_with_dialog(page: Page, what: str | None = None, *, refused: bool = False) -> None:
     """In the open "Add" dialog: choose what (typed into the select), keep the preset
     operation and place, press Add; the dialog closes (or stays, when ``refused``)."""
-    dialog = page.locator("#designer-dialog")
-    expect(dialog).to_be_visible()
-    # htmx wires the dialog's form once the swap has settled (~20 ms after it shows): a
-    # keyboard faster than that would post the form the old way.
-    expect(page.locator("#dialog-body.htmx-settling, #dialog-body .htmx-added")).to_have_count(0)
+    dialog = dialog_ready(page)
     if what is not None:
         expect(dialog.get_by_label("Step")).to_be_focused()
         page.keyboard.type(what)
@@ -154,7 +160,7 @@ def test_a_tool_from_the_tools_tab_by_keyboard(page, login, personas, project):
     assert focused_name(page) == "Add Transformation to an operation"
     press_until(page, "ArrowDown", "Add Script to an operation")
     page.keyboard.press("Enter")
-    dialog = page.locator("#designer-dialog")
+    dialog = dialog_ready(page)
     expect(dialog.get_by_label("Operation")).to_be_focused()
     page.keyboard.type("Sync")
     expect(dialog.get_by_label("Place")).to_contain_text("At the end (after step 1)")
