@@ -309,3 +309,27 @@ def test_step_views_check_the_role(client_for, project, things):
         assert viewer.post(reverse(f"design:{name}", args=[project.pk, step.pk])).status_code == 403
     assert viewer.post(reverse("design:step_add", args=[project.pk])).status_code == 403
     assert Step.objects.count() == 1
+
+
+def test_the_dialog_places_a_step_in_a_conditions_branch(client_for, project, things):
+    operation = empty_operation(project)
+    client = client_for("editor")
+    add(client, project, operation=operation.pk, activity=things["query"].pk)
+    add(client, project, operation=operation.pk, tool="condition")
+    condition = Step.objects.get(operation=operation, kind=StepKind.CONDITION)
+    url = reverse("design:step_add", args=[project.pk])
+    html = unescape(client.get(url, {"operation": operation.pk}).content.decode())
+    assert f'<option value="{condition.pk}:true">At the end of the True branch of step 2' in html
+    assert f'<option value="{condition.pk}:false">At the end of the False branch of step 2' in html
+    add(
+        client,
+        project,
+        operation=operation.pk,
+        what=f"activity:{things['create'].pk}",
+        position=f"{condition.pk}:false",
+    )
+    placed = Step.objects.get(operation=operation, kind=StepKind.TARGET)
+    assert (placed.parent, placed.branch, placed.position) == (condition, "false", 0)
+    # After a routing condition the main chain ends: steps go in its branches.
+    html, _ = add(client, project, operation=operation.pk, activity=things["create"].pk)
+    assert "put the steps after it in a branch" in html
