@@ -36,10 +36,16 @@ MAX_CONTACT_IDS = 500
 MAX_TARGETS = 50
 
 
+# A project variable not yet replaced (at design time): "[name]".
+VARIABLE = re.compile(r"\[[A-Za-z_][A-Za-z0-9_.]*\]")
+
+
 def id_list(value: Any) -> list[str]:
-    """Ids from a configuration value: a list, or text separated by commas or blanks."""
-    items = value if isinstance(value, list | tuple) else re.split(r"[\s,;]+", str(value or ""))
-    return list(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
+    """Ids from a configuration value: a list, or text separated by commas or blanks (also
+    within a list's items, as a variable holding several ids gives)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    split = (part for item in items for part in re.split(r"[\s,;]+", str(item or "")))
+    return list(dict.fromkeys(part for part in split if part))
 
 
 class MembershipChange(ActivityType):
@@ -62,7 +68,8 @@ class MembershipChange(ActivityType):
             return {field: f"Choose at least one {self.target_word}."}
         if len(ids) > MAX_TARGETS:
             return {field: f"At most {MAX_TARGETS} {self.target_word}s per request."}
-        bad = [i for i in ids if uuid_failure(i, i, "id") is not None]
+        # Typed ids are checked here; a [variable] is checked once replaced, at run time.
+        bad = [i for i in ids if uuid_failure(i, i, "id") is not None and not VARIABLE.search(i)]
         if bad:
             return {field: f"Not {self.target_word} ids (UUIDs): {', '.join(bad[:5])}."}
         return {}

@@ -16,6 +16,7 @@ from connectors.constant_contact.activities.memberships import (
     AddToLists,
     RemoveFromLists,
     RemoveTags,
+    id_list,
 )
 from connectors.constant_contact.sandbox import Sandbox
 from tests.connectors.constant_contact.conftest import LockedConnection
@@ -164,3 +165,10 @@ def test_a_refused_request_is_not_split_in_halves(context: RunContext, cc_sandbo
     results = AddToLists().write(context, {"list_ids": [str(uuid.uuid4())]}, batch)
     assert not any(r.ok for r in results) and len(results) == 500
     assert len(posts(cc_sandbox, "/add_list_memberships")) == 1
+
+
+def test_variables_pass_the_form_and_a_variable_may_hold_several_ids() -> None:
+    assert AddToLists().validate_config({"list_ids": ["[newsletter_list]"]}) == {}
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    assert id_list([f"{first}, {second}", first]) == [first, second]
+    assert "not-an-id" in AddToLists().validate_config({"list_ids": ["not-an-id"]})["list_ids"]
