@@ -20,7 +20,9 @@ def focused_name(page: Page) -> str:
     return page.evaluate(
         """() => {
           const el = document.activeElement;
-          return el ? (el.getAttribute("aria-label") || el.textContent || "").trim() : "";
+          if (!el) return "";
+          const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
+          return (el.getAttribute("aria-label") || label || el.textContent || "").trim();
         }"""
     )
 
