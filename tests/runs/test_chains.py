@@ -319,3 +319,63 @@ def test_the_run_page_shows_each_step_with_its_counts_and_debug_samples(
     assert "Sample records" in rows and "r1@example.com" in rows
     failures = html.split("Failed records (3)")[1]
     assert "Target “" in failures and "(step 3)" in failures
+
+
+def test_a_lost_run_ended_mid_chain_reports_its_unknown_records_at_the_step(project, tmp_path):
+    operation, steps = chain(project, tmp_path, count=4)
+    from designer.design import operations
+
+    operations.step_configure(step=steps["target"], user=None, config={"pass_on": "input"})
+    b = add(operation, "target", activity=sink(project, tmp_path / "b"))
+    records = [{"id": i, "email": f"r{i}@example.com"} for i in range(4)]
+    run = run_start(operation=operation, trigger=RunTrigger.MANUAL)
+    agent_heartbeat(name="dead@host", queues=["default"])
+    assert run_claim(run_id=run.pk, agent_name="dead@host")
+    OperationRun.objects.filter(pk=run.pk).update(
+        in_flight_records=[{"key": r["email"], "record": r} for r in records],
+        in_flight_done=[0],
+        target_records=1,
+        in_flight_stage={
+            "step": b.pk,
+            "queue": [{"step": b.pk, "items": [[i, r] for i, r in enumerate(records)]}],
+            "outputs": {"0": None},
+        },
+        step_counts={
+            str(b.pk): {
+                "name": "Target “B” (step 4)",
+                "kind": "target",
+                "in": 4,
+                "out": 1,
+                "failed": 0,
+            }
+        },
+        heartbeat_at=timezone.now() - timedelta(seconds=AGENT_LOST_SECONDS + 1),
+    )
+    assert runs_reap_lost() == [run.pk]
+    run.refresh_from_db()
+    assert run.status == RunStatus.ERROR
+    lost = list(run.failures.order_by("index"))
+    assert [f.index for f in lost] == [1, 2, 3]
+    assert {(f.error_key, f.step_id, f.step_name) for f in lost} == {
+        ("agent_lost", b.pk, "Target “B” (step 4)")
+    }
+    assert lost[0].error_message.startswith("Target “B” (step 4): Outcome unknown")
+    assert run.in_flight_stage is None
+
+
+def test_on_complete_starts_after_any_outcome(project, tmp_path):
+    operation, steps = chain(project, tmp_path, count=3)
+    after, _ = chain(project, tmp_path / "after", count=1, name="After")
+    (tmp_path / "after").mkdir(exist_ok=True)
+    Operation.objects.filter(pk=operation.pk).update(on_complete=after)
+    run = execute(operation)
+    assert run.status == RunStatus.SUCCESS
+    assert OperationRun.objects.get(parent=run).operation == after
+    target = steps["target"].activity
+    target.config = {**target.config, "mode": "reconnect"}
+    target.save()
+    OperationRun.objects.filter(operation=after).delete()
+    run = execute(operation)
+    assert run.status == RunStatus.ERROR
+    assert OperationRun.objects.get(parent=run).operation == after
+    assert run.log_lines.filter(message__startswith="On Complete: started “After”").exists()
