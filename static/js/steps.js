@@ -146,6 +146,31 @@
     });
   }
 
+  // Type-ahead in the palette (as in a tree view): letters typed within a moment go to the
+  // next row whose name starts with them, e.g. "ad" for "Add contact".
+  let typed = "";
+  let typedAt = 0;
+
+  function typeAhead(event, panel) {
+    if (event.key.length !== 1 || event.key === " " || !event.target.closest("[data-roving]")) return;
+    const now = Date.now();
+    typed = now - typedAt < 800 ? typed + event.key.toLowerCase() : event.key.toLowerCase();
+    typedAt = now;
+    const rows = paletteRows(panel);
+    const here = rows.findIndex((r) => r.contains(event.target));
+    // A new search starts after the current row; a longer one may match the current row.
+    const start = typed.length === 1 ? here + 1 : Math.max(here, 0);
+    const ordered = rows.slice(start).concat(rows.slice(0, start));
+    const found = ordered.find((row) => {
+      const first = controlsIn(row)[0];
+      return first && first.textContent.trim().toLowerCase().startsWith(typed);
+    });
+    if (found) {
+      event.preventDefault();
+      makeCurrent(panel, controlsIn(found)[0], true);
+    }
+  }
+
   function onKeydown(event) {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     const target = event.target;
@@ -176,7 +201,7 @@
     }
     const panel = target.closest(".palette .tabpanel");
     if (panel) {
-      moveInGroup(event, panel, paletteRows);
+      if (!moveInGroup(event, panel, paletteRows)) typeAhead(event, panel);
       return;
     }
     const list = target.closest("ol.steps");

@@ -97,6 +97,16 @@ def test_reaching_an_activitys_menu_takes_a_few_keys(page, login, personas, proj
     # Escape closes the menu and gives the focus back to its ⋯.
     page.keyboard.press("Escape")
     assert "Actions for Add contact" in focused_name(page)
+    # Without the search box: from the page's top, Tab into the palette's list, type the
+    # first letters of the name (type-ahead), ArrowRight, Enter.
+    page.reload()
+    keys = press_until(page, "Tab", "Open endpoint CRM")
+    page.keyboard.type("ad")
+    assert "Open activity Add contact" in focused_name(page)
+    keys += 2 + press_until(page, "ArrowRight", "Actions for Add contact")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Add to operation…").first).to_be_visible()
+    assert keys + 1 <= 14, keys  # the 61 controls before it used to be Tab stops
 
 
 def test_an_operation_built_with_the_keyboard(page, login, personas, project):
