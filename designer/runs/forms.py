@@ -16,6 +16,12 @@ class RunSettingsForm(forms.Form):
     on_fail = forms.ModelChoiceField(
         queryset=Operation.objects.none(), required=False, label="On Fail, run"
     )
+    on_complete = forms.ModelChoiceField(
+        queryset=Operation.objects.none(),
+        required=False,
+        label="On Complete, run",
+        help_text="After any outcome: success, warning or error.",
+    )
     timeout_minutes = forms.IntegerField(
         min_value=1,
         max_value=7 * 24 * 60,
@@ -31,6 +37,7 @@ class RunSettingsForm(forms.Form):
         others = Operation.objects.filter(project_id=operation.project_id).exclude(pk=operation.pk)
         self.fields["on_success"].queryset = others
         self.fields["on_fail"].queryset = others
+        self.fields["on_complete"].queryset = others
 
 
 class DebugForm(forms.Form):

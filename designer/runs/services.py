@@ -254,16 +254,20 @@ def run_rerun_failed(*, run: OperationRun, user: Any = None) -> OperationRun:
 
 
 def action_chain_loop(
-    *, operation: Operation, on_success_id: int | None, on_fail_id: int | None
+    *,
+    operation: Operation,
+    on_success_id: int | None,
+    on_fail_id: int | None,
+    on_complete_id: int | None = None,
 ) -> list[int] | None:
     """The operation ids of the loop these actions would close, or None (one query)."""
     edges: dict[int, tuple[int | None, ...]] = {
-        pk: (ok, fail)
-        for pk, ok, fail in Operation.objects.filter(project_id=operation.project_id).values_list(
-            "pk", "on_success_id", "on_fail_id"
-        )
+        pk: (ok, fail, complete)
+        for pk, ok, fail, complete in Operation.objects.filter(
+            project_id=operation.project_id
+        ).values_list("pk", "on_success_id", "on_fail_id", "on_complete_id")
     }
-    edges[operation.pk] = (on_success_id, on_fail_id)
+    edges[operation.pk] = (on_success_id, on_fail_id, on_complete_id)
     # Depth-first from the operation's new targets; a path back to it is a loop.
     stack: list[tuple[int, list[int]]] = [
         (nxt, [operation.pk, nxt]) for nxt in edges[operation.pk] if nxt
@@ -288,14 +292,16 @@ def operation_update_run_settings(
     timeout_seconds: int,
     on_agent_lost: str,
     user: Any = None,
+    on_complete: Operation | None = None,
 ) -> Operation:
-    for other in (on_success, on_fail):
+    for other in (on_success, on_fail, on_complete):
         if other is not None and other.project_id != operation.project_id:
             raise RunRefused("Actions can only run operations of the same project.")
     loop = action_chain_loop(
         operation=operation,
         on_success_id=on_success.pk if on_success else None,
         on_fail_id=on_fail.pk if on_fail else None,
+        on_complete_id=on_complete.pk if on_complete else None,
     )
     if loop:
         names = dict(Operation.objects.filter(pk__in=loop).values_list("pk", "name"))
@@ -306,6 +312,7 @@ def operation_update_run_settings(
         raise RunRefused("Unknown agent-lost policy.")
     operation.on_success = on_success
     operation.on_fail = on_fail
+    operation.on_complete = on_complete
     operation.timeout_seconds = timeout_seconds
     operation.on_agent_lost = on_agent_lost
     operation.updated_by = user if getattr(user, "is_authenticated", False) else None
@@ -314,6 +321,7 @@ def operation_update_run_settings(
         update_fields=[
             "on_success",
             "on_fail",
+            "on_complete",
             "timeout_seconds",
             "on_agent_lost",
             "updated_by",

@@ -260,6 +260,7 @@ def _settings_page(request, access, operation, **forms) -> HttpResponse:
         initial={
             "on_success": operation.on_success_id,
             "on_fail": operation.on_fail_id,
+            "on_complete": operation.on_complete_id,
             "timeout_minutes": max(1, operation.timeout_seconds // 60),
             "on_agent_lost": operation.on_agent_lost,
         },
@@ -295,6 +296,7 @@ def operation_settings(
                 operation=operation,
                 on_success=form.cleaned_data["on_success"],
                 on_fail=form.cleaned_data["on_fail"],
+                on_complete=form.cleaned_data["on_complete"],
                 timeout_seconds=form.cleaned_data["timeout_minutes"] * 60,
                 on_agent_lost=form.cleaned_data["on_agent_lost"],
                 user=request.user,

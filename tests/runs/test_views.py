@@ -276,3 +276,22 @@ def test_the_operation_cards_last_run_badge_refreshes_when_runs_change(project, 
     finished_run(operation)
     badge = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "Success" in badge and f'id="last-run-{operation.pk}"' in badge
+
+
+def test_run_settings_set_on_complete_and_refuse_a_loop_through_it(project, client_for):
+    """The keyboard path of the On Complete arrow (issue 11)."""
+    a = make_operation(project, name="A")
+    b = make_operation(project, name="B")
+    client = client_for("editor")
+    url = f"/projects/{project.pk}/operations/{a.pk}/run-settings/"
+    form = {"on_complete": b.pk, "timeout_minutes": 30, "on_agent_lost": "error"}
+    assert client.post(url, form).status_code == 302
+    a.refresh_from_db()
+    assert a.on_complete_id == b.pk and a.on_success_id is None
+    assert "On Complete, run" in client.get(url).content.decode()
+    response = client.post(
+        f"/projects/{project.pk}/operations/{b.pk}/run-settings/",
+        {"on_success": a.pk, "timeout_minutes": 120, "on_agent_lost": "error"},
+    )
+    assert response.status_code == 400
+    assert "These actions would loop: B → A → B" in response.content.decode()
