@@ -180,6 +180,33 @@ def _check_step(step: Step) -> None:
             raise PlacementRefused("The operation to invoke is not in this project.")
         if invoked.pk == step.operation_id:
             raise PlacementRefused("An operation can't invoke itself.")
+        loop = _invoke_loop(step.operation, invoked.pk)
+        if loop:
+            raise PlacementRefused("These invoke steps would loop: " + " → ".join(loop))
+
+
+def _invoke_loop(operation: Operation, invoked_id: int) -> list[str] | None:
+    """The operation names of the loop invoking ``invoked_id`` from ``operation`` would close
+    (through other operations' invoke steps), or None. Two queries."""
+    edges: dict[int, set[int]] = defaultdict(set)
+    for source_id, config in Step.objects.filter(
+        operation__project_id=operation.project_id, kind=StepKind.INVOKE
+    ).values_list("operation_id", "config"):
+        target = (config or {}).get("operation")
+        if isinstance(target, int):
+            edges[source_id].add(target)
+    stack: list[tuple[int, list[int]]] = [(invoked_id, [operation.pk, invoked_id])]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if node == operation.pk:
+            names = dict(Operation.objects.filter(pk__in=path).values_list("pk", "name"))
+            return [names.get(pk, "?") for pk in path]
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend((nxt, [*path, nxt]) for nxt in edges.get(node, ()))
+    return None
 
 
 def _refuse_if_invalid(steps: Sequence[Step]) -> None:

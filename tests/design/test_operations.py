@@ -228,3 +228,17 @@ def test_a_script_or_condition_that_does_not_compile_is_refused_naming_the_line(
     operations.step_configure(step=script, user=user, config={"script": "a = 1\nskip if a"})
     script.refresh_from_db()
     assert script.config == {"script": "a = 1\nskip if a"}
+
+
+def test_operations_invoking_each_other_in_a_loop_are_refused(project, personas):
+    user = personas["editor"]
+    a = operations.operation_create(project=project, user=user, name="A")
+    b = operations.operation_create(project=project, user=user, name="B")
+    c = operations.operation_create(project=project, user=user, name="C")
+    operations.step_insert(operation=a, user=user, kind="invoke", config={"operation": b.pk})
+    operations.step_insert(operation=b, user=user, kind="invoke", config={"operation": c.pk})
+    with pytest.raises(PlacementRefused, match="would loop: C → A → B → C"):
+        operations.step_insert(operation=c, user=user, kind="invoke", config={"operation": a.pk})
+    step = Step.objects.get(operation=b)
+    with pytest.raises(PlacementRefused, match="can't invoke itself"):
+        operations.step_configure(step=step, user=user, config={"operation": b.pk})
