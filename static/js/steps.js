@@ -206,6 +206,20 @@
     }
     const list = target.closest("ol.steps");
     if (list) {
+      if ((event.key === "Delete" || event.key === "Backspace") && target.matches(".step-name")) {
+        // Delete on a step removes it (its Remove button); the focus stays at that place.
+        const remove = target.closest("li.step").querySelector(":scope > .step-actions [hx-post*='/remove/']");
+        if (remove) {
+          event.preventDefault();
+          event.stopPropagation();
+          const top = list.closest("ol.steps.chain") || list;
+          const controls = stepRows(top).flatMap((r) => stepControls(r));
+          pendingFocus = { list: top.id, index: Math.max(controls.indexOf(target) - 1, 0), until: Date.now() + 4000 };
+          top.dataset.stale = "1";
+          remove.click();
+        }
+        return;
+      }
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         // Within a step: its name, its actions, then its branches.
         const row = target.closest("li.step, li.step-gap");
@@ -342,6 +356,18 @@
 
   function focusPending() {
     if (!pendingFocus) return;
+    if (pendingFocus.list) {
+      // After a removal: the control now at that place of the (re-rendered) chain.
+      const top = document.getElementById(pendingFocus.list);
+      if (!top || top.dataset.stale) return; // still the list from before the removal
+      const controls = stepRows(top).flatMap((r) => stepControls(r));
+      const control = controls[Math.min(pendingFocus.index, controls.length - 1)];
+      if (control && !document.querySelector("#" + pendingFocus.list + " [data-roving]:focus")) {
+        makeCurrent(top, control, true);
+        pendingFocus = null;
+      }
+      return;
+    }
     const step = document.getElementById("step-" + pendingFocus.step);
     const name = step && step.querySelector(".step-name");
     if (!name) return;

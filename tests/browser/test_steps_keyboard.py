@@ -182,3 +182,24 @@ def test_a_tool_from_the_tools_tab_by_keyboard(page, login, personas, project):
         "source",
         "script",
     ]
+
+
+def test_delete_removes_the_focused_step(page, login, personas, project):
+    things = endpoint(project)
+    operation = Operation.objects.create(project=project, name="Sync")
+    from designer.design.step_services import step_add
+
+    for values in ({"activity": things["query"]}, {"tool": "script"}, {"tool": "script"}):
+        step_add(project=project, user=personas["editor"], operation=operation, **values)
+    open_designer(page, login, project)
+    press_until(page, "Tab", "of Sync", max_keys=120)
+    press_until(page, "ArrowRight", "Step 2, Script")
+    page.keyboard.press("Delete")
+    expect(page.locator("#designer-flash")).to_contain_text(
+        "Removed step 2, “Script”, from “Sync”."
+    )
+    expect(page.locator(f"#steps-{operation.pk} > li.step")).to_have_count(2)
+    # The focus stays where the step was: on the "+" before the step that moved left.
+    page.wait_for_function("() => document.activeElement.closest('ol.steps')")
+    assert "Add a step before step 2 of Sync" in focused_name(page)
+    assert list(operation.steps.values_list("kind", flat=True)) == ["source", "script"]
