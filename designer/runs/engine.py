@@ -207,12 +207,15 @@ class _RunLoop:
         size = min(sizes) if sizes else steps.DEFAULT_BATCH_SIZE
         ledger.log(LogLevel.INFO, self._describe(plan, size))
 
-        if run.in_flight_records is not None:
+        resumed = run.in_flight_records is not None
+        if resumed:
             self._resume_batch()
         if ledger.read:
             ledger.log(LogLevel.INFO, f"Resuming after the first {ledger.read} records.")
         if run.input_records is None and plan.source is None:
-            if not ledger.read:  # an operation that starts with an invoke: one pass, no records
+            # An operation that starts with an invoke: one pass without records (a resumed
+            # attempt finished that pass above, with the child run it had started).
+            if not ledger.read and not resumed:
                 self._batch([], 0)
         else:
             source_context = self.contexts[plan.source.id] if plan.source else None

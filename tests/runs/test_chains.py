@@ -379,3 +379,33 @@ def test_on_complete_starts_after_any_outcome(project, tmp_path):
     assert run.status == RunStatus.ERROR
     assert OperationRun.objects.get(parent=run).operation == after
     assert run.log_lines.filter(message__startswith="On Complete: started “After”").exists()
+
+
+def test_an_invoke_only_operation_resumed_after_a_lost_agent_invokes_once(project, tmp_path):
+    invoked, _ = chain(project, tmp_path, count=2, name="Nightly")
+    orchestrator = Operation.objects.create(
+        project=project, name="Orchestrator", on_agent_lost=AgentLostPolicy.REQUEUE
+    )
+    step = add(orchestrator, "invoke", config={"operation": invoked.pk, "wait": True})
+    run = run_start(operation=orchestrator, trigger=RunTrigger.MANUAL)
+    agent_heartbeat(name="dead@host", queues=["default"])
+    assert run_claim(run_id=run.pk, agent_name="dead@host")
+    # The dead attempt had started the child (and stored it with the stage) when it died.
+    child = run_start(operation=invoked, trigger=RunTrigger.ACTION, parent=run)
+    OperationRun.objects.filter(pk=run.pk).update(
+        in_flight_records=[],
+        in_flight_done=[],
+        in_flight_stage={
+            "step": step.pk,
+            "queue": [{"step": step.pk, "items": []}],
+            "outputs": {},
+            "child": child.pk,
+        },
+        heartbeat_at=timezone.now() - timedelta(seconds=AGENT_LOST_SECONDS + 1),
+    )
+    assert runs_reap_lost() == [run.pk]
+    run = engine.execute(run_id=run.pk, agent_name="next@host")
+    assert run.status == RunStatus.SUCCESS, run.message
+    assert list(OperationRun.objects.filter(parent=run).values_list("pk", flat=True)) == [child.pk]
+    child.refresh_from_db()
+    assert child.status == RunStatus.SUCCESS and child.target_records == 2
