@@ -27,10 +27,11 @@ MEMBER_ROLES = {
 }
 
 
-# Tests that start processes of their own and time what they do (Celery workers, pacing
-# across processes) run one after another in ONE xdist process, so two of them never starve
-# each other of the machine's 2 CPUs; the other process takes the rest (make test: -n 2
-# --dist loadgroup).
+# make test runs two xdist processes with --dist loadgroup. Tests that start processes of their
+# own and time what they do (Celery workers, pacing across processes) form ONE group, run one
+# after another in one xdist process, so two of them never starve each other of the machine's
+# 2 CPUs. Every other test is grouped by its file, as --dist loadfile would: a module's
+# fixtures start once and its tests keep their order.
 SERIAL_GROUP = "processes"
 SERIAL_MARKERS = ("worker", "real_pace")
 
@@ -38,7 +39,10 @@ SERIAL_MARKERS = ("worker", "real_pace")
 def pytest_collection_modifyitems(items):
     for item in items:
         if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
-            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
+            group = SERIAL_GROUP
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
