@@ -70,7 +70,9 @@ def test_the_designer_with_its_dialogs_and_menus(page, login, personas, project,
     page.get_by_role("button", name="Close").click()
     canvas = page.get_by_role("region", name="Design canvas")
     canvas.get_by_label("Actions for operation Nightly sync").click()
-    expect(canvas.get_by_role("button", name="Duplicate")).to_be_visible()
+    expect(
+        canvas.locator("details.menu[open]").get_by_role("button", name="Duplicate")
+    ).to_be_visible()
     check_now(page)
     page.get_by_role("tab", name="Global endpoints").click()
     expect(page.get_by_text("No global endpoints yet.")).to_be_visible()
