@@ -16,10 +16,13 @@ counts as failed once, at that target.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from django.db import InterfaceError, OperationalError
 
 from connectors.base import RecordResult
 from designer.design.models import StepKind
@@ -28,6 +31,8 @@ from designer.runs.ledger import Lost, RunLedger, truncate_json
 from designer.runs.plan import Node, Plan
 from designer.transformations.mapping import MappingError
 from designer.transformations.scripts import ScriptError
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 1.0  # per-record results are committed at least this often
 SAMPLES = 3  # records kept in and out of each step on a debug run
@@ -289,8 +294,10 @@ class ChainBatch:
                 self._store_stage(node, stage_outputs)
             except Lost:
                 self.host.mark_lost()
-            except Exception:  # kept in memory; stored with the batch or the next progress
-                pass
+            except (OperationalError, InterfaceError):
+                # Kept in memory (the tally puts it back): stored with the next progress or
+                # the batch, or resumed by the next attempt.
+                logger.warning("Progress of %s not stored", node.name, exc_info=True)
 
         written = self.host.write(
             node,
