@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from connectors.base import ActivityType
 from designer.design.models import Connection
@@ -65,8 +65,9 @@ def board_answer(
     response = render(request, "design/board_answer.html", context)
     if workflow is not None:
         # The tab shown is part of the address (reload and Back keep it).
-        response["HX-Push-Url"] = (
-            reverse("design:designer", args=[access.project.pk]) + f"?workflow={workflow.pk}"
+        push_url(
+            response,
+            reverse("design:designer", args=[access.project.pk]) + f"?workflow={workflow.pk}",
         )
     return response
 
