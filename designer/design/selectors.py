@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Prefetch, prefetch_related_objects
@@ -22,6 +23,8 @@ from designer.design.models import (
 )
 from designer.projects.models import Project
 
+# An id no row has, to reverse a URL once and fill in each card's id.
+_ANY_ID = 987654321987
 CHAIN_KINDS = (("success", "On Success"), ("fail", "On Fail"), ("complete", "On Complete"))
 
 
@@ -69,27 +72,6 @@ class Arrow:
         return f"{self.label}: {self.source.name} → {self.target.name}"
 
 
-@dataclass
-class DesignerData:
-    connectors: list[Connector]
-    connections: list[Connection]
-    operations: list[Operation]
-    transformations: list[Transformation]
-    endpoints: list[Endpoint] = field(default_factory=list)
-    cards: list[OperationCard] = field(default_factory=list)
-    activities: list[Activity] = field(default_factory=list)
-    undo_label: str = ""
-    redo_label: str = ""
-    # The board shows one workflow (a tab) at a time.
-    workflows: list[Workflow] = field(default_factory=list)
-    workflow: Workflow | None = None
-    arrows: list[Arrow] = field(default_factory=list)
-    # Last runs of the board's operations, as the status poll compares them.
-    runs_seen: str = ""
-    # Schedules belong to designer.runs (managed on the operation's run settings page).
-    schedules: list[Any] = field(default_factory=list)
-
-
 def _connector(key: str) -> Connector | None:
     try:
         return get_connector(key)
@@ -131,17 +113,17 @@ def runs_fingerprint(operation_ids: list[int], runs: dict[int, Any]) -> str:
 def board_cards(
     project: Project, operations: list[Operation], runs: dict[int, Any], activities: dict
 ) -> list[OperationCard]:
-    """The cards of a workflow's operations, steps included (a fixed number of queries)."""
-    prefetch_related_objects(
-        operations,
-        Prefetch(
-            "steps",
-            queryset=Step.objects.select_related("activity__connection", "transformation"),
-        ),
-    )
+    """The cards of a workflow's operations (their steps are fetched only for the cards the
+    cache doesn't have: see ``prefetch_steps`` and designer.design.board_cache)."""
+    # Each card links to its run, log and settings: reversed once, not three times a card.
+    patterns = {
+        key: url.replace(str(_ANY_ID), "{}")
+        for key, url in integrations.operation_urls(project.pk, _ANY_ID).items()
+    }
+    mapping_url = integrations.transformation_url(project.pk, _ANY_ID).replace(str(_ANY_ID), "{}")
     cards = []
     for op in operations:
-        urls = integrations.operation_urls(project.pk, op.pk)
+        urls = {key: pattern.format(op.pk) for key, pattern in patterns.items()}
         cards.append(
             OperationCard(
                 operation=op,
@@ -151,12 +133,23 @@ def board_cards(
                 run_url=urls["run"],
                 log_url=urls["log"],
                 settings_url=urls["settings"],
-                transformation_url=integrations.transformation_url(project.pk, op.transformation_id)
+                transformation_url=mapping_url.format(op.transformation_id)
                 if op.transformation_id
                 else "",
             )
         )
     return cards
+
+
+def prefetch_steps(operations: list[Operation]) -> None:
+    """The steps of these operations, with what they show, in one query."""
+    prefetch_related_objects(
+        operations,
+        Prefetch(
+            "steps",
+            queryset=Step.objects.select_related("activity__connection", "transformation"),
+        ),
+    )
 
 
 def board_arrows(operations: list[Operation]) -> list[Arrow]:
@@ -172,40 +165,127 @@ def board_arrows(operations: list[Operation]) -> list[Arrow]:
     return arrows
 
 
-def designer_data(project: Project, user: Any = None, workflow_id: Any = None) -> DesignerData:
-    connections = list(
-        Connection.objects.filter(project=project).prefetch_related(
-            Prefetch("activities", queryset=Activity.objects.order_by("name", "id"))
+def design_stamp(*groups: list[Any]) -> str:
+    """A fingerprint of the names a step can show (not versions: a move changes no name)."""
+    seen = "|".join(",".join(f"{c.pk}:{c.name}" for c in group) for group in groups)
+    return hashlib.blake2s(seen.encode(), digest_size=8).hexdigest()
+
+
+class DesignerData:
+    """What the designer page shows, each part read when a template first asks for it: the
+    palette, the board and the Components pane each cost their own few queries (a fixed
+    number, whatever the project's size), and a pane pays only for its own."""
+
+    def __init__(self, project: Project, user: Any = None, workflow_id: Any = None) -> None:
+        self.project = project
+        self.user = user
+        self.workflow_id = workflow_id
+
+    # The palette -----------------------------------------------------------------------------
+    @cached_property
+    def connectors(self) -> list[Connector]:
+        return all_connectors()
+
+    @cached_property
+    def connections(self) -> list[Connection]:
+        return list(
+            Connection.objects.filter(project=self.project).prefetch_related(
+                Prefetch("activities", queryset=Activity.objects.order_by("name", "id"))
+            )
         )
-    )
-    workflows = list(Workflow.objects.filter(project=project))
-    workflow = _workflow(project, workflows, workflow_id)
-    operations = list(Operation.objects.filter(project=project).select_related("transformation"))
-    transformations = list(Transformation.objects.filter(project=project))
-    activities = {}
-    for connection in connections:
-        for activity in connection.activities.all():
-            activity.endpoint_name = connection.name  # for the canvas, without a query per step
-            activities[activity.pk] = activity
-    runs = integrations.last_runs(project)
-    shown = [op for op in operations if op.workflow_id == workflow.pk]
-    undo_label, redo_label = undo.labels(project, user)
-    return DesignerData(
-        connectors=all_connectors(),
-        connections=connections,
-        operations=operations,
-        transformations=transformations,
-        endpoints=[_endpoint(c) for c in connections],
-        cards=board_cards(project, shown, runs, activities),
-        activities=list(activities.values()),
-        undo_label=undo_label,
-        redo_label=redo_label,
-        schedules=integrations.schedules(project),
-        workflows=workflows,
-        workflow=workflow,
-        arrows=board_arrows(shown),
-        runs_seen=runs_fingerprint([op.pk for op in shown], runs),
-    )
+
+    @cached_property
+    def endpoints(self) -> list[Endpoint]:
+        return [_endpoint(c) for c in self.connections]
+
+    @cached_property
+    def activities_by_id(self) -> dict[int, Activity]:
+        activities = {}
+        for connection in self.connections:
+            for activity in connection.activities.all():
+                activity.endpoint_name = connection.name  # for the canvas, without a query
+                activities[activity.pk] = activity
+        return activities
+
+    @cached_property
+    def activities(self) -> list[Activity]:
+        return list(self.activities_by_id.values())
+
+    # The Components pane ---------------------------------------------------------------------
+    @cached_property
+    def operations(self) -> list[Operation]:
+        # What the page shows of them: not the run settings.
+        return list(
+            Operation.objects.filter(project=self.project).defer(
+                "created_at", "debug_until", "timeout_seconds", "on_agent_lost"
+            )
+        )
+
+    @cached_property
+    def transformations(self) -> list[Transformation]:
+        # Names only: the mappings are their editor's.
+        return list(
+            Transformation.objects.filter(project=self.project).defer("mapping", "created_at")
+        )
+
+    @cached_property
+    def schedules(self) -> list[Any]:
+        # Schedules belong to designer.runs (managed on the operation's run settings page).
+        return integrations.schedules(self.project)
+
+    # The board -------------------------------------------------------------------------------
+    @cached_property
+    def workflows(self) -> list[Workflow]:
+        return list(Workflow.objects.filter(project=self.project))
+
+    @cached_property
+    def workflow(self) -> Workflow:
+        """The workflow shown (a tab at a time)."""
+        return _workflow(self.project, self.workflows, self.workflow_id)
+
+    @cached_property
+    def shown(self) -> list[Operation]:
+        return [op for op in self.operations if op.workflow_id == self.workflow.pk]
+
+    @cached_property
+    def runs(self) -> dict[int, Any]:
+        return integrations.last_runs(self.project)
+
+    @cached_property
+    def cards(self) -> list[OperationCard]:
+        return board_cards(self.project, self.shown, self.runs, self.activities_by_id)
+
+    @cached_property
+    def arrows(self) -> list[Arrow]:
+        return board_arrows(self.shown)
+
+    @cached_property
+    def runs_seen(self) -> str:
+        """The last runs of the board's operations, as the status poll compares them."""
+        return runs_fingerprint([op.pk for op in self.shown], self.runs)
+
+    @cached_property
+    def design_stamp(self) -> str:
+        """Changes when a name a card may show changes (see designer.design.board_cache)."""
+        return design_stamp(
+            self.connections, self.activities, self.transformations, self.operations
+        )
+
+    @cached_property
+    def _labels(self) -> tuple[str, str]:
+        return undo.labels(self.project, self.user)
+
+    @property
+    def undo_label(self) -> str:
+        return self._labels[0]
+
+    @property
+    def redo_label(self) -> str:
+        return self._labels[1]
+
+
+def designer_data(project: Project, user: Any = None, workflow_id: Any = None) -> DesignerData:
+    return DesignerData(project, user, workflow_id)
 
 
 def used_activity_ids(operations: list[Operation]) -> set[int]:

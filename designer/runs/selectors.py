@@ -28,7 +28,20 @@ def last_runs_by_operation(project: Project) -> dict[int, OperationRun]:
         .annotate(last=Max("id"))
         .values("last")
     )
-    return {run.operation_id: run for run in OperationRun.objects.filter(pk__in=latest)}
+    # A badge shows the status: not the records a run carries (an API run's input, the batch
+    # in flight), which may be large and would be read for every card on every page load.
+    heavy = (
+        "input_records",
+        "in_flight_records",
+        "in_flight_done",
+        "in_flight_journal",
+        "in_flight_stage",
+        "input_steps",
+        "step_counts",
+        "required_connectors",
+    )
+    runs = OperationRun.objects.filter(pk__in=latest).defer(*heavy)
+    return {run.operation_id: run for run in runs}
 
 
 def last_run_of(operation: Operation) -> OperationRun | None:

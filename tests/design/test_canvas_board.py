@@ -436,3 +436,36 @@ def test_only_designers_edit_the_board(client_for, project, workflow, persona, s
         url = reverse(f"design:{name}", args=[project.pk, *args])
         assert client.post(url, data).status_code == status, name
     assert Operation.objects.filter(pk=op.pk, position_x=0).exists()
+
+
+# -------------------------------------------------------------------------------- card cache
+
+
+def test_cached_cards_follow_every_change_they_show(client_for, project, workflow, endpoint):
+    """Cards come from the cache (a 200-operation board renders in a fraction of the time),
+    yet a new step, a renamed activity, a new run or another role shows at once."""
+    from designer.design import operations, services
+
+    op = chained_operation(project, endpoint, "Sync", workflow=workflow)
+    editor, viewer = client_for("editor"), client_for("viewer")
+    url = reverse("design:pane", args=[project.pk, "canvas"])
+
+    def board(client):
+        return unescape(client.get(url, {"workflow": workflow.pk}).content.decode())
+
+    assert "All contacts" in board(editor)
+    services.activity_rename(
+        activity=endpoint["query"], expected_version=None, name="Every contact", user=None
+    )
+    assert "Every contact" in board(editor) and "All contacts" not in board(editor)
+
+    operations.step_insert(operation=op, user=None, kind="script", config={"script": "a = 1"})
+    assert "a = 1" in board(editor)
+
+    OperationRun.objects.create(project=project, operation=op, status=RunStatus.ERROR)
+    assert "status-error" in board(editor)
+
+    # The same card for a viewer: no Run, no ports, no menus (not the editor's cached copy).
+    html = board(viewer)
+    assert 'aria-label="Operation Sync"' in html and "port-success" not in html
+    assert "port-success" in board(editor)

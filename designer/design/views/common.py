@@ -14,7 +14,7 @@ from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from connectors.base import ActivityType
 from designer.design.models import Connection
-from designer.design.selectors import designer_data, used_activity_ids
+from designer.design.selectors import designer_data
 from designer.projects.access import ProjectAccess
 from designer.projects.models import Role
 
@@ -34,7 +34,7 @@ def shown_workflow(request: HttpRequest) -> str | None:
 
 def page_context(request: HttpRequest, access: ProjectAccess) -> dict[str, Any]:
     data = designer_data(access.project, request.user, shown_workflow(request))
-    return base_context(request, access, data=data, used_ids=used_activity_ids(data.operations))
+    return base_context(request, access, data=data)
 
 
 def board_answer(
@@ -56,9 +56,7 @@ def board_answer(
         return redirect(f"{url}?workflow={chosen}" if chosen else url)
     if workflow is not None:
         data = designer_data(access.project, request.user, workflow.pk)
-        context = base_context(
-            request, access, data=data, used_ids=used_activity_ids(data.operations)
-        )
+        context = base_context(request, access, data=data)
     else:
         context = page_context(request, access)
     context.update(message=message, ok=ok, oob=True, panes=panes)
