@@ -128,7 +128,10 @@
     return "M" + a.x + "," + a.y + " H" + (a.x + out) + " V" + y + " H" + (b.x - out) + " V" + b.y + " H" + b.x;
   }
 
+  // All places are read first, then all paths written: writing a path between two reads would
+  // make the browser lay the board out again for every arrow (slow with 200 operations).
   function drawArrows() {
+    const paths = [];
     world.querySelectorAll("g.chain").forEach((g) => {
       const from = document.getElementById("operation-" + g.dataset.from);
       const to = document.getElementById("operation-" + g.dataset.to);
@@ -138,9 +141,9 @@
       // Without ports (a read-only user), the arrow leaves the card's right edge.
       const start = port ? center(port) : { x: from.offsetLeft + from.offsetWidth, y: from.offsetTop + 22 };
       const end = center(entry);
-      const d = route(start, { x: end.x - 8, y: end.y }, from.offsetTop + from.offsetHeight);
-      g.querySelectorAll("path").forEach((p) => p.setAttribute("d", d));
+      paths.push([g, route(start, { x: end.x - 8, y: end.y }, from.offsetTop + from.offsetHeight)]);
     });
+    paths.forEach(([g, d]) => g.querySelectorAll("path").forEach((p) => p.setAttribute("d", d)));
   }
 
   function redrawSoon() {
@@ -511,5 +514,6 @@
     selected: () => Array.from(selected),
     view: () => Object.assign({}, view),
     fit: fit,
+    redraw: () => drawArrows(),
   };
 })();
