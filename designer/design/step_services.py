@@ -122,6 +122,82 @@ def step_add(
     return step
 
 
+@transaction.atomic
+def step_move_to(
+    *,
+    project: Project,
+    user: Any,
+    step: Step,
+    operation: Operation | None,
+    workflow: Workflow | None = None,
+    position: int | None = None,
+    parent: Step | None = None,
+    branch: str = "",
+    expected_version: int | None = None,
+    position_x: int | None = None,
+    position_y: int | None = None,
+) -> Step:
+    """Move a step to ``position`` (None: the end) of a chain of ``operation`` (None: a new
+    one), as a gap names it: the place before the step now at ``position``. Within its own
+    operation the step keeps its id; into another one it goes with its activity, mapping and
+    settings. Refused with the reason when either chain would not be valid afterwards."""
+    source = step.operation
+    tracked = [source] + ([operation] if operation is not None else [])
+    with undo.recorded(
+        project=project, user=user, label="Move a step", operations=tracked
+    ) as change:
+        if operation is not None and operation.pk == source.pk:
+            same_chain = (parent.pk if parent else None) == step.parent_id and (branch or "") == (
+                step.branch or ""
+            )
+            end = Step.objects.filter(operation=source, parent=parent, branch=branch or "").count()
+            place = end if position is None else position
+            if same_chain and step.position < place:
+                place -= 1  # the gap's place counts the step itself, which leaves it
+            moved = operations.step_move(
+                step=step,
+                user=user,
+                position=place,
+                parent=parent,
+                branch=branch,
+                expected_version=expected_version,
+            )
+            change.label = f"Move a step of “{source.name}”"
+            return moved
+        if step.children.exists():
+            raise PlacementRefused(
+                "A condition moves to another operation without its branches only: "
+                "empty its branches first."
+            )
+        kind, activity, transformation = step.kind, step.activity, step.transformation
+        config = dict(step.config or {})
+        operations.step_remove(step=step, user=user)
+        if operation is None:
+            operation = operations.operation_create(
+                project=project,
+                user=user,
+                workflow=workflow,
+                position_x=position_x,
+                position_y=position_y,
+            )
+            change.created(operation)
+            expected_version = None
+        moved = operations.step_insert(
+            operation=operation,
+            user=user,
+            kind=kind,
+            position=position,
+            activity=activity,
+            transformation=transformation,
+            config=config,
+            parent=parent,
+            branch=branch,
+            expected_version=expected_version,
+        )
+        change.label = f"Move a step from “{source.name}” to “{operation.name}”"
+    return moved
+
+
 def step_remove(*, project: Project, user: Any, step: Step, expected_version: int | None = None):
     operation = step.operation
     with undo.recorded(

@@ -274,6 +274,8 @@
       values.activity = payload.activity;
     } else if (payload.drag === "tool") {
       values.tool = payload.tool;
+    } else if (payload.drag === "step") {
+      values.from_step = payload.fromStep;
     }
     const card = event.target.closest("[data-operation]");
     if (card) {
@@ -308,8 +310,14 @@
     const url = holder && holder.dataset.stepAddUrl;
     if (!url) return;
     document.addEventListener("dragstart", (event) => {
-      const item = event.target.closest && event.target.closest('[data-drag="type"], [data-drag="activity"], [data-drag="tool"]');
+      const item =
+        event.target.closest &&
+        event.target.closest('[data-drag="type"], [data-drag="activity"], [data-drag="tool"], [data-drag="step"][data-from-step]');
       payload = item ? Object.assign({}, item.dataset) : null;
+      if (payload && payload.drag === "step") {
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", JSON.stringify(payload));
+      }
       if (payload && payload.drag === "tool") {
         event.dataTransfer.effectAllowed = "copy";
         event.dataTransfer.setData("text/plain", JSON.stringify(payload));
@@ -329,7 +337,7 @@
         if (!payload) return;
         event.preventDefault();
         event.stopPropagation();
-        event.dataTransfer.dropEffect = "copy";
+        event.dataTransfer.dropEffect = payload.drag === "step" ? "move" : "copy";
         clearHover();
         const zone = dropZone(event.target);
         if (zone) zone.classList.add("step-drop-hover");

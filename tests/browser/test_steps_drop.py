@@ -79,3 +79,36 @@ def test_an_activity_dropped_on_the_empty_canvas_starts_an_operation(page, login
     assert kinds(new) == ["source"]
     assert new.position_x > 200  # where it was dropped, not the default column
     expect(card(page, "New Operation")).to_be_visible()
+
+
+def test_a_step_dragged_to_another_operation_and_moved_back_by_keyboard(
+    page, login, project, personas, sync
+):
+    workflow = Workflow.objects.get(project=project)
+    other = Operation.objects.create(
+        project=project, workflow=workflow, name="Other", position_x=40, position_y=400
+    )
+    step_add(project=project, user=personas["editor"], operation=other, activity=sync["query"])
+    open_designer(page, login, project)
+    target = Step.objects.get(operation=sync["operation"], kind="target")
+    step = page.locator(f"#step-{target.pk}")
+    step.drag_to(card(page, "Other").locator(".step-gap-end"))
+    expect(flash(page)).to_contain_text("Moved target “Add contact” to step 2 of “Other”.")
+    assert kinds(sync["operation"]) == ["source"] and kinds(other) == ["source", "target"]
+    # Back with the keyboard: its "Move…" button, then the dialog.
+    moved = Step.objects.get(operation=other, kind="target")
+    page.locator(f"#step-{moved.pk} .step-name").focus()
+    page.keyboard.press("ArrowDown")  # from the step's name to its actions
+    move = page.locator(f"#step-{moved.pk}").get_by_role(
+        "button", name="Move step 2, Add contact", exact=True
+    )
+    expect(move).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#designer-dialog")
+    expect(dialog.get_by_role("heading")).to_contain_text("Move step 2, “Add contact”, to")
+    expect(page.locator("#dialog-body.htmx-settling, #dialog-body .htmx-added")).to_have_count(0)
+    page.keyboard.type("Sync")
+    expect(dialog.get_by_label("Place")).to_contain_text("At the end (after step 1)")
+    dialog.get_by_role("button", name="Move").press("Enter")
+    expect(flash(page)).to_contain_text("Moved target “Add contact” to step 2 of “Sync”.")
+    assert kinds(sync["operation"]) == ["source", "target"] and kinds(other) == ["source"]

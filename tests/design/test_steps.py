@@ -333,3 +333,34 @@ def test_the_dialog_places_a_step_in_a_conditions_branch(client_for, project, th
     # After a routing condition the main chain ends: steps go in its branches.
     html, _ = add(client, project, operation=operation.pk, activity=things["create"].pk)
     assert "put the steps after it in a branch" in html
+
+
+def test_a_step_moves_within_its_operation_and_to_another(client_for, project, personas, things):
+    first = empty_operation(project, "First")
+    second = empty_operation(project, "Second")
+    client = client_for("editor")
+    for values in ({"activity": things["query"].pk}, {"tool": "script"}, {"tool": "condition"}):
+        add(client, project, operation=first.pk, **values)
+    add(client, project, operation=second.pk, activity=things["query"].pk)
+    script = Step.objects.get(operation=first, kind=StepKind.SCRIPT)
+    # Within its operation: to the gap after the condition (the end).
+    html, _ = add(client, project, operation=first.pk, from_step=script.pk, position=3)
+    assert "routes each record to its True or False branch" in html  # refused: after a router
+    html, _ = add(client, project, operation=first.pk, from_step=script.pk, position=0)
+    assert "A source can only be the first step" in html or "needs records" in html
+    # To another operation: the same step's settings go with it.
+    Step.objects.filter(pk=script.pk).update(config={"script": "x = 1"})
+    html, _ = add(client, project, operation=second.pk, from_step=script.pk)
+    assert "Moved script “Script” to step 2 of “Second”." in html
+    assert [k for k, _ in chain(first)] == ["source", "condition"]
+    moved = Step.objects.get(operation=second, kind=StepKind.SCRIPT)
+    assert moved.config == {"script": "x = 1"} and moved.position == 1
+    # Undo puts it back where it was, in the first operation.
+    assert undo.undo(project=project, user=personas["editor"])
+    assert [k for k, _ in chain(first)] == ["source", "script", "condition"]
+    assert [k for k, _ in chain(second)] == ["source"]
+    # The dialog says what moves.
+    script = Step.objects.get(operation=first, kind=StepKind.SCRIPT)
+    url = reverse("design:step_add", args=[project.pk])
+    dialog = unescape(client.get(url, {"from_step": script.pk}).content.decode())
+    assert "Move step 2, “Script”, to" in dialog and ">Move</button>" in dialog

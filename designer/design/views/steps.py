@@ -44,10 +44,13 @@ class Placing:
     connection: Connection | None = None
     activity_type: str = ""
     tool: str = ""
+    moving: Step | None = None  # a placed step, moved elsewhere
 
     @property
     def hidden(self) -> dict[str, Any]:
         """The fields that say what is placed, for the dialog's form."""
+        if self.moving is not None:
+            return {"from_step": self.moving.pk}
         if self.activity is not None:
             return {"activity": self.activity.pk}
         if self.connection is not None:
@@ -63,6 +66,10 @@ def _optional(model: type, access: ProjectAccess, value: Any) -> Any:
 
 
 def _placing(access: ProjectAccess, params: Any) -> Placing:
+    if params.get("from_step"):
+        moving = _step(access, int_or_none(params.get("from_step")) or 0)
+        item = _item(moving)
+        return Placing(f"step {item.number}, “{item.label}”," if item else "a step", moving=moving)
     activity = _optional(Activity, access, params.get("activity"))
     if activity is not None:
         return Placing(f"“{activity.name}”", activity=activity)
@@ -143,7 +150,12 @@ def step_add(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
 
 
 def _names_a_thing(params: Any) -> bool:
-    return bool(params.get("activity") or params.get("connection") or params.get("tool"))
+    return bool(
+        params.get("activity")
+        or params.get("connection")
+        or params.get("tool")
+        or params.get("from_step")
+    )
 
 
 def _choices(access: ProjectAccess) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -197,6 +209,8 @@ def _add(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
             Step, pk=int_or_none(parent_id) or 0, operation__project=access.project
         )
         operation = parent.operation
+    if placing.moving is not None:
+        return _move(request, access, placing.moving, operation, position, parent, branch, post)
     try:
         step = step_services.step_add(
             project=access.project,
@@ -231,6 +245,48 @@ def _add(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
         focus=step.pk,
         close_dialog=True,
         created=created,
+    )
+
+
+def _move(
+    request: HttpRequest,
+    access: ProjectAccess,
+    step: Step,
+    operation: Operation | None,
+    position: int | None,
+    parent: Step | None,
+    branch: str,
+    post: Any,
+) -> HttpResponse:
+    from_operation = step.operation
+    try:
+        moved = step_services.step_move_to(
+            project=access.project,
+            user=request.user,
+            step=step,
+            operation=operation,
+            workflow=_current_workflow(access, post) if operation is None else None,
+            position=position,
+            parent=parent,
+            branch=branch,
+            expected_version=int_or_none(post.get("version")),
+            position_x=int_or_none(post.get("x")),
+            position_y=int_or_none(post.get("y")),
+        )
+    except (PlacementRefused, StaleVersion) as exc:
+        return flash(request, access, exc.message, ok=False)
+    moved.operation.refresh_from_db()
+    item = _item(moved)
+    where = f"step {item.number} of “{moved.operation.name}”"
+    return _changed(
+        request,
+        access,
+        moved.operation,
+        f"Moved {item.kind_name.lower()} “{item.label}” to {where}.",
+        focus=moved.pk,
+        close_dialog=True,
+        # Another operation changed too: the board answers with both cards.
+        created=moved.operation_id != from_operation.pk,
     )
 
 
