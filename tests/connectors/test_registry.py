@@ -35,6 +35,7 @@ def test_the_registry_is_the_connectors_setting_without_any_app_started():
     assert found == {
         "constant_contact": "connectors.constant_contact.connector.ConstantContactConnector",
         "files": "connectors.files.connector.FilesConnector",
+        "api_request": "connectors.api_request.connector.ApiRequestConnector",
         "fake": "tests.runs.fake_connector.FakeConnector",
     }
 
