@@ -112,3 +112,16 @@ def test_a_step_dragged_to_another_operation_and_moved_back_by_keyboard(
     dialog.get_by_role("button", name="Move").press("Enter")
     expect(flash(page)).to_contain_text("Moved target “Add contact” to step 2 of “Sync”.")
     assert kinds(sync["operation"]) == ["source", "target"] and kinds(other) == ["source"]
+
+
+def test_an_activity_type_dropped_on_a_card_makes_the_activity(page, login, project, sync):
+    open_designer(page, login, project)
+    kind = page.locator('[data-drag="type"][data-activity-type="delete"]')
+    kind.drag_to(card(page, "Sync").locator(".step-gap-end"))
+    expect(flash(page)).to_contain_text("Added target “Delete” as step 3 of “Sync”.")
+    step = Step.objects.get(operation=sync["operation"], position=2)
+    assert step.activity.activity_type == "delete" and step.activity.name == "Delete"
+    # The palette lists the new activity (answered in the same response).
+    expect(
+        page.locator(f'[data-drag="activity"][data-activity="{step.activity_id}"]')
+    ).to_be_visible()
