@@ -57,8 +57,12 @@ def card_key(card: Any, *, project_id: int, access: Any, stamp: str) -> str:
     return "board-card:" + ":".join(str(p) for p in parts)
 
 
-def cards_html(cards: list[Any], *, project: Any, access: Any, stamp: str) -> str:
-    """The cards' HTML, from the cache where it is current (one round trip), rendered else."""
+def cards_html(data: Any, *, project: Any, access: Any) -> str:
+    """The cards' HTML, from the cache where it is current (one round trip), rendered else.
+
+    ``data`` is the page's DesignerData: its cards, its stamp, and the operations' names that
+    an invoke step shows."""
+    cards, stamp = data.cards, data.design_stamp
     keys = [card_key(c, project_id=project.pk, access=access, stamp=stamp) for c in cards]
     try:
         found = django_cache.get_many(keys)
@@ -73,7 +77,7 @@ def cards_html(cards: list[Any], *, project: Any, access: Any, stamp: str) -> st
         text = found.get(key)
         if text is None:
             text = render_to_string(
-                CARD_TEMPLATE, {"card": card, "project": project, "access": access}
+                CARD_TEMPLATE, {"card": card, "project": project, "access": access, "data": data}
             )
             missing[key] = text
         html.append(text)

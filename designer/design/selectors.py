@@ -272,6 +272,15 @@ class DesignerData:
         )
 
     @cached_property
+    def used_ids(self) -> set[int]:
+        """Activities some step uses, in any workflow (the palette marks them "in use")."""
+        return set(
+            Step.objects.filter(operation__project=self.project, activity__isnull=False)
+            .values_list("activity_id", flat=True)
+            .distinct()
+        )
+
+    @cached_property
     def _labels(self) -> tuple[str, str]:
         return undo.labels(self.project, self.user)
 
@@ -286,7 +295,3 @@ class DesignerData:
 
 def designer_data(project: Project, user: Any = None, workflow_id: Any = None) -> DesignerData:
     return DesignerData(project, user, workflow_id)
-
-
-def used_activity_ids(operations: list[Operation]) -> set[int]:
-    return {i for op in operations for i in (op.source_id, op.target_id) if i}

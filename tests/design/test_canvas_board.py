@@ -469,3 +469,23 @@ def test_cached_cards_follow_every_change_they_show(client_for, project, workflo
     html = board(viewer)
     assert 'aria-label="Operation Sync"' in html and "port-success" not in html
     assert "port-success" in board(editor)
+
+
+def test_the_palette_marks_activities_any_step_uses_in_any_workflow(
+    client_for, project, workflow, endpoint
+):
+    """Not only an operation's first source and target: a second target, in another tab."""
+    from designer.design import operations
+
+    later = Workflow.objects.create(project=project, name="Later", order=1)
+    op = OperationFactory(project=project, workflow=later, name="Archive")
+    operations.step_insert(operation=op, user=None, kind="source", activity=endpoint["query"])
+    html = unescape(
+        client_for("editor")
+        .get(reverse("design:pane", args=[project.pk, "palette"]))
+        .content.decode()
+    )
+    in_use = html.split('aria-label="Open activity All contacts"')[1].split("</li>")[0]
+    assert 'title="Used in an operation">in use<' in in_use
+    unused = html.split('aria-label="Open activity Add contact"')[1].split("</li>")[0]
+    assert "in use" not in unused

@@ -14,10 +14,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def board_cards(context: Any) -> SafeString:
     """The board's operation cards (each cached until what it shows changes)."""
-    data = context["data"]
-    html = cards_html(
-        data.cards, project=context["project"], access=context["access"], stamp=data.design_stamp
-    )
+    html = cards_html(context["data"], project=context["project"], access=context["access"])
     return mark_safe(html)
 
 
