@@ -120,13 +120,53 @@ class AuditEntry(models.Model):
                                  self.project_name))  # fmt: skip
                 continue
             target = field.related_model
-            readable.append((field.name, _name_of(target, old), _name_of(target, new)))
+            names = getattr(self, "_reference_names", None)
+            readable.append(
+                (field.name, _name_of(target, old, names), _name_of(target, new, names))
+            )
         return readable
 
+    def references(self) -> list[tuple[type[models.Model], object]]:
+        """(model, pk) of every other component this entry's changes point at."""
+        label = COMPONENT_MODELS.get(self.component_kind)
+        if label is None:
+            return []
+        fields = {
+            f.attname: f.related_model
+            for f in apps.get_model(label)._meta.concrete_fields
+            if isinstance(f, models.ForeignKey) and f.attname != "project_id"
+        }
+        return [
+            (fields[key], pk)
+            for key, old, new in self.changes()
+            if key in fields
+            for pk in (old, new)
+            if pk is not None
+        ]
 
-def _name_of(model: type[models.Model], pk: object) -> object:
+
+def with_reference_names(entries) -> list[AuditEntry]:
+    """The entries, with the names of the components they point at read in one query per kind
+    of component, so a page of entries costs the same whatever they reference."""
+    entries = list(entries)
+    wanted: dict[type[models.Model], set] = {}
+    for entry in entries:
+        for model, pk in entry.references():
+            wanted.setdefault(model, set()).add(pk)
+    names: dict[tuple[type[models.Model], object], object] = {}
+    for model, pks in wanted.items():
+        for pk, row in model._default_manager.in_bulk(list(pks)).items():
+            names[(model, pk)] = getattr(row, "name", None) or str(row)
+    for entry in entries:
+        entry._reference_names = names
+    return entries
+
+
+def _name_of(model: type[models.Model], pk: object, names: dict | None = None) -> object:
     if pk is None:
         return None
+    if names is not None:
+        return names.get((model, pk), f"#{pk} (deleted)")
     row = model._default_manager.filter(pk=pk).first()
     if row is None:
         return f"#{pk} (deleted)"

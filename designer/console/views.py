@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from designer.accounts.services import AccountAction
-from designer.audit.models import AuditAction
+from designer.audit.models import AuditAction, with_reference_names
 from designer.audit.selectors import audit_entries
 from designer.console import selectors
 from designer.console.access import ConsoleScope, console_view
@@ -59,7 +59,7 @@ def index(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
             "chart_legend": selectors.CHART_STATUSES,
             "chart_width": len(chart) * 40,
             "chart_peak": max((d.total for d in chart), default=0),
-            "recent": audit_entries(project_ids=scope.id_list())[:10],
+            "recent": with_reference_names(audit_entries(project_ids=scope.id_list())[:10]),
             "stranded_groups": [g for g in selectors.agent_groups(scope=scope) if g.stranded],
         },
     )
@@ -173,6 +173,7 @@ def audit(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
         until=_day_start(filters["until"], plus_days=1),
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page.object_list = with_reference_names(page.object_list)
     return render(
         request,
         "console/audit.html",

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from designer.audit import selectors, services
-from designer.audit.models import AuditAction, AuditEntry
+from designer.audit.models import AuditAction, AuditEntry, with_reference_names
 from designer.projects.access import Capability, ProjectAccess, project_view
 
 
@@ -25,6 +25,7 @@ def project_history(request: HttpRequest, access: ProjectAccess) -> HttpResponse
         component_id=int(component_id) if component_id.isdigit() else None,
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page.object_list = with_reference_names(page.object_list)
     return render(
         request,
         "projects/history.html",
