@@ -169,6 +169,8 @@ def build_world(*, admin, name: str = "World", sandbox_url: str = "http://127.0.
             "files_connection_id": files.pk,
             "activity_id": query.pk,
             "operation_id": operation.pk,
+            "workflow_id": operation.workflow_id,
+            "step_id": operation.steps.order_by("position").values_list("pk", flat=True)[0],
             "transformation_id": transformation.pk,
             "run_id": run.pk,
             "schedule_id": schedule.pk,
@@ -184,6 +186,7 @@ def build_world(*, admin, name: str = "World", sandbox_url: str = "http://127.0.
             "slot": "source",
             "name": "contacts.csv",
             "fmt": "csv",
+            "direction": "right",
         },
     )
 
