@@ -86,6 +86,42 @@ def _documented(
     return extra
 
 
+def _read_call(
+    path: str,
+    *,
+    tags: list[str],
+    need: Capability | None = Capability.VIEW,
+    csv: bool = False,
+    **kwargs,
+):
+    """A GET under the read scope, documented with what it needs and its error answers."""
+    return router.get(
+        path,
+        auth=auth.read,
+        tags=tags,
+        openapi_extra=_documented(need, "read", csv=csv),
+        **kwargs,
+    )
+
+
+def _run_call(
+    path: str,
+    *,
+    tags: list[str],
+    need: Capability = Capability.RUN,
+    problems: dict[int, str] | None = None,
+    **kwargs,
+):
+    """A POST under the run scope, documented with what it needs and its error answers."""
+    return router.post(
+        path,
+        auth=auth.run,
+        tags=tags,
+        openapi_extra=_documented(need, "run", problems),
+        **kwargs,
+    )
+
+
 MAX_WAIT = settings.API_MAX_WAIT_SECONDS
 # The page's download view without its page guard: the API checks access itself first.
 _failures_file = inspect.unwrap(failures_download)
@@ -118,13 +154,12 @@ def _run(access, run_id: int) -> OperationRun:
 
 
 # ------------------------------------------------------------------------------- projects
-@router.get(
+@_read_call(
     "/projects",
     response=list[ProjectOut],
-    auth=auth.read,
     tags=["projects"],
     url_name="projects",
-    openapi_extra=_documented(None, "read"),
+    need=None,
 )
 @paginate(Cursor, ordering=("id",))
 def list_projects(request: HttpRequest):
@@ -132,12 +167,10 @@ def list_projects(request: HttpRequest):
     return _projects(api_audit_unscoped(request))
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}",
     response=ProjectOut,
-    auth=auth.read,
     tags=["projects"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 def get_project(request: HttpRequest, project_id: int):
     access = api_project(request, project_id, Capability.VIEW)
@@ -151,12 +184,10 @@ def _workflows(project_id: int):
     )
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/workflows",
     response=list[WorkflowOut],
-    auth=auth.read,
     tags=["workflows"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",))
 def list_workflows(request: HttpRequest, project_id: int):
@@ -165,12 +196,10 @@ def list_workflows(request: HttpRequest, project_id: int):
     return _workflows(project_id)
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/workflows/{int:workflow_id}",
     response=WorkflowOut,
-    auth=auth.read,
     tags=["workflows"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 def get_workflow(request: HttpRequest, project_id: int, workflow_id: int):
     api_project(request, project_id, Capability.VIEW)
@@ -178,12 +207,10 @@ def get_workflow(request: HttpRequest, project_id: int, workflow_id: int):
 
 
 # ----------------------------------------------------------------------------- operations
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/operations",
     response=list[OperationOut],
-    auth=auth.read,
     tags=["operations"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",))
 def list_operations(request: HttpRequest, project_id: int, workflow_id: int | None = None):
@@ -195,24 +222,21 @@ def list_operations(request: HttpRequest, project_id: int, workflow_id: int | No
     return operations
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/operations/{int:operation_id}",
     response=OperationOut,
-    auth=auth.read,
     tags=["operations"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 def get_operation(request: HttpRequest, project_id: int, operation_id: int):
     api_project(request, project_id, Capability.VIEW)
     return get_object_or_404(_operations(project_id), pk=operation_id)
 
 
-@router.post(
+@_run_call(
     "/projects/{int:project_id}/operations/{int:operation_id}/runs",
     response={200: RunStarted, 202: RunStarted},
-    auth=auth.run,
     tags=["runs"],
-    openapi_extra=_documented(Capability.RUN, "run", START_PROBLEMS),
+    problems=START_PROBLEMS,
 )
 def start(
     request: HttpRequest,
@@ -229,12 +253,10 @@ def start(
 
 
 # ----------------------------------------------------------------------------------- runs
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/runs",
     response=list[RunOut],
-    auth=auth.read,
     tags=["runs"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("-id",))
 def list_runs(
@@ -252,12 +274,10 @@ def list_runs(
     return runs.select_related("triggered_by")
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/runs/{int:run_id}",
     response=RunResult,
-    auth=auth.read,
     tags=["runs"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 def get_run(
     request: HttpRequest,
@@ -273,12 +293,10 @@ def get_run(
     return run
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/runs/{int:run_id}/log",
     response=list[LogLineOut],
-    auth=auth.read,
     tags=["runs"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",), page_size=500, max_page_size=2000)
 def run_log(request: HttpRequest, project_id: int, run_id: int):
@@ -287,12 +305,10 @@ def run_log(request: HttpRequest, project_id: int, run_id: int):
     return _run(access, run_id).log_lines.all()
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/runs/{int:run_id}/failures",
     response=list[FailureOut],
-    auth=auth.read,
     tags=["runs"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",), page_size=500, max_page_size=5000)
 def run_failures(request: HttpRequest, project_id: int, run_id: int):
@@ -301,12 +317,10 @@ def run_failures(request: HttpRequest, project_id: int, run_id: int):
     return _run(access, run_id).failures.all()
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/runs/{int:run_id}/input",
     response=RunInput,
-    auth=auth.read,
     tags=["runs"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 def run_input(request: HttpRequest, project_id: int, run_id: int):
     """The records the run was given instead of reading its source (an API trigger's body,
@@ -321,11 +335,10 @@ def run_input(request: HttpRequest, project_id: int, run_id: int):
     return {"count": len(records) if records is not None else None, "records": records}
 
 
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/runs/{int:run_id}/failures.csv",
-    auth=auth.read,
     tags=["runs"],
-    openapi_extra=_documented(Capability.VIEW, "read", csv=True),
+    csv=True,
 )
 def run_failures_csv(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
     """The same CSV as the run page's download (nested fields as dotted columns)."""
@@ -334,12 +347,11 @@ def run_failures_csv(request: HttpRequest, project_id: int, run_id: int) -> Http
     return _failures_file(request, access, run.pk, "csv")
 
 
-@router.post(
+@_run_call(
     "/projects/{int:project_id}/runs/{int:run_id}/cancel",
     response=RunOut,
-    auth=auth.run,
     tags=["runs"],
-    openapi_extra=_documented(Capability.RUN, "run", {409: "The run has already ended"}),
+    problems={409: "The run has already ended"},
 )
 def cancel(request: HttpRequest, project_id: int, run_id: int):
     """Cancel: a Pending run at once, a Running one at its next batch. 409 if it ended."""
@@ -351,14 +363,11 @@ def cancel(request: HttpRequest, project_id: int, run_id: int):
     return _run(access, run_id)
 
 
-@router.post(
+@_run_call(
     "/projects/{int:project_id}/runs/{int:run_id}/rerun",
     response={202: RunStarted, 200: RunStarted},
-    auth=auth.run,
     tags=["runs"],
-    openapi_extra=_documented(
-        Capability.RUN, "run", {**START_PROBLEMS, 409: "The run has no failed records"}
-    ),
+    problems={**START_PROBLEMS, 409: "The run has no failed records"},
 )
 def rerun(
     request: HttpRequest,
@@ -373,12 +382,10 @@ def rerun(
 
 
 # ------------------------------------------------------------------------------ schedules
-@router.get(
+@_read_call(
     "/projects/{int:project_id}/schedules",
     response=list[ScheduleOut],
-    auth=auth.read,
     tags=["schedules"],
-    openapi_extra=_documented(Capability.VIEW, "read"),
 )
 @paginate(Cursor, ordering=("id",))
 def list_schedules(request: HttpRequest, project_id: int, operation_id: int | None = None):
@@ -402,23 +409,21 @@ def _set_enabled(request: HttpRequest, project_id: int, schedule_id: int, enable
     return schedule
 
 
-@router.post(
+@_run_call(
     "/projects/{int:project_id}/schedules/{int:schedule_id}/enable",
     response=ScheduleOut,
-    auth=auth.run,
     tags=["schedules"],
-    openapi_extra=_documented(Capability.DESIGN, "run"),
+    need=Capability.DESIGN,
 )
 def enable_schedule(request: HttpRequest, project_id: int, schedule_id: int):
     return _set_enabled(request, project_id, schedule_id, True)
 
 
-@router.post(
+@_run_call(
     "/projects/{int:project_id}/schedules/{int:schedule_id}/disable",
     response=ScheduleOut,
-    auth=auth.run,
     tags=["schedules"],
-    openapi_extra=_documented(Capability.DESIGN, "run"),
+    need=Capability.DESIGN,
 )
 def disable_schedule(request: HttpRequest, project_id: int, schedule_id: int):
     return _set_enabled(request, project_id, schedule_id, False)
