@@ -16,11 +16,16 @@ from celery import signals
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from designer.runs.agent_log import RecentLogHandler
+
 logger = logging.getLogger(__name__)
 
 _stop = threading.Event()
 _worker: dict[str, object] = {}
 _unloadable: set[str] = set()  # connectors already reported as failing to load
+# The worker's own recent log lines, sent with each heartbeat (installed on worker_ready, after
+# Celery has set up logging; records of prefork pool children stay in those processes).
+_recent_log = RecentLogHandler()
 
 
 @cache
@@ -59,6 +64,7 @@ def beat_once(*, starting: bool = False) -> None:
         app_version=app_version(),
         connector_versions=connector_versions(),
         starting=starting,
+        log_lines=_recent_log.lines(),
     )
     runs_reap_lost()
 
@@ -85,6 +91,9 @@ def _on_worker_ready(sender=None, **kwargs) -> None:
         _worker["queues"] = sorted(q.name for q in sender.task_consumer.queues)
     except AttributeError:
         _worker["queues"] = sorted(sender.app.amqp.queues.consume_from)
+    root = logging.getLogger()
+    if _recent_log not in root.handlers:
+        root.addHandler(_recent_log)
     _stop.clear()
     threading.Thread(target=_loop, name="agent-heartbeat", daemon=True).start()
 

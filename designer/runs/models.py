@@ -59,6 +59,9 @@ class Agent(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     last_heartbeat = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)  # set on a clean shutdown
+    # The worker's last log lines (oldest first, bounded and redacted: runs/agent_log.py),
+    # as sent with its latest heartbeat.
+    recent_log = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

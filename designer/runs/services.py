@@ -20,6 +20,7 @@ from connectors.registry import get_connector
 from designer.audit.models import AuditAction
 from designer.audit.services import audit_record
 from designer.design.models import AgentLostPolicy, Operation, Step, StepKind
+from designer.runs.agent_log import bounded_lines
 from designer.runs.models import (
     FINAL_STATUSES,
     Agent,
@@ -362,6 +363,7 @@ def agent_heartbeat(
     app_version: str = "",
     connector_versions: dict[str, str] | None = None,
     starting: bool = False,
+    log_lines: Sequence[str] | None = None,
 ) -> Agent:
     now = timezone.now()
     values: dict[str, Any] = {
@@ -375,6 +377,8 @@ def agent_heartbeat(
     }
     if starting:
         values["started_at"] = now
+    if log_lines is not None:  # None: a sender that keeps no log leaves the last one shown
+        values["recent_log"] = bounded_lines(log_lines)
     agent, _ = Agent.objects.update_or_create(name=name, defaults=values)
     return agent
 

@@ -257,3 +257,30 @@ def test_agent_page_shows_its_recent_runs_within_scope(console_client, project, 
     # An agent serving none of their groups is a 404 for them.
     far = Agent.objects.create(name="w9@host", queues=["eu"], last_heartbeat=timezone.now())
     assert console_client("admin").get(reverse("console:agent", args=[far.pk])).status_code == 404
+
+
+def test_agent_page_shows_its_recent_log_to_staff_newest_last(console_client, project):
+    from designer.console.models import AgentGroup
+
+    AgentGroup.objects.create(name="eu")
+    project.agent_group = "eu"
+    project.save(update_fields=["agent_group"])
+    agent = Agent.objects.create(
+        name="w1@host",
+        queues=["eu"],
+        last_heartbeat=timezone.now(),
+        recent_log=["10:00:01 INFO first line", "10:00:02 WARNING <b>second</b> line"],
+    )
+    url = reverse("console:agent", args=[agent.pk])
+    html = console_client("staff").get(url).content.decode()
+    log = re.search(r'<pre class="agent-log" id="agent-log">(.*?)</pre>', html, re.S)
+    assert log is not None
+    assert log[1].index("first line") < log[1].index("second")  # newest last
+    assert "&lt;b&gt;second&lt;/b&gt;" in log[1]  # text, escaped
+    # A project Admin sees the agent but not its log: it covers every project it runs.
+    admin_html = console_client("admin").get(url).content.decode()
+    assert "first line" not in admin_html and "shown to staff only" in admin_html
+    # No lines yet: the empty state.
+    Agent.objects.filter(pk=agent.pk).update(recent_log=[])
+    empty = console_client("staff").get(url).content.decode()
+    assert 'id="agent-log"' not in empty and "No log lines from this agent yet." in empty
