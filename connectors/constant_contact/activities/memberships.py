@@ -141,53 +141,43 @@ def _targets_field(name: str, word: str) -> Field:
     )
 
 
-class AddToLists(MembershipChange):
+class ListMembershipChange(MembershipChange):
+    """Contacts join or leave lists."""
+
+    targets_key, target_word = "list_ids", "list"
+    config_fields = (_targets_field("list_ids", "list"), poll_timeout_field("Time limit (s)"))
+
+
+class TagChange(MembershipChange):
+    """Contacts gain or lose tags."""
+
+    targets_key, target_word = "tag_ids", "tag"
+    config_fields = (_targets_field("tag_ids", "tag"), poll_timeout_field("Time limit (s)"))
+
+
+class AddToLists(ListMembershipChange):
     key = "lists_add_contacts"
     name = "Add contacts to lists"
     description = "Adds contacts (by id) to lists: POST /activities/add_list_memberships."
-    endpoint, targets_key, target_word, action = (
-        "/activities/add_list_memberships",
-        "list_ids",
-        "list",
-        "added",
-    )
-    config_fields = (_targets_field("list_ids", "list"), poll_timeout_field("Time limit (s)"))
+    endpoint, action = "/activities/add_list_memberships", "added"
 
 
-class RemoveFromLists(MembershipChange):
+class RemoveFromLists(ListMembershipChange):
     key = "lists_remove_contacts"
     name = "Remove contacts from lists"
     description = "Removes contacts (by id) from lists: POST /activities/remove_list_memberships."
-    endpoint, targets_key, target_word, action = (
-        "/activities/remove_list_memberships",
-        "list_ids",
-        "list",
-        "removed",
-    )
-    config_fields = (_targets_field("list_ids", "list"), poll_timeout_field("Time limit (s)"))
+    endpoint, action = "/activities/remove_list_memberships", "removed"
 
 
-class AddTags(MembershipChange):
+class AddTags(TagChange):
     key = "tags_add_contacts"
     name = "Add tags to contacts"
     description = "Tags contacts (by id): POST /activities/contacts_taggings_add."
-    endpoint, targets_key, target_word, action = (
-        "/activities/contacts_taggings_add",
-        "tag_ids",
-        "tag",
-        "added",
-    )
-    config_fields = (_targets_field("tag_ids", "tag"), poll_timeout_field("Time limit (s)"))
+    endpoint, action = "/activities/contacts_taggings_add", "added"
 
 
-class RemoveTags(MembershipChange):
+class RemoveTags(TagChange):
     key = "tags_remove_contacts"
     name = "Remove tags from contacts"
     description = "Untags contacts (by id): POST /activities/contacts_taggings_remove."
-    endpoint, targets_key, target_word, action = (
-        "/activities/contacts_taggings_remove",
-        "tag_ids",
-        "tag",
-        "removed",
-    )
-    config_fields = (_targets_field("tag_ids", "tag"), poll_timeout_field("Time limit (s)"))
+    endpoint, action = "/activities/contacts_taggings_remove", "removed"
