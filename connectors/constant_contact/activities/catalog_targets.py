@@ -48,19 +48,21 @@ def uuid_failure(value: Any, key: str, what: str) -> RecordResult | None:
     )
 
 
+def _id_property(title: str, thing: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "format": "uuid",
+        "title": title,
+        "description": f"Unique ID of the {thing}.",
+    }
+
+
 def _id_schema(id_field: str, title: str, thing: str) -> dict[str, Any]:
     return {
         "$schema": SCHEMA_DIALECT,
         "title": f"{thing.capitalize()} to delete",
         "type": "object",
-        "properties": {
-            id_field: {
-                "type": "string",
-                "format": "uuid",
-                "title": title,
-                "description": f"Unique ID of the {thing}.",
-            }
-        },
+        "properties": {id_field: _id_property(title, thing)},
         "required": [id_field],
     }
 
@@ -79,9 +81,28 @@ class OneCallTarget(ActivityType):
     id_field: ClassVar[str]
     id_title: ClassVar[str]
     action: ClassVar[str]
+    key_field: ClassVar[str]  # the record's field that names it in the results
+    definition: ClassVar[str]  # the contract's request body
+    schema_title: ClassVar[str]
+    # An update names its target: the id leads the body's properties ("list", "tag").
+    id_of: ClassVar[str | None] = None
+    required: ClassVar[tuple[str, ...] | None] = None  # else the contract's
+
+    def request_schema(self, config: Mapping[str, Any]) -> dict:
+        schema = contract_schema(self.definition, request=True)
+        if self.id_of:
+            id_property = _id_property(self.id_title, self.id_of)
+            schema["properties"] = {self.id_field: id_property, **schema["properties"]}
+        if self.required is not None:
+            schema["required"] = list(self.required)
+        schema["title"] = self.schema_title
+        return schema
 
     def response_schema(self, config: Mapping[str, Any]) -> dict:
         return _result_schema(self.id_title)
+
+    def record_key(self, record: Mapping[str, Any]) -> str:
+        return str(record.get(self.key_field) or "")
 
     def call(self, client: ConstantContactClient, record: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -118,14 +139,7 @@ class CreateLists(OneCallTarget):
     name = "Create lists"
     description = "Creates contact lists (POST /contact_lists), one request per list."
     id_field, id_title, action = "list_id", "List ID", "created"
-
-    def request_schema(self, config: Mapping[str, Any]) -> dict:
-        schema = contract_schema("ListInput", request=True)
-        schema["title"] = "List to create"
-        return schema
-
-    def record_key(self, record: Mapping[str, Any]) -> str:
-        return str(record.get("name") or "")
+    key_field, definition, schema_title = "name", "ListInput", "List to create"
 
     def call(self, client: ConstantContactClient, record: Mapping[str, Any]) -> dict[str, Any]:
         body = _fields(record, ("name", "favorite", "description"))
@@ -140,19 +154,8 @@ class UpdateLists(OneCallTarget):
         "/contact_lists/{list_id}); what a record leaves out is kept."
     )
     id_field, id_title, action = "list_id", "List ID", "updated"
-
-    def request_schema(self, config: Mapping[str, Any]) -> dict:
-        schema = contract_schema("ListInput", request=True)
-        schema["properties"] = {
-            "list_id": _id_schema("list_id", "List ID", "list")["properties"]["list_id"],
-            **schema["properties"],
-        }
-        schema["required"] = ["list_id"]
-        schema["title"] = "List to update"
-        return schema
-
-    def record_key(self, record: Mapping[str, Any]) -> str:
-        return str(record.get("list_id") or "")
+    key_field, definition, schema_title = "list_id", "ListInput", "List to update"
+    id_of, required = "list", ("list_id",)
 
     def check(self, record: Mapping[str, Any], key: str) -> RecordResult | None:
         return uuid_failure(record.get("list_id"), key, "list_id")
@@ -175,14 +178,7 @@ class CreateTags(OneCallTarget):
     name = "Create tags"
     description = "Creates tags (POST /contact_tags), one request per tag."
     id_field, id_title, action = "tag_id", "Tag ID", "created"
-
-    def request_schema(self, config: Mapping[str, Any]) -> dict:
-        schema = contract_schema("TagPost", request=True)
-        schema["title"] = "Tag to create"
-        return schema
-
-    def record_key(self, record: Mapping[str, Any]) -> str:
-        return str(record.get("name") or "")
+    key_field, definition, schema_title = "name", "TagPost", "Tag to create"
 
     def call(self, client: ConstantContactClient, record: Mapping[str, Any]) -> dict[str, Any]:
         return client.send_json("POST", "/contact_tags", _fields(record, ("name", "tag_source")))
@@ -193,19 +189,8 @@ class RenameTags(OneCallTarget):
     name = "Rename tags"
     description = "Renames tags (PUT /contact_tags/{tag_id}), one request per tag."
     id_field, id_title, action = "tag_id", "Tag ID", "renamed"
-
-    def request_schema(self, config: Mapping[str, Any]) -> dict:
-        schema = contract_schema("TagPut", request=True)
-        schema["properties"] = {
-            "tag_id": _id_schema("tag_id", "Tag ID", "tag")["properties"]["tag_id"],
-            **schema["properties"],
-        }
-        schema["required"] = ["tag_id", "name"]
-        schema["title"] = "Tag to rename"
-        return schema
-
-    def record_key(self, record: Mapping[str, Any]) -> str:
-        return str(record.get("tag_id") or "")
+    key_field, definition, schema_title = "tag_id", "TagPut", "Tag to rename"
+    id_of, required = "tag", ("tag_id", "name")
 
     def check(self, record: Mapping[str, Any], key: str) -> RecordResult | None:
         failure = uuid_failure(record.get("tag_id"), key, "tag_id")
@@ -229,15 +214,8 @@ class CreateCustomFields(OneCallTarget):
     name = "Create custom fields"
     description = "Creates custom fields (POST /contact_custom_fields), one request per field."
     id_field, id_title, action = "custom_field_id", "Custom field ID", "created"
-
-    def request_schema(self, config: Mapping[str, Any]) -> dict:
-        schema = contract_schema("CustomFieldRequest", request=True)
-        schema["required"] = ["label", "type"]
-        schema["title"] = "Custom field to create"
-        return schema
-
-    def record_key(self, record: Mapping[str, Any]) -> str:
-        return str(record.get("label") or "")
+    key_field, definition = "label", "CustomFieldRequest"
+    schema_title, required = "Custom field to create", ("label", "type")
 
     def call(self, client: ConstantContactClient, record: Mapping[str, Any]) -> dict[str, Any]:
         body = _fields(record, ("label", "type", "metadata", "choices"))
