@@ -51,6 +51,29 @@ def _what(activity: Activity | None, tool: str) -> str:
     }[tool]
 
 
+def _operation_or_new(
+    change: undo.Change,
+    operation: Operation | None,
+    expected_version: int | None,
+    workflow: Workflow | None,
+    at: tuple[int | None, int | None],
+) -> tuple[Operation, int | None]:
+    """The operation a step goes into, and the version to check it against: ``operation``
+    as it is, or a new one in ``workflow`` where it was dropped (``at``: canvas pixels),
+    recorded in ``change`` for undo, with no version to check."""
+    if operation is not None:
+        return operation, expected_version
+    created = operations.operation_create(
+        project=change.project,
+        user=change.user,
+        workflow=workflow,
+        position_x=at[0],
+        position_y=at[1],
+    )
+    change.created(created)
+    return created, None
+
+
 @transaction.atomic
 def step_add(
     *,
@@ -96,16 +119,9 @@ def step_add(
                 ) from None
             change.created(activity)
         kind = TOOL_KINDS[tool] if tool else _role(activity)
-        if operation is None:
-            operation = operations.operation_create(
-                project=project,
-                user=user,
-                workflow=workflow,
-                position_x=position_x,
-                position_y=position_y,
-            )
-            change.created(operation)
-            expected_version = None
+        operation, expected_version = _operation_or_new(
+            change, operation, expected_version, workflow, (position_x, position_y)
+        )
         step = operations.step_insert(
             operation=operation,
             user=user,
@@ -172,16 +188,9 @@ def step_move_to(
         kind, activity, transformation = step.kind, step.activity, step.transformation
         config = dict(step.config or {})
         operations.step_remove(step=step, user=user)
-        if operation is None:
-            operation = operations.operation_create(
-                project=project,
-                user=user,
-                workflow=workflow,
-                position_x=position_x,
-                position_y=position_y,
-            )
-            change.created(operation)
-            expected_version = None
+        operation, expected_version = _operation_or_new(
+            change, operation, expected_version, workflow, (position_x, position_y)
+        )
         moved = operations.step_insert(
             operation=operation,
             user=user,
