@@ -12,47 +12,23 @@ Merged into benchmarks/results.json under "constant_contact_export".
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from benchmarks.common import merge_results
 from benchmarks.constant_contact import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     RATE,
     Meter,
     control,
+    sandbox_context,
     sandbox_process,
     settle,
     timed_query,
 )
 from connectors import config as connector_config
-from connectors.base import MemoryConnection, RunContext
 from connectors.constant_contact.activities.query import QueryContacts
 from connectors.ratelimit import reset_local_limiters
 
 SMALL = 2_000
-
-
-def _context(url: str, meter: Meter) -> RunContext:
-    tokens = control(url, "tokens", {"client_id": CLIENT_ID})
-    connection = MemoryConnection(
-        name="bench",
-        config={
-            "client_id": CLIENT_ID,
-            "auth_method": "oauth",
-            "api_base_url": url + "/v3",
-            "token_url": url + "/oauth2/default/v1/token",
-            "authorize_url": url + "/oauth2/default/v1/authorize",
-        },
-        stored_secrets={
-            "client_secret": CLIENT_SECRET,
-            "access_token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-            "expires_at": int(time.time()) + tokens["expires_in"],
-        },
-    )
-    return RunContext(connection=connection, on_http=meter)
 
 
 def run(contacts: int, pages: bool) -> dict[str, Any]:
@@ -60,7 +36,7 @@ def run(contacts: int, pages: bool) -> dict[str, Any]:
         connector_config.configure(url_allow_list=(url,), http_timeout=120.0)
         reset_local_limiters()
         meter = Meter()
-        context = _context(url, meter)
+        context = sandbox_context(url, meter)
         list(QueryContacts().read(context, {"max_records": 1}))  # warm up
         meter.take()
         exporting = {"mode": "export", "page_size": 500}

@@ -13,24 +13,21 @@ the floor (all calls / 4 s), 429s. Merged into benchmarks/results.json under
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 import requests
 
 from benchmarks.common import merge_results
 from benchmarks.constant_contact import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     RATE,
     Meter,
     control,
+    sandbox_context,
     sandbox_process,
     settle,
     write_in_batches,
 )
 from connectors import config as connector_config
-from connectors.base import MemoryConnection, RunContext
 from connectors.constant_contact.activities.memberships import AddToLists
 from connectors.constant_contact.sandbox.store import stable_id
 from connectors.ratelimit import reset_local_limiters
@@ -40,25 +37,8 @@ def run(contacts: int) -> dict[str, Any]:
     with sandbox_process() as url:
         connector_config.configure(url_allow_list=(url,), http_timeout=60.0)
         reset_local_limiters()
-        tokens = control(url, "tokens", {"client_id": CLIENT_ID})
-        connection = MemoryConnection(
-            name="bench",
-            config={
-                "client_id": CLIENT_ID,
-                "auth_method": "oauth",
-                "api_base_url": url + "/v3",
-                "token_url": url + "/oauth2/default/v1/token",
-                "authorize_url": url + "/oauth2/default/v1/authorize",
-            },
-            stored_secrets={
-                "client_secret": CLIENT_SECRET,
-                "access_token": tokens["access_token"],
-                "refresh_token": tokens["refresh_token"],
-                "expires_at": int(time.time()) + tokens["expires_in"],
-            },
-        )
         meter = Meter()
-        context = RunContext(connection=connection, on_http=meter)
+        context = sandbox_context(url, meter)
         control(url, "seed", {"contacts": contacts, "lists": ["Customers"]})
         answer = requests.get(url + "/_sandbox/contacts", timeout=120)
         answer.raise_for_status()

@@ -122,6 +122,29 @@ def control(url: str, path: str, body: dict[str, Any]) -> Any:
     return response.json()
 
 
+def sandbox_context(url: str, meter: Meter) -> RunContext:
+    """A run's context on a connection authorised against the sandbox at ``url``, reporting
+    its HTTP exchanges to ``meter``."""
+    tokens = control(url, "tokens", {"client_id": CLIENT_ID})
+    connection = MemoryConnection(
+        name="bench",
+        config={
+            "client_id": CLIENT_ID,
+            "auth_method": "oauth",
+            "api_base_url": url + "/v3",
+            "token_url": url + "/oauth2/default/v1/token",
+            "authorize_url": url + "/oauth2/default/v1/authorize",
+        },
+        stored_secrets={
+            "client_secret": CLIENT_SECRET,
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "expires_at": int(time.time()) + tokens["expires_in"],
+        },
+    )
+    return RunContext(connection=connection, on_http=meter)
+
+
 def timed_query(context: RunContext, config: dict[str, Any]) -> tuple[int, float, int]:
     """(records, seconds, peak traced bytes) of one full Query read."""
 
@@ -160,25 +183,8 @@ def run() -> dict[str, Any]:
     with sandbox_process() as url:
         connector_config.configure(url_allow_list=(url,), http_timeout=60.0)
         reset_local_limiters()
-        tokens = control(url, "tokens", {"client_id": CLIENT_ID})
-        connection = MemoryConnection(
-            name="bench",
-            config={
-                "client_id": CLIENT_ID,
-                "auth_method": "oauth",
-                "api_base_url": url + "/v3",
-                "token_url": url + "/oauth2/default/v1/token",
-                "authorize_url": url + "/oauth2/default/v1/authorize",
-            },
-            stored_secrets={
-                "client_secret": CLIENT_SECRET,
-                "access_token": tokens["access_token"],
-                "refresh_token": tokens["refresh_token"],
-                "expires_at": int(time.time()) + tokens["expires_in"],
-            },
-        )
         meter = Meter()
-        context = RunContext(connection=connection, on_http=meter)
+        context = sandbox_context(url, meter)
         page = {"page_size": 500}
         figures: dict[str, Any] = {"rate_limit_per_second": RATE}
 
