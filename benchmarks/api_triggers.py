@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import merge_results
+from benchmarks.common import child_env, merge_results, run_child
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -232,33 +232,15 @@ def _child() -> dict[str, Any]:
 
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "designer.settings",
-            "VAR_DIR": tmp,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-            "CELERY_BROKER_URL": "filesystem://",
-            "CELERY_BROKER_DIR": f"{tmp}/broker",
-            "EXTRA_CONNECTORS": "bench=benchmarks.engine.BenchConnector",
-            "API_TRIGGER_RATE_PER_MINUTE": "0",  # measuring the server, not the limit
+        env = child_env(
+            tmp,
+            API_TRIGGER_RATE_PER_MINUTE="0",  # measuring the server, not the limit
             # Every accepted request queues a run: the per-operation cap on waiting runs is
             # raised so that it does not refuse them (that refusal is tested, not measured).
-            "RUNS_MAX_PENDING_WITH_INPUT": "1000000",
-            "RUNS_HEARTBEAT_SECONDS": "2",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-        }
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.api_triggers", "--child"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
+            RUNS_MAX_PENDING_WITH_INPUT="1000000",
+            RUNS_HEARTBEAT_SECONDS="2",
         )
-        if out.returncode != 0:
-            raise SystemExit(f"failed:\n{out.stdout}\n{out.stderr}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        return run_child("benchmarks.api_triggers", env, timeout=900)
 
 
 def main() -> None:

@@ -17,16 +17,12 @@ its second target is part of the figure. Figures go to benchmarks/results.json, 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
-from benchmarks.common import merge_results
+from benchmarks.common import child_env, merge_results, run_child
 
-ROOT = Path(__file__).resolve().parent.parent
 RECORDS = 20_000
 
 
@@ -136,29 +132,8 @@ def _measure(engine, run_start, operation) -> dict[str, Any]:
 
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-chains-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "designer.settings",
-            "VAR_DIR": tmp,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-            "EXTRA_CONNECTORS": "bench=benchmarks.engine.BenchConnector",
-            "CELERY_BROKER_URL": "filesystem://",
-            "CELERY_BROKER_DIR": f"{tmp}/broker",
-            "RUNS_HEARTBEAT_SECONDS": "5",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-        }
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.chains", "--child"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1200,
-        )
-        if out.returncode != 0:
-            raise SystemExit(f"chains benchmark failed:\n{out.stdout}\n{out.stderr}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        env = child_env(tmp, RUNS_HEARTBEAT_SECONDS="5")
+        return run_child("benchmarks.chains", env, timeout=1200)
 
 
 def main() -> int:

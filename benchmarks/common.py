@@ -1,11 +1,13 @@
-"""What the benchmark modules share: merging figures into benchmarks/results.json and
-measuring peak traced memory."""
+"""What the benchmark modules share: merging figures into benchmarks/results.json,
+measuring peak traced memory, and running a benchmark's measuring part in a child process."""
 
 from __future__ import annotations
 
 import fcntl
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 RESULTS = HERE / "results.json"
 LOCK = HERE / "results-lock.tmp"
 
@@ -51,3 +54,36 @@ def traced_peak(work: Callable[[], T]) -> tuple[T, int]:
         return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def child_env(tmp: str, **settings: str) -> dict[str, str]:
+    """The environment of a benchmark's child process: its own SQLite database and
+    filesystem broker in ``tmp``, the bench connector, quiet logs; ``settings`` add to it."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "designer.settings",
+        "VAR_DIR": tmp,
+        "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_DIR": f"{tmp}/broker",
+        "EXTRA_CONNECTORS": "bench=benchmarks.engine.BenchConnector",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+        **settings,
+    }
+
+
+def run_child(module: str, env: dict[str, str], *, timeout: float) -> Any:
+    """Run ``python -m <module> --child`` (settings are read once, at start, hence a child);
+    its last line of output is its figures, as JSON."""
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--child"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{module} failed:\n{out.stdout}\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
