@@ -69,7 +69,8 @@ def _label(step: Step) -> str:
     }[step.kind]
 
 
-def _role(activity: Activity) -> str:
+def activity_role(activity: Activity) -> str:
+    """The activity's role (source, target...), refused when its connector is not installed."""
     try:
         return activity.role
     except KeyError:
@@ -157,7 +158,7 @@ def _check_step(step: Step) -> None:
     if step.kind in (StepKind.SOURCE, StepKind.TARGET):
         if step.activity_id is None:
             raise PlacementRefused(f"A {step.kind} step needs an activity.")
-        role = _role(step.activity)
+        role = activity_role(step.activity)
         if role != step.kind:
             raise PlacementRefused(
                 f"“{step.activity.name}” is a {role} activity: it can't be used as a "

@@ -31,15 +31,6 @@ TOOL_KINDS = {
 }
 
 
-def _role(activity: Activity) -> str:
-    try:
-        return activity.role
-    except KeyError:
-        raise PlacementRefused(
-            f"“{activity.name}” belongs to a connector that is not installed here."
-        ) from None
-
-
 def _what(activity: Activity | None, tool: str) -> str:
     if activity is not None:
         return f"“{activity.name}”"
@@ -118,7 +109,7 @@ def step_add(
                     f"“{connection.name}” has no activity type {activity_type!r}."
                 ) from None
             change.created(activity)
-        kind = TOOL_KINDS[tool] if tool else _role(activity)
+        kind = TOOL_KINDS[tool] if tool else operations.activity_role(activity)
         operation, expected_version = _operation_or_new(
             change, operation, expected_version, workflow, (position_x, position_y)
         )
