@@ -2,7 +2,8 @@
 // Places the cards from their saved positions, pans (drag the background, the wheel) and zooms
 // (Ctrl+wheel, the buttons, "Fit to screen"), draws the chain arrows in SVG from port to port,
 // selects (click, Shift+click, Shift+drag a rubber band), moves the selection, draws and deletes
-// arrows, and gives the keys: Delete, Ctrl+D, Ctrl+C / Ctrl+V, Ctrl+Z / Ctrl+Shift+Z, Escape.
+// arrows, and gives the keys: Alt+Arrow (move), Delete, Ctrl+D, Ctrl+C / Ctrl+V,
+// Ctrl+Z / Ctrl+Shift+Z, Escape.
 //
 // Every edit is ONE request; the server answers with the message (#designer-flash, a live
 // region) and the board out of band (hx-swap-oob), after which the board is laid out again
@@ -186,7 +187,11 @@
   // ------------------------------------------------------------------ requests
   function send(url, values) {
     values.workflow = board.dataset.currentWorkflow;
-    htmx.ajax("POST", url, { source: board, target: "#designer-flash", swap: "innerHTML", values: values });
+    // The board in the page: between an answer's swap and its settle (when init() runs) `board`
+    // is the old, detached one, and htmx silently drops a request from a detached element
+    // (a quick Ctrl+Z right after a move was lost).
+    const source = document.getElementById("canvas-content") || board;
+    htmx.ajax("POST", url, { source: source, target: "#designer-flash", swap: "innerHTML", values: values });
   }
 
   function selectionUrl(action) {
@@ -422,10 +427,73 @@
     return target.closest("input, textarea, select, [contenteditable=true]") || document.querySelector("dialog[open]");
   }
 
+  // The keyboard path to a drag: Alt+Arrow moves the focused card (or, focus outside the cards,
+  // the selection) KEY_STEP pixels, with Shift KEY_STEP_BIG. Presses in a row are shown at once
+  // and saved together after a pause: one request and one undoable "Move", like one drag (a
+  // request per press would also race the card versions the server checks).
+  const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  const KEY_STEP = 20;
+  const KEY_STEP_BIG = 100;
+  const KEY_SAVE_DELAY = 400; // ms without a press before the move is saved
+  let keyMove = null; // {cards, timer}: the key move not yet saved
+  let refocus = null; // the card id to give the focus back to once the answer redraws the board
+
+  function keyboardMove(event) {
+    const own = event.target.closest(".board-card");
+    if (own && own !== event.target) return false; // a step or a menu in the card: its keys
+    const moving = own ? [own] : cards().filter((c) => selected.has(c.dataset.operation));
+    if (!moving.length) return false;
+    event.preventDefault();
+    if (own && !selected.has(own.dataset.operation)) select([own.dataset.operation], false);
+    const [dx, dy] = ARROWS[event.key].map((d) => d * (event.shiftKey ? KEY_STEP_BIG : KEY_STEP));
+    if (!keyMove) keyMove = { cards: new Set(), timer: 0 };
+    moving.forEach((card) => {
+      keyMove.cards.add(card);
+      place(card, Math.max(0, parseInt(card.style.left, 10) + dx), Math.max(0, parseInt(card.style.top, 10) + dy));
+    });
+    drawArrows();
+    refocus = own ? own.dataset.operation : null;
+    clearTimeout(keyMove.timer);
+    keyMove.timer = setTimeout(saveKeyMove, KEY_SAVE_DELAY);
+    return true;
+  }
+
+  function saveKeyMove() {
+    const pending = keyMove;
+    keyMove = null;
+    if (!pending) return;
+    const moves = Array.from(pending.cards).filter((card) => board.contains(card)).map((card) => ({
+      id: +card.dataset.operation,
+      version: +card.dataset.version,
+      x: parseInt(card.style.left, 10),
+      y: parseInt(card.style.top, 10),
+    }));
+    if (moves.length) send(board.dataset.moveUrl, { moves: JSON.stringify(moves) });
+  }
+
+  function cancelKeyMove() {
+    clearTimeout(keyMove.timer);
+    keyMove.cards.forEach((card) => place(card, +card.dataset.x || 0, +card.dataset.y || 0));
+    keyMove = null;
+    refocus = null;
+    drawArrows();
+    announce("Move cancelled.");
+  }
+
   function onKeydown(event) {
     if (!board || typing(event.target)) return;
     const ctrl = event.ctrlKey || event.metaKey;
     const key = event.key.toLowerCase();
+    if (event.altKey && !ctrl && ARROWS[event.key] && board.dataset.canDesign === "1") {
+      keyboardMove(event);
+      return;
+    }
+    if (keyMove && ctrl && key === "z" && !event.shiftKey) {
+      // Undo of a key move not saved yet: put the cards back, nothing to ask the server.
+      event.preventDefault();
+      cancelKeyMove();
+      return;
+    }
     if (ctrl && key === "z") {
       event.preventDefault();
       send(event.shiftKey ? board.dataset.redoUrl : board.dataset.undoUrl, {});
@@ -479,6 +547,13 @@
     drawArrows();
     pruneSelection();
     applySelection();
+    if (refocus) {
+      // The answer to a key move replaced the cards: the moved one keeps the focus.
+      const again = document.getElementById("operation-" + refocus);
+      refocus = null;
+      const lost = !document.activeElement || document.activeElement === document.body;
+      if (again && lost) again.focus({ preventScroll: true });
+    }
     viewport.addEventListener("pointerdown", onPointerDown);
     viewport.addEventListener("pointermove", onPointerMove);
     viewport.addEventListener("pointerup", onPointerUp);
