@@ -280,6 +280,8 @@ class RunContext:
     new_state: dict[str, Any] = field(default_factory=dict)
     run_id: str = ""
     started_at: str = ""  # ISO 8601, for file name templates
+    # A preview: only calls that read may leave (a connector refuses any other before sending).
+    read_only: bool = False
     # Run journal (issue 17.4): durable notes about the batch in flight, kept by the engine
     # across a lost worker. ``resuming`` is True when this batch was in flight when a previous
     # attempt died: the target resolves what already happened from the journal and the far side.

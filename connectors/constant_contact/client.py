@@ -95,6 +95,9 @@ def quota_message(exc: QuotaExhausted) -> str:
     )
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 class ConstantContactClient:
     def __init__(
         self,
@@ -105,7 +108,9 @@ class ConstantContactClient:
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         quota: DailyQuota | None = None,
+        read_only: bool = False,
     ) -> None:
+        self.read_only = read_only
         self.settings = ConnectionSettings.from_config(connection.config)
         origins = allowed_origins()
         for url in (self.settings.api_base_url, self.settings.token_url):
@@ -130,6 +135,7 @@ class ConstantContactClient:
 
     @classmethod
     def for_run(cls, context: RunContext, **kwargs: Any) -> ConstantContactClient:
+        kwargs.setdefault("read_only", context.read_only)
         return cls(context.connection, on_http=context.on_http, debug=context.debug, **kwargs)
 
     def close(self) -> None:
@@ -184,6 +190,13 @@ class ConstantContactClient:
         Raises ``ApiError`` (a ConnectorError) carrying Constant Contact's error, or a
         ConnectorError(permanent=False, key="unreachable") after network failures.
         """
+        if self.read_only and method.upper() not in READ_METHODS:
+            # A preview must leave nothing behind at Constant Contact: refuse before sending.
+            raise ConnectorError(
+                f"reading this needs a call that is not read-only ({method.upper()}).",
+                permanent=True,
+                key="read_only",
+            )
         policy = retry or self.retry
         url = self.url(path_or_url)
         # Serialise once: the exact bytes are what size limits (bulk import) refer to.

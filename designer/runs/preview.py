@@ -1,8 +1,8 @@
 """Test/Preview of one step (issue 11), like n8n's "execute step": nothing is written.
 
 A source step shows the first records it reads (MAPPING_PREVIEW_RECORDS), with read-only
-calls only: the read stops at the first call that isn't a GET or HEAD (a source that needs
-one, such as a bulk export, can't be previewed). A transformation, script or condition
+calls only: the context is ``read_only``, so a connector refuses any other call before it is
+sent (a source that needs one, such as a Constant Contact export, can't be previewed). A transformation, script or condition
 shows those records going in and what comes out, after the pure steps before it. A step
 whose input is a target's response can't be previewed: that response exists only once a
 run writes (a debug run keeps samples in and out of every step).
@@ -100,6 +100,7 @@ def _read(source: Node) -> tuple[list[Any], str]:
             raise _WriteCall(exchange)
 
     context.on_http = read_only
+    context.read_only = True  # connectors refuse a write before it is sent
     limit = settings.MAPPING_PREVIEW_RECORDS
     records: list[Any] = []
     try:
@@ -119,6 +120,8 @@ def _read(source: Node) -> tuple[list[Any], str]:
             f"({call.exchange.method}); run the operation to see its records."
         )
     except ConnectorError as exc:
+        if exc.key == "read_only":
+            return [], f"Preview stopped: {exc.message} Run the operation to see its records."
         if not records:
             return [], f"The source could not be read: {exc.message}"
     return records, ""

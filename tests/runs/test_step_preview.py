@@ -69,3 +69,35 @@ def test_the_preview_view_renders_records(project, tmp_path, client_for):
     response = client_for("editor").post(url)
     assert response.status_code == 200
     assert "3 records in, 3 out." in response.content.decode()
+
+
+def test_a_constant_contact_export_is_never_started_by_a_preview(
+    project, cc_sandbox, cc_tokens, request
+):
+    """The preview is read-only at the far side, not only in what it shows: a Query that would
+    start an export (a POST) is refused before the call leaves, so the sandbox sees no write."""
+    from connectors import config as connector_config
+    from tests.factories import ActivityFactory, OperationFactory
+    from tests.fixtures.sandbox import cc_connection
+
+    before = connector_config.connector_settings()
+    connector_config.configure(url_allow_list=(cc_sandbox.url,), redis_url="", state_dir="")
+    request.addfinalizer(
+        lambda: connector_config.configure(
+            url_allow_list=before.url_allow_list,
+            redis_url=before.redis_url,
+            state_dir=before.state_dir,
+        )
+    )
+    cc_sandbox.seed_contacts(3)
+    connection = cc_connection(project, cc_sandbox, cc_tokens)
+    query = ActivityFactory(
+        connection=connection, activity_type="query", name="Export", config={"mode": "export"}
+    )
+    operation = OperationFactory(project=project, source=query)
+    step = operation.steps.get(kind="source")
+
+    preview = integrations.step_preview(step, user=None)
+
+    assert "not read-only (POST)" in preview.error and preview.records_out == []
+    assert not [r for r in cc_sandbox.requests if r.method != "GET"]
