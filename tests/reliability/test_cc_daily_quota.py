@@ -21,7 +21,8 @@ def test_a_run_stops_at_the_daily_quota_and_says_so(cc_operation, cc_sandbox, tm
         page=count,
         worker_env_extra={
             "CONSTANT_CONTACT_DAILY_QUOTA": str(quota),
-            "CONNECTOR_STATE_DIR": str(tmp_path),  # this test's own counts
+            "CONNECTOR_STATE_DIR": str(tmp_path),  # this test's own counts...
+            "CONNECTOR_RATE_LIMIT_REDIS_URL": "",  # ...not Redis's, which earlier tests fed
         },
     )
     run = wait_final(run_start(operation=operation, trigger=RunTrigger.MANUAL), timeout=120)
