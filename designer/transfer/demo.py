@@ -10,6 +10,7 @@ from django.db import transaction
 from connectors.registry import CONNECTORS
 from designer.crypto import encrypt_json
 from designer.design.models import Activity, Connection, Operation, Transformation
+from designer.design.operations import ROW_HEIGHT
 from designer.projects.models import Membership, Project, Role
 
 DEMO_PROJECT = "Demo: Constant Contact sandbox"
@@ -51,6 +52,7 @@ def _operation(project: Project, name: str, source, target, rules, y: int) -> No
         source=source,
         transformation=transformation,
         target=target,
+        position_x=40,
         position_y=y,
     )
 
@@ -94,7 +96,7 @@ def demo_project_ensure(*, owner, sandbox_url: str) -> Project:
             {"target": "last_name", "kind": "path", "value": "last_name"},
             {"target": "updated_at", "kind": "path", "value": "updated_at"},
         ],
-        y=0,
+        y=40,
     )
     _operation(
         project,
@@ -106,6 +108,6 @@ def demo_project_ensure(*, owner, sandbox_url: str) -> Project:
             {"target": "first_name", "kind": "path", "value": "first_name"},
             {"target": "last_name", "kind": "path", "value": "last_name"},
         ],
-        y=1,
+        y=40 + ROW_HEIGHT,
     )
     return project

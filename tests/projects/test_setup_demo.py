@@ -49,3 +49,23 @@ def test_setup_demo_builds_ready_operations_on_the_sandbox(db, capsys):
     assert export.transformation.mapping[0]["value"] == "email_address.address"
     for activity in (export.source, export.target, operations["Create sample contacts"].source):
         assert activity.type.validate_config(activity.config) == {}, activity.name
+
+
+def test_the_demo_operations_sit_apart_on_the_board(db, capsys, client):
+    """Positions are canvas pixels: the demo's two operations must not lie on top of each other
+    (they were placed at y=0 and y=1, the old stacking order), nor under the board's edge."""
+    from designer.design.models import Operation
+    from designer.design.operations import ROW_HEIGHT
+
+    _run(capsys)
+    first, second = Operation.objects.order_by("position_y")
+    assert first.position_x > 0 and first.position_y > 0
+    assert second.position_y - first.position_y >= ROW_HEIGHT
+
+
+def test_the_designer_page_shows_no_template_comment(db, capsys, client):
+    _, password = _run(capsys)
+    client.login(username="demo", password=password)
+    project = Project.objects.get()
+    page = client.get(f"/projects/{project.pk}/").content.decode()
+    assert "{#" not in page and "#}" not in page
