@@ -140,7 +140,13 @@ def test_draw_a_chain_arrow_refuse_a_loop_and_delete_the_arrow(page, login, pers
     b.refresh_from_db()
     assert b.on_fail_id is None
 
-    # Select the arrow by clicking it, then Delete.
+    # Select the arrow by clicking it, then Delete (once the answer's board has drawn it again:
+    # a box read before the script lays the path out would miss it).
+    page.wait_for_function(
+        f"""() => {{ const p = document.querySelector('g.chain[data-from="{a.pk}"] .chain-line');
+                  return p && (p.getAttribute('d') || '').startsWith('M')
+                    && p.getBoundingClientRect().width > 0; }}"""
+    )
     line = arrow.bounding_box()
     page.mouse.click(*middle(line))
     expect(page.locator(f'g.chain[data-from="{a.pk}"]')).to_have_class(
