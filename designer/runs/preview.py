@@ -2,10 +2,10 @@
 
 A source step shows the first records it reads (MAPPING_PREVIEW_RECORDS), with read-only
 calls only: the context is ``read_only``, so a connector refuses any other call before it is
-sent (a source that needs one, such as a Constant Contact export, can't be previewed). A transformation, script or condition
-shows those records going in and what comes out, after the pure steps before it. A step
-whose input is a target's response can't be previewed: that response exists only once a
-run writes (a debug run keeps samples in and out of every step).
+sent (a source that needs one, such as a Constant Contact export, can't be previewed). A
+transformation, script or condition shows those records going in and what comes out, after
+the pure steps before it. A step whose input is a target's response can't be previewed: that
+response exists only once a run writes (a debug run keeps samples in and out of every step).
 """
 
 from __future__ import annotations
