@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -38,7 +37,7 @@ from designer.crypto import encrypt_json
 from designer.design.connection_context import DbConnection
 from designer.design.integrations import connection_extras
 from designer.design.models import Activity, Operation, StepKind
-from designer.projects.models import Variable
+from designer.projects.models import Variable, variable_name
 from designer.projects.variables import MissingVariable, resolve, secret_values
 from designer.runs import services, steps
 from designer.runs.chain import ChainBatch
@@ -51,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 CANCEL_CHECK_SECONDS = 0.5  # is_cancelled() re-reads the status at most this often
 PROGRESS_SECONDS = 1.0  # per-record results are committed at least this often
-VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")  # as projects.models.variable_name
 
 
 class _Stop(Exception):
@@ -463,7 +461,7 @@ class _RunLoop:
         """Project variables a script set: kept after each batch (secret ones stay secret)."""
         for name, value in values.items():
             text = value if isinstance(value, str) else json.dumps(value, default=str)
-            if not VARIABLE_NAME.match(name):
+            if not variable_name.regex.match(name):
                 self.ledger.log(LogLevel.WARNING, f"Script: “{name}” is not a variable name.")
                 continue
             variable = Variable.objects.filter(project=self.run.project, name=name).first()
