@@ -22,6 +22,7 @@ from designer.design.views.common import (
     board_answer,
     flash,
     int_or_none,
+    optional_or_404,
 )
 from designer.projects.access import (
     Capability,
@@ -31,23 +32,16 @@ from designer.projects.access import (
 )
 
 
-def _optional(model: type, access: ProjectAccess, value: Any) -> Any:
-    pk = int_or_none(value)
-    if pk is None:
-        return None
-    return get_object_or_404(model, project=access.project, pk=pk)
-
-
 @project_view(Capability.DESIGN)
 @require_POST
 def canvas_drop(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     """One endpoint for every placement: a palette drop, a step moved, the keyboard menu."""
     post = request.POST
-    operation = _optional(Operation, access, post.get("operation"))
+    operation = optional_or_404(Operation, access, post.get("operation"))
     slot = post.get("slot", "")
     version = int_or_none(post.get("version"))
     try:
-        from_operation = _optional(Operation, access, post.get("from_operation"))
+        from_operation = optional_or_404(Operation, access, post.get("from_operation"))
         if from_operation is not None:
             placed = canvas.operation_move_step(
                 project=access.project,
@@ -62,8 +56,8 @@ def canvas_drop(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
         placed = canvas.canvas_drop(
             project=access.project,
             user=request.user,
-            activity=_optional(Activity, access, post.get("activity")),
-            connection=_optional(Connection, access, post.get("connection")),
+            activity=optional_or_404(Activity, access, post.get("activity")),
+            connection=optional_or_404(Connection, access, post.get("connection")),
             activity_type=post.get("activity_type", ""),
             operation=operation,
             slot=slot,
@@ -79,9 +73,9 @@ def canvas_drop(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
 def add_to_operation(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     """The keyboard way to place: choose the operation (or a new one) and the place."""
     params = request.GET
-    activity = _optional(Activity, access, params.get("activity"))
-    connection = _optional(Connection, access, params.get("connection"))
-    from_operation = _optional(Operation, access, params.get("from_operation"))
+    activity = optional_or_404(Activity, access, params.get("activity"))
+    connection = optional_or_404(Connection, access, params.get("connection"))
+    from_operation = optional_or_404(Operation, access, params.get("from_operation"))
     type_key = params.get("activity_type", "")
     from_slot = params.get("from_slot", "")
     if from_operation is not None:
@@ -124,7 +118,7 @@ def _operation(access: ProjectAccess, operation_id: int) -> Operation:
 
 
 def _workflow(access: ProjectAccess, value: Any) -> Workflow | None:
-    return _optional(Workflow, access, value)
+    return optional_or_404(Workflow, access, value)
 
 
 @project_view(Capability.DESIGN)
@@ -226,7 +220,7 @@ def board_chain(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     """Draw (``to``) or remove (``to`` empty) an operation's chain arrow of ``kind``."""
     post = request.POST
     operation = _operation(access, int_or_none(post.get("operation")) or 0)
-    to = _optional(Operation, access, post.get("to"))
+    to = optional_or_404(Operation, access, post.get("to"))
     try:
         board.chain_set(
             project=access.project,
@@ -363,7 +357,7 @@ def operation_chains(
 
 def _save_chains(request: HttpRequest, access: ProjectAccess, operation: Operation) -> HttpResponse:
     post = request.POST
-    chosen = {kind: _optional(Operation, access, post.get(kind)) for kind in board.CHAINS}
+    chosen = {kind: optional_or_404(Operation, access, post.get(kind)) for kind in board.CHAINS}
     workflow = _workflow(access, post.get("workflow"))
     try:
         board.chains_save(

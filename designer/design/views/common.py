@@ -120,3 +120,11 @@ def int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def optional_or_404(model: type, access: ProjectAccess, value: Any) -> Any:
+    """The project's ``model`` row whose id is ``value``; None when no id is given."""
+    pk = int_or_none(value)
+    if pk is None:
+        return None
+    return get_object_or_404(model, project=access.project, pk=pk)

@@ -28,6 +28,7 @@ from designer.design.views.common import (
     board_answer,
     flash,
     int_or_none,
+    optional_or_404,
 )
 from designer.projects.access import Capability, ProjectAccess, project_view
 
@@ -58,22 +59,15 @@ class Placing:
         return {"tool": self.tool}
 
 
-def _optional(model: type, access: ProjectAccess, value: Any) -> Any:
-    pk = int_or_none(value)
-    if pk is None:
-        return None
-    return get_object_or_404(model, project=access.project, pk=pk)
-
-
 def _placing(access: ProjectAccess, params: Any) -> Placing:
     if params.get("from_step"):
         moving = _step(access, int_or_none(params.get("from_step")) or 0)
         item = _item(moving)
         return Placing(f"step {item.number}, “{item.label}”," if item else "a step", moving=moving)
-    activity = _optional(Activity, access, params.get("activity"))
+    activity = optional_or_404(Activity, access, params.get("activity"))
     if activity is not None:
         return Placing(f"“{activity.name}”", activity=activity)
-    connection = _optional(Connection, access, params.get("connection"))
+    connection = optional_or_404(Connection, access, params.get("connection"))
     if connection is not None:
         kind = activity_type_or_404(connection, params.get("activity_type", ""))
         return Placing(
@@ -110,7 +104,7 @@ def _positions(operation: Operation | None) -> list[tuple[str, str]]:
 
 
 def _current_workflow(access: ProjectAccess, params: Any) -> Workflow | None:
-    workflow = _optional(Workflow, access, params.get("workflow"))
+    workflow = optional_or_404(Workflow, access, params.get("workflow"))
     return (
         workflow or Workflow.objects.filter(project=access.project).order_by("order", "id").first()
     )
@@ -124,7 +118,7 @@ def step_add(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
         return _add(request, access)
     params = request.GET
     placing = _placing(access, params) if _names_a_thing(params) else None
-    operation = _optional(Operation, access, params.get("operation"))
+    operation = optional_or_404(Operation, access, params.get("operation"))
     if "positions" in params:  # the operation changed in the dialog: its places only
         return render(
             request,
@@ -199,7 +193,7 @@ def _add(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     if not _names_a_thing(post):
         return flash(request, access, "Choose what to add: a tool or an activity.", ok=False)
     placing = _placing(access, post)
-    operation = _optional(Operation, access, post.get("operation"))
+    operation = optional_or_404(Operation, access, post.get("operation"))
     position, parent_id, branch = _split_position(post.get("position", ""))
     parent_id = parent_id or post.get("parent", "")
     branch = branch or post.get("branch", "")
