@@ -200,7 +200,3 @@ def parse_records(body: bytes, content_type: str) -> list[dict[str, Any]] | None
 
 def trigger_mark_used(*, trigger: ApiTrigger) -> None:
     ApiTrigger.objects.filter(pk=trigger.pk).update(last_used_at=timezone.now())
-
-
-def trigger_url(request: Any, secrets_shown: TriggerSecrets) -> str:
-    return request.build_absolute_uri(secrets_shown.url_path)
