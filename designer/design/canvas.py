@@ -250,19 +250,6 @@ def operation_remove_step(
     return operation
 
 
-def operation_add_transformation(*, project: Project, user: Any, operation: Operation) -> Operation:
-    if operation.transformation_id:
-        return operation
-    label = f"Add a transformation to “{operation.name}”"
-    with undo.recorded(project=project, user=user, label=label, operations=[operation]):
-        taken = Transformation.objects.filter(project=project).values_list("name", flat=True)
-        operation.transformation = Transformation.objects.create(
-            project=project, name=unique_name(operation.name, taken), updated_by=user
-        )
-        _save_slots(operation, user, None)
-    return operation
-
-
 # --------------------------------------------------------------------------------------------
 # Operations as components
 # --------------------------------------------------------------------------------------------

@@ -103,11 +103,6 @@ urlpatterns = [
         canvas.operation_remove_step,
         name="operation_remove_step",
     ),
-    path(
-        P + "operations/<int:operation_id>/transformation/",
-        canvas.operation_add_transformation,
-        name="operation_add_transformation",
-    ),
     # Steps of an operation and the tools (static/js/steps.js, templates/design/_steps.html)
     path(P + "steps/add/", steps.step_add, name="step_add"),
     path(P + "steps/<int:step_id>/", tools.step_detail, name="step"),

@@ -152,18 +152,6 @@ def operation_remove_step(
 
 @project_view(Capability.DESIGN)
 @require_POST
-def operation_add_transformation(
-    request: HttpRequest, access: ProjectAccess, operation_id: int
-) -> HttpResponse:
-    operation = _operation(access, operation_id)
-    canvas.operation_add_transformation(
-        project=access.project, user=request.user, operation=operation
-    )
-    return flash(request, access, f"Added a transformation to “{operation.name}”.")
-
-
-@project_view(Capability.DESIGN)
-@require_POST
 def canvas_undo(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     return _history(request, access, undo.undo, "Undone", "Nothing to undo.")
 
