@@ -20,6 +20,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from designer.design import services, step_services
 from designer.design.models import Activity, Connection, Operation, Step, Workflow
 from designer.design.operations import PlacementRefused
+from designer.design.selectors import prefetch_steps
 from designer.design.step_view import KIND_NAMES, TOOL_KINDS, chain_of
 from designer.design.versioning import StaleVersion
 from designer.design.views.common import (
@@ -286,6 +287,7 @@ def _move(
 
 def _item(step: Step):
     """The step as its card shows it (its number and label)."""
+    prefetch_steps([step.operation])
     chain = chain_of(step.operation)
 
     def find(items):
@@ -324,6 +326,7 @@ def _changed(
             "design/designer.html#flash",
             {"message": message, "ok": True, "project": access.project},
         )
+        prefetch_steps([operation])  # the steps and what they show, not a query per step
         steps = render_to_string(
             "design/_steps.html",
             base_context(request, access, operation=operation, steps_oob=True),
