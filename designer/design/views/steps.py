@@ -86,6 +86,7 @@ def _positions(operation: Operation | None) -> list[tuple[str, str]]:
     """(value, label) of the places a step can go in ``operation``'s main chain, end first."""
     if operation is None:
         return [("", "As its first step")]
+    prefetch_steps([operation])
     chain = chain_of(operation)
     places = [
         ("", f"At the end (after step {chain.count})" if chain.count else "As its first step")
