@@ -395,13 +395,6 @@ def step_configure(
     return step
 
 
-def main_chain(operation: Operation) -> list[Step]:
-    return sorted(
-        (s for s in operation.steps.all() if s.parent_id is None),
-        key=lambda s: (s.position, s.pk),
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Operations
 # --------------------------------------------------------------------------------------------
