@@ -348,8 +348,7 @@ class WriteFile(ActivityType):
         extras = context.connection.extras
         # A batch that replaces the file frees its size for the project's Files quota.
         freed = path.stat().st_size if first and path.exists() else 0
-        writer.room = quota.room_left(extras, freed=freed)
-        writer.over_room = quota.over_quota_message(extras) if writer.room is not None else ""
+        writer.room, writer.over_room = quota.room_left(extras, freed=freed)
         results = writer.write(batch, [self.record_key(r) for r in batch], first=first)
         refused = sum(1 for r in results if r.error_key == "files_quota")
         if refused:

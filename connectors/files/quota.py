@@ -43,19 +43,15 @@ def quota_of(extras: Mapping[str, Any]) -> int:
     return int(extras.get("project_quota_bytes") or 0)
 
 
-def room_left(extras: Mapping[str, Any], *, freed: int = 0) -> int | None:
-    """Bytes the project may still add (``freed``: a file about to be replaced); None: no quota."""
+def room_left(extras: Mapping[str, Any], *, freed: int = 0) -> tuple[int | None, str]:
+    """Bytes the project may still add (``freed``: a file about to be replaced) and the message
+    for a record that would not fit, from one scan of its folders; (None, ""): no quota."""
     quota = quota_of(extras)
     if quota <= 0:
-        return None
+        return None, ""
     used = bytes_used(extras.get("project_folders") or ())
-    return max(0, quota - used + freed)
-
-
-def over_quota_message(extras: Mapping[str, Any]) -> str:
-    quota = quota_of(extras)
-    used = bytes_used(extras.get("project_folders") or ())
-    return (
+    message = (
         f"The file would grow over the project's Files quota of {quota:,} bytes "
         f"({used:,} in use); delete files, then re-run the failed records."
     )
+    return max(0, quota - used + freed), message
