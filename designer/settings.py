@@ -316,4 +316,9 @@ API_TRIGGER_MAX_RECORDS = envint("API_TRIGGER_MAX_RECORDS", 50_000)
 API_TRIGGER_RATE_PER_MINUTE = envint("API_TRIGGER_RATE_PER_MINUTE", 120)
 API_TRIGGER_SIGNATURE_TOLERANCE = envint("API_TRIGGER_SIGNATURE_TOLERANCE", 300)
 API_MAX_WAIT_SECONDS = envint("API_MAX_WAIT_SECONDS", 300)
+# A run started with ?wait=N (a synchronous trigger) keeps what its chain's last step gave
+# for each record, to answer with: at most this many records and bytes of JSON (beyond
+# them the answer says "truncated").
+RUN_RESPONSE_MAX_RECORDS = envint("RUN_RESPONSE_MAX_RECORDS", 1000)
+RUN_RESPONSE_MAX_BYTES = envint("RUN_RESPONSE_MAX_BYTES", 1_000_000)
 # --- end API --------------------------------------------------------------------------------
