@@ -73,11 +73,14 @@ class Outcome:
     variables: dict[str, Any] = field(default_factory=dict)  # set by scripts
     fatal: BaseException | None = None  # raise once the batch's results are stored
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (level, line) to log
+    # (offset, record) for each record that reached the end of its chain, as the last step
+    # gave it: what a synchronous run answers with (the engine keeps them if the run asked).
+    responses: list[tuple[int, Any]] = field(default_factory=list)
 
 
 def response_of(record: Any, result: RecordResult) -> dict[str, Any]:
     """What a target's response path carries on for one record."""
-    return {
+    carried = {
         "record": record,
         "ok": result.ok,
         "id": result.external_id,
@@ -85,6 +88,9 @@ def response_of(record: Any, result: RecordResult) -> dict[str, Any]:
         "error_key": result.error_key,
         "error_message": result.error_message,
     }
+    if result.response is not None:  # what the target read for it (e.g. a report)
+        carried["response"] = dict(result.response)
+    return carried
 
 
 class ChainBatch:
@@ -173,8 +179,9 @@ class ChainBatch:
         tasks = []
         for step, items in grouped.items():
             if step is None:  # a source alone: every record is done as read
-                for offset, _ in items:
+                for offset, record in items:
                     self._finish(offset)
+                    self.outcome.responses.append((offset, record))
             else:
                 tasks.append({"step": step, "items": items})
         if not self.chunk and self.plan.entry is not None and not self.from_source:
@@ -187,8 +194,9 @@ class ChainBatch:
         for branch, items in outputs.items():
             nxt = node.branches.get(branch) if branch else node.next
             if nxt is None:
-                for offset, _ in items:
+                for offset, record in items:
                     self._finish(offset)
+                    self.outcome.responses.append((offset, record))
             elif items or (node.kind == StepKind.INVOKE and not self.chunk):
                 ahead.append({"step": nxt, "items": items})
         self.queue[0:0] = ahead
@@ -275,6 +283,7 @@ class ChainBatch:
                 )
             if node.ends_chain:
                 stage_outputs[str(offset)] = None
+                self.outcome.responses.append((offset, response_of(record, result)))
                 if result.ok:
                     self._finish(offset)
             elif node.pass_on == "input":

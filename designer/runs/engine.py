@@ -343,6 +343,7 @@ class _RunLoop:
                 f"{tally.ok} written, {tally.failed} failed{left_out}"
                 + (" (the rest had a result before the agent was lost)." if resuming else "."),
             )
+        ledger.add_responses(outcome.responses)  # kept only if the run answers with them
         ledger.commit_batch(len(chunk), tally)
         if outcome.fatal is not None:
             raise outcome.fatal

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +31,7 @@ from designer.runs.models import (
     OperationRun,
     RecordFailure,
     RunLogLine,
+    RunResponse,
     RunStatus,
 )
 from designer.runs.signals import send_run_finished_on_commit
@@ -76,6 +78,11 @@ class RunLedger:
         self.stage: dict[str, Any] | None = run.in_flight_stage
         self._logs: list[RunLogLine] = []
         self._flushed_at = 0.0
+        # A run that answers with its records (a synchronous trigger) has its RunResponse
+        # row from the start; it grows with each committed batch.
+        self.response: RunResponse | None = RunResponse.objects.filter(run_id=run.pk).first()
+        self._response_changed = False
+        self._records_changed = False
 
     # ------------------------------------------------------------------------------ reads
     def owned(self):
@@ -167,11 +174,34 @@ class RunLedger:
         if tally.pending or self._logs or self.http_requests:
             self._store(tally)
 
+    def add_responses(self, outputs: Iterable[tuple[int, Any]]) -> None:
+        """Keep what the chain's last step gave for these records of the batch (offset,
+        record), redacted and in source order, if the run answers with them: within
+        RUN_RESPONSE_MAX_RECORDS and RUN_RESPONSE_MAX_BYTES, then only counted and the
+        response marked truncated. Stored with the batch (``commit_batch``)."""
+        response = self.response
+        if response is None:
+            return
+        for _offset, record in sorted(outputs, key=lambda output: output[0]):
+            response.count += 1
+            self._response_changed = True
+            if response.truncated:
+                continue
+            text = json.dumps(self.redact(record), default=str)
+            full = len(response.records) >= settings.RUN_RESPONSE_MAX_RECORDS
+            if full or response.size_bytes + len(text) + 1 > settings.RUN_RESPONSE_MAX_BYTES:
+                response.truncated = True
+                continue
+            response.records.append(json.loads(text))
+            response.size_bytes += len(text) + 1  # and its comma
+            self._records_changed = True
+
     def commit_batch(self, read: int, tally: Tally) -> None:
         """The batch is done: its remaining results, the read position, and no batch in
         flight any more (journal and progress cleared)."""
         self._store(
             tally,
+            with_response=True,
             source_records=F("source_records") + read,
             in_flight_records=None,
             in_flight_done=None,
@@ -182,7 +212,7 @@ class RunLedger:
         self.read += read
         self.stage = None
 
-    def _store(self, tally: Tally, **values: Any) -> None:
+    def _store(self, tally: Tally, *, with_response: bool = False, **values: Any) -> None:
         ok, failures = tally.take()
         try:
             with transaction.atomic():
@@ -200,6 +230,8 @@ class RunLedger:
                 if not updated:
                     raise Lost()
                 self._create_failures(failures)
+                if with_response:
+                    self._save_response()
                 self.flush_logs()
         except Lost:
             raise
@@ -207,8 +239,24 @@ class RunLedger:
             tally.restore(ok, failures)  # counted again by the next store
             raise
         self.http_requests = 0
+        if with_response:  # committed
+            self._response_changed = self._records_changed = False
         self.written += ok
         self.failed += len(failures)
+
+    def _save_response(self) -> None:
+        response = self.response
+        if response is None or not self._response_changed:
+            return
+        # Once the bound is reached only the count moves: the records aren't written again.
+        records = (
+            {"records": response.records, "size_bytes": response.size_bytes}
+            if self._records_changed
+            else {}
+        )
+        RunResponse.objects.filter(pk=response.pk).update(
+            count=response.count, truncated=response.truncated, **records
+        )
 
     def _create_failures(self, failures: Sequence[Failure]) -> None:
         start = self.read  # the batch's first record (``read`` moves when it is committed)

@@ -278,6 +278,28 @@ class DebugSample(models.Model):
         return f"{self.method} {self.url} -> {self.status}"
 
 
+class RunResponse(models.Model):
+    """The records a run answers with: what the last step of its chain gave for each record
+    (the last target's response, or the records of a response transformation after it).
+
+    Kept only for runs that asked (a synchronous trigger, an API start with ?wait=N): the row
+    is created with the run, and the engine fills it batch by batch, in source order, up to
+    RUN_RESPONSE_MAX_RECORDS records and RUN_RESPONSE_MAX_BYTES of JSON; past either
+    ``truncated`` is set and ``count`` keeps counting (never a silent cut).
+    """
+
+    run = models.OneToOneField(
+        OperationRun, on_delete=models.CASCADE, primary_key=True, related_name="response"
+    )
+    records = models.JSONField(default=list, blank=True)
+    count = models.PositiveIntegerField(default=0)  # records that reached the chain's end
+    size_bytes = models.PositiveIntegerField(default=0)  # JSON size of ``records``
+    truncated = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Response of run {self.run_id}: {len(self.records)} of {self.count} records"
+
+
 class Schedule(models.Model):
     """A cron-style schedule of one operation, mirrored into a django-celery-beat task."""
 
