@@ -120,6 +120,24 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class ConfigCheck:
+    """What an activity's Test found: the objects its settings name, looked up in the account.
+
+    ``errors``: config field name -> why it fails (an id the account does not have).
+    ``notes``: what could not be checked (a ``[variable]`` is only known at run time).
+    ``found``: what was checked and exists, one line per field, for the user.
+    """
+
+    errors: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    found: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
 class RecordResult:
     """What a target did with one input record. Targets return exactly one per input."""
 
@@ -129,10 +147,21 @@ class RecordResult:
     action: str = ""  # created / updated / deleted / skipped / written
     error_key: str = ""
     error_message: str = ""
+    # What the target answered for this record, when it is more than an id (e.g. a report
+    # read for each contact): carried on a target's response path as ``response``, shaped
+    # by the activity type's response_schema().
+    response: Mapping[str, Any] | None = None
 
     @classmethod
-    def done(cls, *, key: str = "", external_id: str = "", action: str = "") -> RecordResult:
-        return cls(ok=True, key=key, external_id=external_id, action=action)
+    def done(
+        cls,
+        *,
+        key: str = "",
+        external_id: str = "",
+        action: str = "",
+        response: Mapping[str, Any] | None = None,
+    ) -> RecordResult:
+        return cls(ok=True, key=key, external_id=external_id, action=action, response=response)
 
     @classmethod
     def failed(cls, *, key: str = "", error_key: str, error_message: str) -> RecordResult:
@@ -312,6 +341,9 @@ class ActivityType:
     # How many records a target would like per write() call; the engine may pass fewer.
     # Bulk APIs want far more than per-record ones, and it may depend on the configuration.
     preferred_batch_size: ClassVar[int] = 500
+    # A target that reads something for each record (a report per contact): its results
+    # carry ``RecordResult.response``, shaped by response_schema(), on its response path.
+    responds_per_record: ClassVar[bool] = False
 
     def batch_size(self, config: Mapping[str, Any]) -> int:
         """The batch size the engine should use for this configuration."""
@@ -412,6 +444,50 @@ class Connector:
         fields declaring ``picker=kind``. One live read; the designer caches it."""
         raise ConnectorError(f"{self.name} has no picker for {kind!r}.", permanent=True)
 
+    def test_activity(
+        self, connection: ConnectionContext, activity_key: str, config: Mapping[str, Any]
+    ) -> ConfigCheck:
+        """The activity wizard's Test: every value of a field declaring ``picker=kind`` must
+        be an object of that kind in the connected account (one picker read per kind).
+        A ``[variable]`` is only known at run time: it is noted, not failed. Raises
+        ConnectorError when the account can't be read (the user sees why)."""
+        kind = self.activity_type(activity_key)
+        errors: dict[str, str] = {}
+        notes: list[str] = []
+        found: list[str] = []
+        options: dict[str, list[tuple[str, str]]] = {}
+        for spec in kind.config_fields:
+            values = config_values(config.get(spec.name)) if spec.picker else []
+            if not values:
+                continue
+            noun = picker_noun(spec.picker)
+            variables = [v for v in values if is_variable(v)]
+            if variables:
+                notes.append(
+                    f"{spec.label}: {', '.join(variables)} can't be checked before the run "
+                    "(a variable); it is checked when the operation runs."
+                )
+            literal = [v for v in values if not is_variable(v)]
+            if not literal:
+                continue
+            if spec.picker not in options:
+                options[spec.picker] = self.picker_options(connection, spec.picker)
+            ids = {value for value, _ in options[spec.picker]}
+            by_label = {label.lower(): value for value, label in options[spec.picker]}
+            problems = []
+            for value in literal:
+                if value in ids:
+                    continue
+                problem = f"{noun} id {value!r} does not exist in this account"
+                if value.lower() in by_label:  # a name typed where the id is needed
+                    problem += f" ({value!r} is a name: its id is {by_label[value.lower()]})"
+                problems.append(problem)
+            if problems:
+                errors[spec.name] = f"{spec.label}: " + "; ".join(problems) + "."
+            else:
+                found.append(f"{spec.label}: {len(literal)} found in the account.")
+        return ConfigCheck(errors=errors, notes=tuple(notes), found=tuple(found))
+
     def activity_type(self, key: str) -> ActivityType:
         try:
             return self.activity_types[key]
@@ -421,3 +497,23 @@ class Connector:
     @property
     def secret_field_names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.connection_fields if f.secret)
+
+
+def config_values(value: Any) -> list[str]:
+    """A config value as the list of strings it names (a list field, or comma-separated)."""
+    if value in (None, ""):
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        items = [items]
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def is_variable(value: str) -> bool:
+    """A ``[name]`` project variable (replaced by the engine when the operation runs)."""
+    return "[" in value and "]" in value
+
+
+def picker_noun(kind: str) -> str:
+    """ "lists" -> "List", "custom_fields" -> "Custom field": how a message names the object."""
+    return kind.removesuffix("s").replace("_", " ").capitalize()
