@@ -34,10 +34,40 @@ class ConnectionStatus(models.TextChoices):
     NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
 
 
-class Connection(Versioned):
-    """The configured connection of an endpoint: one connector, its fields and credentials."""
+class ConnectionQuerySet(models.QuerySet):
+    def global_for(self, project: Project) -> ConnectionQuerySet:
+        """Staff-defined global endpoints ``project`` may use: shared with every project
+        (nobody chosen) or with ``project`` among the chosen."""
+        chosen = Connection.shared_with.through.objects.filter(connection_id=models.OuterRef("pk"))
+        return self.filter(
+            models.Q(is_global=True)
+            & (~models.Exists(chosen) | models.Exists(chosen.filter(project_id=project.pk)))
+        )
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="connections")
+    def usable_by(self, project: Project) -> ConnectionQuerySet:
+        """The project's own endpoints and the global ones shared with it: what its activities
+        may be built on. Editing a connection stays limited to ``project=`` (own ones)."""
+        return self.filter(
+            models.Q(project=project) | models.Q(pk__in=self.global_for(project).values("pk"))
+        )
+
+
+class Connection(Versioned):
+    """The configured connection of an endpoint: one connector, its fields and credentials.
+
+    A *global* endpoint (issue 12) belongs to no project: staff define it in the console and
+    share it with every project (``shared_with`` empty) or with the chosen ones. Projects build
+    their own activities on it (``Activity.project`` is the using project) and never see its
+    secrets or edit it.
+    """
+
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="connections"
+    )
+    is_global = models.BooleanField(default=False)
+    shared_with = models.ManyToManyField(
+        Project, blank=True, related_name="shared_global_connections"
+    )
     connector_key = models.CharField(max_length=50)
     name = models.CharField(max_length=100, validators=[component_name])
     config = models.JSONField(default=dict, blank=True)  # non-secret field values
@@ -49,10 +79,23 @@ class Connection(Versioned):
     status_message = models.TextField(blank=True)
     last_tested_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ConnectionQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "name"], name="connection_name_unique")
+            models.UniqueConstraint(fields=["project", "name"], name="connection_name_unique"),
+            # A global endpoint has no project; every other one has exactly one.
+            models.CheckConstraint(
+                condition=models.Q(is_global=True, project__isnull=True)
+                | models.Q(is_global=False, project__isnull=False),
+                name="connection_global_xor_project",
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(is_global=True),
+                name="global_connection_name_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,6 +106,17 @@ class Connection(Versioned):
         from connectors.registry import get_connector
 
         return get_connector(self.connector_key)
+
+    def seen_from(self, project: Project) -> Connection:
+        """This connection as used by ``project``: new activities on it belong to that project
+        (a global endpoint has no project of its own). Set by the designer's lookups."""
+        self.using_project_id = project.pk
+        return self
+
+    @property
+    def activity_project_id(self) -> int | None:
+        """The project a new activity on this connection belongs to."""
+        return self.project_id or getattr(self, "using_project_id", None)
 
 
 class Activity(Versioned):
@@ -80,7 +134,10 @@ class Activity(Versioned):
         ordering = ["name", "id"]
         verbose_name_plural = "activities"
         constraints = [
-            models.UniqueConstraint(fields=["connection", "name"], name="activity_name_unique")
+            # Per project: projects sharing a global endpoint name their activities freely.
+            models.UniqueConstraint(
+                fields=["project", "connection", "name"], name="activity_name_unique"
+            )
         ]
 
     def __str__(self) -> str:
