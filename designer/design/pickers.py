@@ -58,3 +58,12 @@ def attach(form: Any, project_id: int, connection: Connection) -> None:
             form.fields[spec.name].widget.attrs.update(
                 {"data-picker-url": url, "data-picker": spec.picker}
             )
+
+
+def test_activity(connection: Connection, activity_key: str, config: dict[str, Any]) -> Any:
+    """The wizard's Test: the objects the settings name, looked up live in the account
+    (``Connector.test_activity``; a ConfigCheck). Raises ConnectorError when it can't read."""
+    connector = get_connector(connection.connector_key)
+    return connector.test_activity(
+        DbConnection(connection, connection_extras(connection)), activity_key, config
+    )

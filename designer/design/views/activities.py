@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from connectors.base import ConnectorError
 from designer.design import pickers, services
 from designer.design.forms import ActivityForm
 from designer.design.models import Activity, Connection
@@ -65,6 +67,8 @@ def _wizard(
     form = ActivityForm(request.POST, activity_type=kind)
     if action == "back" or not form.is_valid():
         return step(1, form, status=200 if action == "back" else 422)
+    if action == "test":  # the settings against the account, nothing saved (issue 14)
+        return _test(form, connection, kind.key, step)
     if action == "next":
         config = form.config()
         return step(
@@ -97,6 +101,20 @@ def _wizard(
     else:
         return flash(request, access, f"Saved activity “{saved.name}”.", close_dialog=True)
     return step(1, form, status=422)
+
+
+def _test(
+    form: ActivityForm, connection: Connection, type_key: str, step: Callable[..., HttpResponse]
+) -> HttpResponse:
+    """Step 1 again with what the Test found: an unknown id is the error of its field."""
+    try:
+        check = pickers.test_activity(connection, type_key, form.config())
+    except ConnectorError as exc:
+        form.add_error(None, f"Could not test against the account: {exc.message}")
+        return step(1, form, status=422, testing=True)
+    for name, message in check.errors.items():
+        form.add_error(name if name in form.fields else None, message)
+    return step(1, form, status=200 if check.ok else 422, test_check=check, testing=True)
 
 
 @project_view(Capability.DESIGN)

@@ -35,11 +35,14 @@ def test_known_ids_pass_and_unknown_ones_are_named(connection, cc_sandbox: Sandb
     message = check.errors["list_ids"]
     assert f"List id '{MISSING}' does not exist in this account" in message
     customers = cc_sandbox.list_id("Customers")
-    assert f"List id 'Customers' does not exist in this account ('Customers' is a name: its id is {customers})" in message
+    named = f"('Customers' is a name: its id is {customers})"
+    assert f"List id 'Customers' does not exist in this account {named}" in message
     assert message.startswith("Lists: ")
 
     check = connector.test_activity(connection, "query", {"segment_id": "999"})
-    assert check.errors == {"segment_id": "Segment ID: Segment id '999' does not exist in this account."}
+    assert check.errors == {
+        "segment_id": "Segment ID: Segment id '999' does not exist in this account."
+    }
 
 
 def test_variables_are_noted_not_failed(connection, cc_sandbox: Sandbox) -> None:
@@ -84,9 +87,7 @@ def test_the_wizard_tests_the_settings_against_the_account(
     client_for, project, db_connection, cc_sandbox: Sandbox
 ) -> None:
     client = client_for("editor")
-    url = reverse(
-        "design:activity_new", args=[project.pk, db_connection.pk, "lists_add_contacts"]
-    )
+    url = reverse("design:activity_new", args=[project.pk, db_connection.pk, "lists_add_contacts"])
     assert 'name="action" value="test"' in unescape(client.get(url).content.decode())
 
     status, html = post_test(client, url, name="Add", list_ids=f"{MISSING}, [lists]")
