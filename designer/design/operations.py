@@ -1,6 +1,7 @@
 """Operation services for the canvas: the steps of an operation (insert, move, remove,
-configure, and the placement rules of ``validate_chain``), operations (create, copy, move
-between workflows) and workflows (create, rename, reorder, delete).
+configure, and the placement rules of ``validate_chain``), operations (create, rename, copy,
+move between workflows), the transformations steps make, and workflows (create, rename,
+reorder, delete).
 
 None of these records an undo entry: the views wrap them in ``designer.design.undo.recorded``
 so one user action is one undo step, whatever services it calls.
@@ -262,13 +263,16 @@ def _save_operation(operation: Operation, user: Any, expected_version: int | Non
     )
 
 
-def _new_transformation(operation: Operation, user: Any) -> Transformation:
-    taken = Transformation.objects.filter(project_id=operation.project_id).values_list(
-        "name", flat=True
-    )
+def new_transformation(
+    project_id: int, name: str, user: Any, mapping: Sequence[Any] = ()
+) -> Transformation:
+    """A transformation named ``name`` (or "name 2"... when taken in the project): every
+    transformation a step or a copy makes is made here."""
+    taken = Transformation.objects.filter(project_id=project_id).values_list("name", flat=True)
     return Transformation.objects.create(
-        project_id=operation.project_id,
-        name=unique_name(operation.name, taken),
+        project_id=project_id,
+        name=unique_name(name, taken),
+        mapping=list(mapping),
         updated_by=user,
     )
 
@@ -317,7 +321,7 @@ def step_insert(
     _check_step(new)
     _refuse_if_invalid([*steps, new])
     if kind == StepKind.TRANSFORMATION and transformation is None:
-        new.transformation = _new_transformation(operation, user)
+        new.transformation = new_transformation(operation.project_id, operation.name, user)
     Step.objects.bulk_update(chain[position:], ["position"])
     new.save()
     _save_operation(operation, user, expected_version)
@@ -432,6 +436,17 @@ def operation_create(
     )
 
 
+def operation_rename(
+    *, operation: Operation, expected_version: int | None, name: str, user: Any
+) -> Operation:
+    with name_taken_on_clash(f"An operation named “{name}” already exists."):
+        operation.version = versioned_update(
+            Operation, pk=operation.pk, expected_version=expected_version, user=user, name=name
+        )
+    operation.name = name
+    return operation
+
+
 @transaction.atomic
 def operation_move_to_workflow(
     *, operation: Operation, workflow: Workflow, user: Any, expected_version: int | None = None
@@ -533,17 +548,11 @@ def operation_copy(
     for step in originals:
         transformation = None
         if step.transformation_id:
-            t_taken = Transformation.objects.filter(project=project).values_list("name", flat=True)
-            transformation = Transformation.objects.create(
-                project=project,
-                name=unique_name(
-                    copy.name
-                    if step.kind == StepKind.TRANSFORMATION
-                    else (step.transformation.name),
-                    t_taken,
-                ),
-                mapping=list(step.transformation.mapping or []),
-                updated_by=user,
+            transformation = new_transformation(
+                project.pk,
+                copy.name if step.kind == StepKind.TRANSFORMATION else step.transformation.name,
+                user,
+                mapping=step.transformation.mapping or [],
             )
         config = dict(step.config or {})
         if step.kind == StepKind.INVOKE and not same_project:

@@ -42,6 +42,21 @@ def _what(activity: Activity | None, tool: str) -> str:
     }[tool]
 
 
+def activity_of_type(change: undo.Change, connection: Connection, activity_type: str) -> Activity:
+    """A new activity of ``connection``'s ``activity_type`` (its defaults), recorded in
+    ``change`` (undo deletes it); refused when the connector has no such type."""
+    try:
+        activity = activity_create_default(
+            connection=connection, activity_type=activity_type, user=change.user
+        )
+    except KeyError:
+        raise PlacementRefused(
+            f"“{connection.name}” has no activity type {activity_type!r}."
+        ) from None
+    change.created(activity)
+    return activity
+
+
 def _operation_or_new(
     change: undo.Change,
     operation: Operation | None,
@@ -100,15 +115,7 @@ def step_add(
     ) as change:
         if activity is None and not tool:
             assert connection is not None
-            try:
-                activity = activity_create_default(
-                    connection=connection, activity_type=activity_type, user=user
-                )
-            except KeyError:
-                raise PlacementRefused(
-                    f"“{connection.name}” has no activity type {activity_type!r}."
-                ) from None
-            change.created(activity)
+            activity = activity_of_type(change, connection, activity_type)
         kind = TOOL_KINDS[tool] if tool else operations.activity_role(activity)
         operation, expected_version = _operation_or_new(
             change, operation, expected_version, workflow, (position_x, position_y)

@@ -1,4 +1,5 @@
-"""The canvas: drops, invalid placements, moves, removal, duplicate, undo (through the views)."""
+"""The canvas: drops, invalid placements, moves, New operation, duplicate, undo (through the
+views)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from designer.design import canvas, undo
-from designer.design.models import Activity, CanvasChange, Operation, Transformation
+from designer.design import operations, undo
+from designer.design.models import (
+    Activity,
+    CanvasChange,
+    Operation,
+    Step,
+    StepKind,
+    Transformation,
+    Workflow,
+    default_workflow,
+)
+from designer.design.step_services import step_add
 from tests.factories import ActivityFactory, ConnectionFactory, OperationFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,10 +129,8 @@ def test_a_step_moves_between_operations_and_can_be_removed(client_for, project,
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.source is None and second.source == endpoint["query"]
-    client.post(
-        reverse("design:operation_remove_step", args=[project.pk, second.pk, "source"]),
-        HTTP_HX_REQUEST="true",
-    )
+    step = Step.objects.get(operation=second, kind="source")
+    client.post(reverse("design:step_remove", args=[project.pk, step.pk]), HTTP_HX_REQUEST="true")
     second.refresh_from_db()
     assert second.source is None
     assert Activity.objects.filter(pk=endpoint["query"].pk).exists()  # removed, not deleted
@@ -201,16 +210,17 @@ def test_undo_restores_a_deleted_operation_and_a_type_drop_removes_its_new_activ
 def test_history_is_capped(personas, project, endpoint):
     user = personas["editor"]
     for _ in range(undo.UNDO_DEPTH + 5):
-        canvas.operation_create(project=project, user=user)
+        with undo.recorded(project=project, user=user, label="Create") as change:
+            change.created(operations.operation_create(project=project, user=user))
     assert CanvasChange.objects.filter(project=project, user=user).count() == undo.UNDO_DEPTH
 
 
-def test_keyboard_menu_offers_operations_and_posts_a_placement(client_for, project, endpoint):
+def test_keyboard_dialog_offers_operations_and_posts_a_placement(client_for, project, endpoint):
     OperationFactory(project=project, name="Sync", source=endpoint["query"])
     client = client_for("editor")
     html = unescape(
         client.get(
-            reverse("design:add_to_operation", args=[project.pk]),
+            reverse("design:step_add", args=[project.pk]),
             {"activity": endpoint["create"].pk},
         ).content.decode()
     )
@@ -262,3 +272,61 @@ def test_outsiders_cannot_place_another_projects_activity(client_for, project, f
     )
     assert response.status_code == 404
     assert not Operation.objects.exists()
+
+
+def test_a_new_operation_with_no_workflow_named_goes_below_the_default_workflows_cards(
+    client_for, project
+):
+    """The canvas's "New operation" with no workflow: the default (first) workflow, one row
+    below its lowest card (not below the lowest card of every workflow)."""
+    first = default_workflow(project)
+    other = Workflow.objects.create(project=project, name="Other", order=1)
+    OperationFactory(project=project, workflow=other, name="Far down", position_y=3000)
+    OperationFactory(project=project, workflow=first, name="Up here", position_y=100)
+    response = client_for("editor").post(
+        reverse("design:operation_new", args=[project.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    new = Operation.objects.get(name="New Operation")
+    assert new.workflow == first
+    assert new.position_y == 100 + operations.ROW_HEIGHT
+
+
+def test_a_new_operation_goes_into_the_workflow_shown(client_for, personas, project):
+    default_workflow(project)
+    shown = Workflow.objects.create(project=project, name="Shown", order=1)
+    client = client_for("editor")
+    client.post(
+        reverse("design:operation_new", args=[project.pk]),
+        {"workflow": shown.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    new = Operation.objects.get(name="New Operation")
+    assert new.workflow == shown and new.position_y == 40
+    assert undo.labels(project, personas["editor"])[0] == "Create “New Operation”"
+    client.post(reverse("design:canvas_undo", args=[project.pk]), HTTP_HX_REQUEST="true")
+    assert not Operation.objects.exists()
+
+
+def test_duplicate_from_the_components_pane_copies_every_step(
+    client_for, personas, project, endpoint
+):
+    """The Components pane's Duplicate copies the operation's steps (a script, a second
+    target), as the board's Duplicate does, not only its source and target."""
+    user = personas["editor"]
+    operation = OperationFactory(project=project, name="Sync")
+    step_add(project=project, user=user, operation=operation, activity=endpoint["query"])
+    step_add(project=project, user=user, operation=operation, tool="script")
+    step_add(project=project, user=user, operation=operation, activity=endpoint["create"])
+    client_for("editor").post(
+        reverse(
+            "design:component_action", args=[project.pk, "operation", operation.pk, "duplicate"]
+        ),
+        HTTP_HX_REQUEST="true",
+    )
+    copy = Operation.objects.exclude(pk=operation.pk).get()
+    kinds = list(
+        Step.objects.filter(operation=copy).order_by("position").values_list("kind", flat=True)
+    )
+    assert kinds == [StepKind.SOURCE, StepKind.SCRIPT, StepKind.TARGET]
+    assert copy.workflow_id == operation.workflow_id

@@ -1,6 +1,6 @@
 """The canvas: the board (moving, chain arrows, tidy up, the selection's Delete / Duplicate /
-Paste, the live run status), Undo / Redo, and placing activities into operations (drop,
-keyboard menu)."""
+Paste, the live run status), Undo / Redo, New operation, and activities dropped into
+operations (the keyboard way to place a step is ``views.steps.step_add``'s dialog)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from designer.design.models import Activity, Connection, Operation, Workflow, de
 from designer.design.selectors import designer_data
 from designer.design.versioning import StaleVersion
 from designer.design.views.common import (
-    activity_type_or_404,
     base_context,
     board_answer,
     flash,
@@ -63,50 +62,9 @@ def canvas_drop(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
             slot=slot,
             expected_version=version,
         )
-    except (canvas.PlacementRefused, StaleVersion) as exc:
+    except (operations.PlacementRefused, StaleVersion) as exc:
         return flash(request, access, exc.message, ok=False)
     return flash(request, access, f"Added to “{placed.name}”.", close_dialog=True)
-
-
-@project_view(Capability.DESIGN)
-@require_GET
-def add_to_operation(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
-    """The keyboard way to place: choose the operation (or a new one) and the place."""
-    params = request.GET
-    activity = optional_or_404(Activity, access, params.get("activity"))
-    connection = optional_or_404(Connection, access, params.get("connection"))
-    from_operation = optional_or_404(Operation, access, params.get("from_operation"))
-    type_key = params.get("activity_type", "")
-    from_slot = params.get("from_slot", "")
-    if from_operation is not None:
-        moving = getattr(from_operation, from_slot, None) if from_slot in canvas.SLOTS else None
-        if moving is None:
-            raise Http404("Nothing to move")
-        title, role = f"“{moving.name}”", from_slot
-    elif activity is not None:
-        title, role = f"“{activity.name}”", activity.role
-    elif connection is not None:
-        kind = activity_type_or_404(connection, type_key)
-        title, role = f"a new {kind.name} activity of “{connection.name}”", str(kind.role)
-    else:
-        raise Http404("Nothing to add")
-    operations = Operation.objects.filter(project=access.project).select_related("source", "target")
-    return render(
-        request,
-        "design/add_to_operation.html",
-        base_context(
-            request,
-            access,
-            title=title,
-            role=role,
-            operations=operations,
-            activity=activity,
-            connection=connection,
-            activity_type=type_key,
-            from_operation=from_operation,
-            from_slot=from_slot,
-        ),
-    )
 
 
 def _operation(access: ProjectAccess, operation_id: int) -> Operation:
@@ -124,30 +82,15 @@ def _workflow(access: ProjectAccess, value: Any) -> Workflow | None:
 @project_view(Capability.DESIGN)
 @require_POST
 def operation_new(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
+    """The toolbar's "New operation": in the workflow shown (none named: the default one)."""
     workflow = _workflow(access, request.POST.get("workflow"))
-    operation = canvas.operation_create(
-        project=access.project, user=request.user, workflow=workflow
-    )
-    return board_answer(request, access, f"Created “{operation.name}”.", panes=True)
-
-
-@project_view(Capability.DESIGN)
-@require_POST
-def operation_remove_step(
-    request: HttpRequest, access: ProjectAccess, operation_id: int, slot: str
-) -> HttpResponse:
-    operation = _operation(access, operation_id)
-    try:
-        canvas.operation_remove_step(
-            project=access.project,
-            user=request.user,
-            operation=operation,
-            slot=slot,
-            expected_version=int_or_none(request.POST.get("version")),
+    with undo.recorded(project=access.project, user=request.user, label="Create") as change:
+        operation = operations.operation_create(
+            project=access.project, user=request.user, workflow=workflow
         )
-    except (canvas.PlacementRefused, StaleVersion) as exc:
-        return flash(request, access, exc.message, ok=False)
-    return flash(request, access, f"Removed the {slot} from “{operation.name}”.")
+        change.created(operation)
+        change.label = f"Create “{operation.name}”"
+    return board_answer(request, access, f"Created “{operation.name}”.", panes=True)
 
 
 @project_view(Capability.DESIGN)
