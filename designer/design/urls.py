@@ -65,7 +65,6 @@ urlpatterns = [
     ),
     # Canvas
     path(P + "canvas/drop/", canvas.canvas_drop, name="canvas_drop"),
-    path(P + "canvas/add/", canvas.add_to_operation, name="add_to_operation"),
     path(P + "canvas/undo/", canvas.canvas_undo, name="canvas_undo"),
     path(P + "canvas/redo/", canvas.canvas_redo, name="canvas_redo"),
     # The board (static/js/canvas.js): one request per edit
@@ -98,11 +97,6 @@ urlpatterns = [
         name="workflow_delete",
     ),
     path(P + "operations/new/", canvas.operation_new, name="operation_new"),
-    path(
-        P + "operations/<int:operation_id>/steps/<str:slot>/remove/",
-        canvas.operation_remove_step,
-        name="operation_remove_step",
-    ),
     # Steps of an operation and the tools (static/js/steps.js, templates/design/_steps.html)
     path(P + "steps/add/", steps.step_add, name="step_add"),
     path(P + "steps/<int:step_id>/", tools.step_detail, name="step"),
