@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from designer.design import canvas, services
+from designer.design import board, operations, services, undo
 from designer.design.forms import RenameForm
 from designer.design.models import Activity, Connection, Operation, Transformation
 from designer.design.versioning import StaleVersion
@@ -55,7 +55,7 @@ def component_action(
                     activity=item, expected_version=version, name=name, user=user
                 )
             elif kind == "operation":
-                canvas.operation_rename(
+                operations.operation_rename(
                     operation=item, expected_version=version, name=name, user=user
                 )
             else:
@@ -67,11 +67,16 @@ def component_action(
             if kind == "connection":
                 copy = services.connection_duplicate(connection=item, user=user)
             elif kind == "activity":
-                copy = canvas.activity_duplicate_on_canvas(
-                    project=project, user=user, activity=item
-                )
+                with undo.recorded(
+                    project=project, user=user, label=f"Duplicate “{item.name}”"
+                ) as change:
+                    copy = services.activity_duplicate(activity=item, user=user)
+                    change.created(copy)
             elif kind == "operation":
-                copy = canvas.operation_duplicate(project=project, user=user, operation=item)
+                # With its steps, as the board's Duplicate copies it.
+                (copy,) = board.copy_operations(
+                    project=project, user=user, ops=[item], workflow=item.workflow, verb="Duplicate"
+                )
             else:
                 copy = services.transformation_duplicate(transformation=item, user=user)
             return flash(request, access, f"Duplicated “{item.name}” as “{copy.name}”.")
@@ -81,7 +86,7 @@ def component_action(
         elif kind == "activity":
             services.activity_delete(activity=item)
         elif kind == "operation":
-            canvas.operation_delete(project=project, user=user, operation=item)
+            board.delete_operations(project=project, user=user, ops=[item])
         else:
             services.transformation_delete(transformation=item)
         return flash(request, access, f"Deleted “{name}”.", close_dialog=kind == "connection")
