@@ -99,6 +99,17 @@ RESULT_FIELDS: dict[str, Any] = {
 }
 
 
+def _answer_schema(activity: Activity) -> dict[str, Any] | None:
+    """A target's per-record response schema (its response_schema()), if it declares one."""
+    kind = activity_type_of(activity)
+    if kind is None or not kind.responds_per_record:
+        return None
+    try:
+        return kind.response_schema(activity.config)
+    except (ConnectorError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _response_side(activity: Activity | None, pass_on: str) -> Side:
     """After a target: its response (each record's result), or the records it took."""
     taken = _target_side(activity)
@@ -106,10 +117,11 @@ def _response_side(activity: Activity | None, pass_on: str) -> Side:
         return Side(activity, note=taken.note)
     if pass_on == "input":
         return Side(activity, taken.schema, taken.fields, "The records this target took.")
-    schema = {
-        "type": "object",
-        "properties": {"record": taken.schema or {"type": "object"}, **RESULT_FIELDS},
-    }
+    properties: dict[str, Any] = {"record": taken.schema or {"type": "object"}, **RESULT_FIELDS}
+    answered = _answer_schema(activity)
+    if answered is not None:  # a target that reads something per record (RecordResult.response)
+        properties["response"] = answered
+    schema = {"type": "object", "properties": properties}
     return Side(
         activity,
         schema,

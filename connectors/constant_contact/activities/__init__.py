@@ -31,6 +31,7 @@ from connectors.constant_contact.activities.query import QueryContacts
 from connectors.constant_contact.activities.reports import (
     CampaignTracking,
     ContactTrackingActivity,
+    ContactTrackingLookup,
     EmailCampaignSummaries,
 )
 from connectors.constant_contact.activities.update import UpdateContacts
@@ -56,6 +57,7 @@ CATALOG_ACTIVITIES: tuple[ActivityType, ...] = (
     QuerySegments(),
     EmailCampaignSummaries(),
     ContactTrackingActivity(),
+    ContactTrackingLookup(),
     CampaignTracking(),
 )
 

@@ -7,16 +7,17 @@ Contact's 403 naming it (reconnect to grant it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from connectors.base import ActivityType, Field, FieldKind, Role, RunContext
+from connectors.base import ActivityType, Field, FieldKind, RecordResult, Role, RunContext
 from connectors.constant_contact.activities.catalog_targets import uuid_failure
+from connectors.constant_contact.activities.common import check_config, write_each
 from connectors.constant_contact.activities.memberships import id_list
 from connectors.constant_contact.activities.query import as_list
 from connectors.constant_contact.client import ConstantContactClient
 from connectors.constant_contact.errors import ApiError
-from connectors.constant_contact.schemas import contract_schema
+from connectors.constant_contact.schemas import SCHEMA_DIALECT, contract_schema
 
 CONTACT_EVENTS = (
     ("em_sends", "Sends"),
@@ -33,6 +34,8 @@ TRACKING = {  # which list -> the contract's item definition
     "optouts": "OptoutsTrackingActivity",
 }
 MAX_CONTACTS = 1_000
+PAGE_LIMIT = 100  # the contract's largest page of a contact's tracking activity
+MAX_PER_CONTACT = 10_000  # what one record's response may carry (memory per batch)
 
 
 def _is_uuid(value: str) -> bool:
@@ -143,6 +146,144 @@ class ContactTrackingActivity(ActivityType):
                     context.log("warning", f"Contact {contact_id}: {exc.error_message}")
                 if context.is_cancelled():
                     return
+
+
+def _contact_params(config: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": str(limit)}
+    kinds = as_list(config.get("tracking_activities"))
+    if kinds:
+        params["tracking_activities_list"] = ",".join(kinds)
+    if config.get("include_campaign_activity_names") is False:
+        params["include_campaign_activity_names"] = "false"
+    return params
+
+
+class ContactTrackingLookup(ActivityType):
+    """The tracking report as a step fed by the previous one: each record names a contact,
+    its response carries that contact's tracking activities (a target whose "what flows on"
+    is its response, so later steps map or write them). One record's unknown contact fails
+    that record, not the run."""
+
+    key = "reports_contact_activity_lookup"
+    name = "Look up contacts' tracking activity"
+    role = Role.TARGET
+    description = (
+        "For each record's contact_id (from the previous step), what the contact did with "
+        "your email campaigns, newest first (GET /reports/contact_reports/{contact_id}/"
+        "activity_details, every page). Its response carries them on to the next steps."
+    )
+    preferred_batch_size = 100
+    responds_per_record = True
+    config_fields = (
+        ContactTrackingActivity.config_fields[1],  # which activities
+        ContactTrackingActivity.config_fields[2],  # campaign names
+        Field(
+            "page_size",
+            "Page size",
+            FieldKind.INTEGER,
+            default=PAGE_LIMIT,
+            min_value=1,
+            max_value=PAGE_LIMIT,
+            advanced=True,
+            help="Activities per call (Constant Contact allows 1 to 100).",
+        ),
+        Field(
+            "max_per_contact",
+            "At most per contact",
+            FieldKind.INTEGER,
+            default=MAX_PER_CONTACT,
+            min_value=1,
+            max_value=MAX_PER_CONTACT,
+            advanced=True,
+            help="The newest activities kept for each contact (the rest are not read).",
+        ),
+    )
+
+    def validate_config(self, config: Mapping[str, Any]) -> dict[str, str]:
+        errors = {}
+        unknown = set(as_list(config.get("tracking_activities"))) - dict(CONTACT_EVENTS).keys()
+        if unknown:
+            errors["tracking_activities"] = f"Unknown: {', '.join(sorted(unknown))}."
+        for name, top in (("page_size", PAGE_LIMIT), ("max_per_contact", MAX_PER_CONTACT)):
+            value = config.get(name)
+            if value not in (None, "") and not (str(value).isdigit() and 1 <= int(value) <= top):
+                errors[name] = f"1 to {top:,}."
+        return errors
+
+    def request_schema(self, config: Mapping[str, Any]) -> dict:
+        return {
+            "$schema": SCHEMA_DIALECT,
+            "title": "Contact",
+            "type": "object",
+            "properties": {
+                "contact_id": {
+                    "type": "string",
+                    "format": "uuid",
+                    "title": "Contact ID",
+                    "description": "The contact whose tracking activity is read.",
+                }
+            },
+            "required": ["contact_id"],
+        }
+
+    def response_schema(self, config: Mapping[str, Any]) -> dict:
+        item = contract_schema("ContactTrackingActivity")
+        item.pop("$schema", None)
+        return {
+            "$schema": SCHEMA_DIALECT,
+            "title": "Contact tracking activity",
+            "type": "object",
+            "properties": {
+                "contact_id": {"type": "string", "title": "Contact ID"},
+                "tracking_activities": {
+                    "type": "array",
+                    "title": "Tracking activities",
+                    "description": "Newest first.",
+                    "items": item,
+                },
+                "truncated": {
+                    "type": "boolean",
+                    "description": "More activities exist than 'At most per contact' kept.",
+                },
+            },
+        }
+
+    def record_key(self, record: Mapping[str, Any]) -> str:
+        return str(record.get("contact_id") or "")
+
+    def write(
+        self, context: RunContext, config: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
+    ) -> list[RecordResult]:
+        check_config(self, config)
+        params = _contact_params(config, int(config.get("page_size") or PAGE_LIMIT))
+        most = int(config.get("max_per_contact") or MAX_PER_CONTACT)
+        with ConstantContactClient.for_run(context) as client:
+
+            def handle(record: Mapping[str, Any], key: str) -> RecordResult:
+                contact_id = key.strip()
+                refused = uuid_failure(contact_id, key, "contact_id")
+                if refused is not None:  # never sent: it can only be a 404
+                    return refused
+                path = f"/reports/contact_reports/{contact_id}/activity_details"
+                kept: list[dict[str, Any]] = []
+                truncated = False
+                for page in client.paginate(path, params, items_key="tracking_activities"):
+                    kept.extend(page.get("tracking_activities") or [])
+                    if len(kept) >= most:
+                        more = bool(((page.get("_links") or {}).get("next") or {}).get("href"))
+                        truncated = len(kept) > most or more
+                        kept = kept[:most]
+                        break
+                response = {
+                    "contact_id": contact_id,
+                    "tracking_activities": kept,
+                    "truncated": truncated,
+                }
+                return RecordResult.done(
+                    key=contact_id, external_id=contact_id, action="read", response=response
+                )
+
+            return write_each(context, batch, self.record_key, handle)
 
 
 class CampaignTracking(ActivityType):

@@ -74,3 +74,56 @@ def test_without_campaign_data_the_403_names_it(context: RunContext) -> None:
     with pytest.raises(ConnectorError) as raised:
         read_all(context, "reports_campaign_summaries")
     assert "campaign_data" in str(raised.value)
+
+
+# ------------------------------------------- the tracking report fed by a previous step
+
+
+def lookup(context: RunContext, records: list[dict], **config) -> list:
+    activity = ACTIVITY_TYPES["reports_contact_activity_lookup"]
+    assert activity.role == "target" and activity.responds_per_record
+    assert activity.validate_config(config) == {}
+    results = activity.write(context, config, records)
+    assert len(results) == len(records)
+    schema = activity.response_schema(config)
+    for result in results:
+        if result.ok:
+            jsonschema.Draft4Validator(schema).validate(result.response)
+    return results
+
+
+def test_the_lookup_reads_every_page_of_each_records_contact(
+    reporting: RunContext, cc_sandbox: Sandbox
+) -> None:
+    cc_sandbox.seed_contacts(6)
+    ids = [c["contact_id"] for c in cc_sandbox.contacts]
+    direct = read_all(reporting, "reports_contact_activity", {"contact_ids": [ids[2]]})
+    assert len(direct) > 2
+    before = len(cc_sandbox.api_requests())
+    results = lookup(reporting, [{"contact_id": ids[2]}, {"contact_id": ids[4]}], page_size=2)
+    assert [r.external_id for r in results] == [ids[2], ids[4]]
+    assert all(r.ok and r.action == "read" for r in results)
+    first = results[0].response
+    assert first["contact_id"] == ids[2] and first["truncated"] is False
+    assert first["tracking_activities"] == direct  # every page, in order, newest first
+    calls = cc_sandbox.api_requests()[before:]
+    assert all(c.query == {"limit": ["2"]} or set(c.query) == {"cursor"} for c in calls)
+    pages = [c for c in calls if ids[2] in c.path]  # paged by _links.next, cursor alone
+    assert len(pages) == -(-len(direct) // 2) and "cursor" in pages[1].query
+
+
+def test_an_unknown_contact_fails_only_its_record(
+    reporting: RunContext, cc_sandbox: Sandbox
+) -> None:
+    cc_sandbox.seed_contacts(2)
+    known = cc_sandbox.contacts[0]["contact_id"]
+    missing = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    records = [{"contact_id": missing}, {"contact_id": "not-an-id"}, {"contact_id": known}]
+    unknown, bad, found = lookup(reporting, records, max_per_contact=1)
+    assert not unknown.ok and unknown.key == missing
+    assert unknown.error_message == f"Contact {missing} not found."
+    assert not bad.ok and bad.error_key == "validation" and "not a UUID" in bad.error_message
+    assert found.ok and len(found.response["tracking_activities"]) == 1
+    assert found.response["truncated"] is True
+    sent = [r.path for r in cc_sandbox.api_requests() if "/contact_reports/" in r.path]
+    assert not any("not-an-id" in p for p in sent)
