@@ -21,14 +21,8 @@ from designer.design.models import (
 )
 from designer.design.operations import PlacementRefused
 from designer.design.services import activity_create_default
+from designer.design.step_view import TOOLS
 from designer.projects.models import Project
-
-TOOL_KINDS = {
-    "transformation": StepKind.TRANSFORMATION,
-    "script": StepKind.SCRIPT,
-    "condition": StepKind.CONDITION,
-    "invoke": StepKind.INVOKE,
-}
 
 
 def _what(activity: Activity | None, tool: str) -> str:
@@ -105,7 +99,7 @@ def step_add(
 
     Refused with the reason (``PlacementRefused``) and nothing saved when the chain would
     not be valid. One undo entry, whatever was created for it."""
-    if tool and tool not in TOOL_KINDS:
+    if tool and tool not in TOOLS:
         raise PlacementRefused(f"There is no {tool!r} tool.")
     if not tool and activity is None and (connection is None or not activity_type):
         raise PlacementRefused("Choose what to add: a tool or an activity.")
@@ -116,7 +110,7 @@ def step_add(
         if activity is None and not tool:
             assert connection is not None
             activity = activity_of_type(change, connection, activity_type)
-        kind = TOOL_KINDS[tool] if tool else operations.activity_role(activity)
+        kind = StepKind(tool) if tool else operations.activity_role(activity)
         operation, expected_version = _operation_or_new(
             change, operation, expected_version, workflow, (position_x, position_y)
         )

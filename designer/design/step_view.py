@@ -20,7 +20,16 @@ KIND_NAMES = {
     StepKind.CONDITION: "Condition",
     StepKind.INVOKE: "Invoke operation",
 }
-TOOL_KINDS = (StepKind.TRANSFORMATION, StepKind.SCRIPT, StepKind.CONDITION, StepKind.INVOKE)
+# The palette's Tools: the steps that are not an endpoint's activity, in palette order, each
+# with what it does. The one list: the step services, the Add a step dialog and the Tools tab
+# read it (a tool's key is its StepKind value).
+TOOLS: dict[str, str] = {
+    StepKind.TRANSFORMATION: "Maps each record's fields to the next step's.",
+    StepKind.SCRIPT: "Filters records, changes fields, sets project variables.",
+    StepKind.CONDITION: "Routes each record to a True or a False branch, or filters.",
+    StepKind.INVOKE: "Runs another operation of the project, waiting or not.",
+}
+TOOL_NAMES = {str(kind): KIND_NAMES[kind] for kind in TOOLS}  # key -> name, palette order
 BRANCHES = (("true", "True"), ("false", "False"))
 
 

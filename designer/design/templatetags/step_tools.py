@@ -1,19 +1,15 @@
-"""``{% palette_tools as tools %}``: the palette's Tools tab entries."""
+"""``{% palette_tools as tools %}``: the palette's Tools tab entries (``step_view.TOOLS``)."""
 
 from __future__ import annotations
 
 from django import template
 
-register = template.Library()
+from designer.design.step_view import TOOL_NAMES, TOOLS
 
-TOOLS = (
-    ("transformation", "Transformation", "Maps each record's fields to the next step's."),
-    ("script", "Script", "Filters records, changes fields, sets project variables."),
-    ("condition", "Condition", "Routes each record to a True or a False branch, or filters."),
-    ("invoke", "Invoke operation", "Runs another operation of the project, waiting or not."),
-)
+register = template.Library()
 
 
 @register.simple_tag
-def palette_tools() -> tuple[tuple[str, str, str], ...]:
-    return TOOLS
+def palette_tools() -> list[tuple[str, str, str]]:
+    """(key, name, what it does) of each tool, in palette order."""
+    return [(str(kind), TOOL_NAMES[kind], hint) for kind, hint in TOOLS.items()]

@@ -21,7 +21,8 @@ from designer.design import services, step_services
 from designer.design.models import Activity, Connection, Operation, Step, Workflow
 from designer.design.operations import PlacementRefused
 from designer.design.selectors import prefetch_steps
-from designer.design.step_view import KIND_NAMES, TOOL_KINDS, chain_of
+from designer.design.step_view import TOOL_NAMES as TOOLS
+from designer.design.step_view import chain_of
 from designer.design.versioning import StaleVersion
 from designer.design.views.common import (
     activity_type_or_404,
@@ -33,7 +34,6 @@ from designer.design.views.common import (
 )
 from designer.projects.access import Capability, ProjectAccess, project_view
 
-TOOLS = {str(kind): KIND_NAMES[kind] for kind in TOOL_KINDS}
 STEP_ADDED = "step-added"  # the client event that puts the focus on the new step
 
 
