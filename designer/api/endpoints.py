@@ -27,9 +27,9 @@ from designer.api.schemas import (
     LogLineOut,
     OperationOut,
     ProjectOut,
+    RunDetail,
     RunInput,
     RunOut,
-    RunResult,
     RunStarted,
     ScheduleOut,
     WorkflowOut,
@@ -245,10 +245,13 @@ def start(
     wait: int = Query(0, ge=0, le=MAX_WAIT, description="Seconds to wait for the run to end"),
 ):
     """Start a run. 202 with its status URL; with ``?wait=N``, 200 and the result if it
-    ends within N seconds (else 202, still running)."""
+    ends within N seconds (else 202, still running): counts, failed records, and the
+    records of the operation's last step (``response``)."""
     access = api_project(request, project_id, Capability.RUN)
     operation = get_object_or_404(Operation, project=access.project, pk=operation_id)
-    run = start_run(operation=operation, trigger=RunTrigger.API, user=request.auth.user)
+    run = start_run(
+        operation=operation, trigger=RunTrigger.API, user=request.auth.user, keep_response=wait > 0
+    )
     return started_answer(run, wait)
 
 
@@ -276,7 +279,7 @@ def list_runs(
 
 @_read_call(
     "/projects/{int:project_id}/runs/{int:run_id}",
-    response=RunResult,
+    response=RunDetail,
     tags=["runs"],
 )
 def get_run(
@@ -285,7 +288,8 @@ def get_run(
     run_id: int,
     wait: int = Query(0, ge=0, le=MAX_WAIT, description="Seconds to wait for the run to end"),
 ):
-    """The run's status and counters; once it has ended, its failed records too."""
+    """The run's status and counters; once it has ended, its failed records too, and the
+    records of its last step if it was started with ?wait=N (``response``)."""
     access = api_project(request, project_id, Capability.VIEW)
     run = _run(access, run_id)
     if wait:
@@ -377,7 +381,7 @@ def rerun(
 ):
     """Re-run the failed records of a run (409 if it has none)."""
     access = api_project(request, project_id, Capability.RUN)
-    new_run = rerun_failed(run=_run(access, run_id), user=request.auth.user)
+    new_run = rerun_failed(run=_run(access, run_id), user=request.auth.user, keep_response=wait > 0)
     return started_answer(new_run, wait)
 
 

@@ -85,8 +85,11 @@ def hook(
 ):
     """Start a run of the trigger's operation. A JSON body (an object, or an array of
     objects) becomes the run's records instead of its source's; an empty body runs the
-    operation as it is. 202 with the run's status; with ``?wait=N``, 200 with the result
-    (counters and the failed records) if it ends within N seconds."""
+    operation as it is. 202 with the run's status. Synchronous mode, ``?wait=N``: 200 with
+    the result if it ends within N seconds - counters, failed records, and ``response``: for
+    each record, what the operation's last step gave (the last target's result, or the
+    records of a response transformation after it), bounded and marked ``truncated`` past
+    the bound."""
     trigger = trigger_for_key(key)
     body = _read_body(request)
     trigger_check_signature(
@@ -97,6 +100,11 @@ def hook(
     )
     trigger_rate_limit(trigger=trigger)
     records = parse_records(body, request.content_type or "")
-    run = start_run(operation=trigger.operation, trigger=RunTrigger.API_TRIGGER, records=records)
+    run = start_run(
+        operation=trigger.operation,
+        trigger=RunTrigger.API_TRIGGER,
+        records=records,
+        keep_response=wait > 0,
+    )
     trigger_mark_used(trigger=trigger)
     return started_answer(run, wait)

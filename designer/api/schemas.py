@@ -8,6 +8,8 @@ from typing import Any
 from django.urls import reverse
 from ninja import Schema
 
+from designer.api.running import run_response
+
 FAILURES_IN_RESULT = 1000
 
 PROBLEM_SCHEMA = {
@@ -196,6 +198,29 @@ class RunResult(RunOut):
         return min(obj.failed_records, obj.failures.count(), FAILURES_IN_RESULT)
 
 
+class RunResponseOut(Schema):
+    """What a run that was waited for answers with: for each record that reached the end of
+    its chain, what the last step gave (the last target's result - ``record``, ``ok``,
+    ``id``, ``action``, ``error_key``, ``error_message`` - or the record a response
+    transformation made of it), in the order sent. Bounded: past RUN_RESPONSE_MAX_RECORDS
+    records or RUN_RESPONSE_MAX_BYTES, ``truncated`` is true and ``count`` > ``kept``."""
+
+    count: int  # records that reached the end of the chain
+    kept: int  # records listed below
+    truncated: bool
+    records: list[Any]
+
+
+class RunDetail(RunResult):
+    """A run with its response records (only runs started with ?wait=N keep them)."""
+
+    response: RunResponseOut | None = None
+
+    @staticmethod
+    def resolve_response(obj: Any) -> dict[str, Any] | None:
+        return run_response(obj)
+
+
 class RunInput(Schema):
     count: int | None
     records: list[dict[str, Any]] | None
@@ -228,3 +253,5 @@ class RunStarted(Schema):
     status: str
     status_url: str
     run: RunResult
+    # A synchronous call (?wait=N) that saw the run end: its response records.
+    response: RunResponseOut | None = None
