@@ -83,6 +83,9 @@ def _audit(
 
 
 def token_hash(token: str) -> str:
+    """How a high-entropy secret is stored, for lookup: invitation links here, API tokens and
+    trigger URL keys (designer/api) too. SHA-256, not a slow password hash: 256 random bits
+    need none."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

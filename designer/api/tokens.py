@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -11,16 +10,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from designer.accounts.services import token_hash
 from designer.api.models import ApiToken, Scope
 from designer.api.problems import ApiProblem
 
 TOKEN_PREFIX = "idt_"  # "integration designer token": recognisable by secret scanners
 # last_used_at is written at most this often per token (each API call is audited anyway).
 LAST_USED_RESOLUTION = timedelta(seconds=60)
-
-
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def token_create(
@@ -37,7 +33,7 @@ def token_create(
         user=user,
         name=name.strip()[:100] or "API token",
         prefix=raw[: len(TOKEN_PREFIX) + 6],
-        token_hash=token_digest(raw),
+        token_hash=token_hash(raw),
         scopes=scopes,
         expires_at=expires_at,
     )
@@ -56,7 +52,7 @@ def token_authenticate(raw: str) -> ApiToken:
     """The token's row, or an ApiProblem(401) saying why not (only to a real token's holder
     does it say more than "not valid")."""
     token = (
-        ApiToken.objects.select_related("user").filter(token_hash=token_digest(raw)).first()
+        ApiToken.objects.select_related("user").filter(token_hash=token_hash(raw)).first()
         if raw.startswith(TOKEN_PREFIX)
         else None
     )

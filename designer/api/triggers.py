@@ -6,6 +6,11 @@ HMAC mode: the key only names the trigger; each request carries
 ``X-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>``, checked within
 API_TRIGGER_SIGNATURE_TOLERANCE seconds; a signature is accepted once (replays are refused).
 
+The rate limit and the once-only check count in the connectors' shared store
+(``connectors.sharedstate``): Redis when REDIS_URL is set, else one SQLite file under
+CONNECTOR_STATE_DIR, so every web process of the deployment counts against the same limit
+(a per-process count would let N processes accept N times the limit).
+
 A JSON body (one object or an array of objects) becomes the run's input records, through the
 same ``OperationRun.input_records`` that "Re-run failed records" uses: the transformation and
 target get them instead of the source's records, and the run keeps them.
@@ -19,16 +24,23 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from connectors.sharedstate import (
+    StoreUnavailable,
+    fallback_store,
+    hashed_key,
+    shared_store,
+    warn_fallback,
+)
+from designer.accounts.services import token_hash
 from designer.api.models import ApiTrigger, TriggerMode
 from designer.api.problems import ApiProblem
-from designer.api.tokens import token_digest
 from designer.audit.services import audit_record
 from designer.crypto import decrypt_json, encrypt_json
 from designer.design.models import Operation
@@ -48,7 +60,7 @@ class TriggerSecrets:
 def _new_credentials(mode: str) -> tuple[dict[str, Any], TriggerSecrets]:
     key = secrets.token_urlsafe(32)
     values: dict[str, Any] = {
-        "key_hash": token_digest(key),
+        "key_hash": token_hash(key),
         "key_prefix": key[:6],
         "secret_encrypted": "",
         "rotated_at": timezone.now(),
@@ -102,7 +114,7 @@ def trigger_delete(*, trigger: ApiTrigger, user: Any) -> None:
 def trigger_for_key(key: str) -> ApiTrigger:
     trigger = (
         ApiTrigger.objects.select_related("operation__project")
-        .filter(key_hash=token_digest(key))
+        .filter(key_hash=token_hash(key))
         .first()
     )
     if trigger is None:
@@ -137,9 +149,11 @@ def trigger_check_signature(
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise ApiProblem(401, "The signature does not match the body.")
     # A signed request is accepted once: the same one sent again within the tolerance (a
-    # replay, or a sender's blind retry) would start a second run.
-    seen = f"api-trigger-signature:{trigger.pk}:{expected}"
-    if not cache.add(seen, 1, timeout=2 * settings.API_TRIGGER_SIGNATURE_TOLERANCE + 60):
+    # replay, or a sender's blind retry) would start a second run. Counted on the day of its
+    # own timestamp, so a replay after midnight still finds it.
+    seen = hashed_key("api-trigger-signature", f"{trigger.key_hash}:{expected}")
+    first, _ = _count(seen, _utc_day(sent_at), limit=1)
+    if not first:
         raise ApiProblem(
             409,
             "This signed request was already received; sign each request with a new "
@@ -147,21 +161,31 @@ def trigger_check_signature(
         )
 
 
+def _utc_day(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).date().isoformat()
+
+
+def _count(key: str, day: str, *, limit: int) -> tuple[bool, int]:
+    """One atomic count-unless-at-limit in the shared store (its daily counter, keyed here by
+    the window); this process alone if the store is unavailable, as connector pacing does."""
+    try:
+        return shared_store().count_call(key, day, limit)
+    except StoreUnavailable as exc:
+        warn_fallback("api-triggers", exc)
+        return fallback_store().count_call(key, day, limit)
+
+
 def trigger_rate_limit(*, trigger: ApiTrigger) -> None:
-    """At most API_TRIGGER_RATE_PER_MINUTE accepted requests per trigger per minute (a fixed
-    window in the cache: shared by every web node when REDIS_URL is set)."""
+    """At most API_TRIGGER_RATE_PER_MINUTE accepted requests per trigger per minute: a fixed
+    window counted in the shared store, by every web process of the deployment. The key is
+    the trigger's key hash (a rotation starts a new count), hashed again: it never shows."""
     limit = settings.API_TRIGGER_RATE_PER_MINUTE
     if limit <= 0:
         return
     window = int(time.time() // 60)
-    key = f"api-trigger-rate:{trigger.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
-    if count > limit:
+    key = hashed_key("api-trigger-rate", f"{trigger.key_hash}:{window}")
+    accepted, _ = _count(key, _utc_day(window * 60), limit=limit)
+    if not accepted:
         retry = 60 - int(time.time()) % 60
         raise ApiProblem(
             429,

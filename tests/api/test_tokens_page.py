@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from designer.accounts.services import token_hash
 from designer.api.models import ApiToken
-from designer.api.tokens import token_digest
 from tests.api.conftest import ApiClient
 from tests.runs.conftest import make_operation
 
@@ -31,7 +31,7 @@ def test_create_shows_the_token_once_stores_its_hash_and_it_works(client_for, pr
     assert response["Cache-Control"] == "no-store"
     raw = re.search(r'value="(idt_[^"]+)"', response.content.decode()).group(1)
     token = ApiToken.objects.get(user=personas["viewer"])
-    assert token.token_hash == token_digest(raw) and raw not in token.token_hash
+    assert token.token_hash == token_hash(raw) and raw not in token.token_hash
     assert token.scopes == ["read"]
 
     listed = client.get(PAGE).content.decode()
