@@ -29,8 +29,6 @@ from designer.design.models import StepKind
 from designer.runs import steps
 from designer.runs.ledger import Lost, RunLedger, truncate_json
 from designer.runs.plan import Node, Plan
-from designer.transformations.mapping import MappingError
-from designer.transformations.scripts import ScriptError
 
 logger = logging.getLogger(__name__)
 
@@ -215,40 +213,18 @@ class ChainBatch:
         counts["in"] += len(items)
         self._sample(node, "in", [record for _, record in items])
         out: dict[str, list[list[Any]]] = {}
-        main: list[list[Any]] = []
-        for offset, record in items:
-            if node.kind == StepKind.TRANSFORMATION:
-                try:
-                    main.append([offset, node.mapping.apply(record)])
-                except MappingError as exc:
-                    self._fail(offset, node, "mapping_error", str(exc), record)
-            elif node.kind == StepKind.SCRIPT:
-                try:
-                    result = node.script.run(record)
-                except ScriptError as exc:
-                    self._fail(offset, node, "script_error", exc.message, record)
-                    continue
-                self.outcome.variables.update(result.variables)
-                if result.record is None:
-                    self._drop(offset)
-                else:
-                    main.append([offset, result.record])
-            elif node.kind == StepKind.CONDITION:
-                try:
-                    passed = node.test(record)
-                except ScriptError as exc:
-                    self._fail(offset, node, "condition_error", exc.message, record)
-                    continue
-                if node.mode == "route":
-                    out.setdefault("true" if passed else "false", []).append([offset, record])
-                elif passed:
-                    main.append([offset, record])
-                else:
-                    self._drop(offset)
-            else:  # a source in the middle can't be drawn (validate_chain); pass through
-                main.append([offset, record])
         if node.kind != StepKind.CONDITION or node.mode != "route":
-            out[""] = main
+            out[""] = []  # the main chain goes on, even with no record
+        for offset, record in items:
+            done = steps.pure_step(node, record)
+            if done.error_key:
+                self._fail(offset, node, done.error_key, done.error_message, record)
+                continue
+            self.outcome.variables.update(done.variables)
+            if done.record is None:
+                self._drop(offset)
+            else:
+                out.setdefault(done.branch, []).append([offset, done.record])
         passed_on = sum(len(v) for v in out.values())
         counts["out"] += passed_on
         self._sample(node, "out", [r for v in out.values() for _, r in v])

@@ -20,9 +20,8 @@ from connectors.base import ConnectorError, HttpExchange
 from designer.design.models import Step, StepKind
 from designer.projects.variables import MissingVariable, resolve
 from designer.runs.plan import Node, Plan, PlanError, build_plan
+from designer.runs.steps import pure_step
 from designer.transformations import expression_limits
-from designer.transformations.mapping import MappingError
-from designer.transformations.scripts import ScriptError
 from designer.transformations.selectors import activity_type_of, run_context_for
 
 READ_METHODS = {"GET", "HEAD"}
@@ -157,31 +156,19 @@ class _Walk:
             node_id = node.next
 
     def _apply(self, node: Node, items) -> list[tuple[int, Any, str]]:
-        """(offset, record out or None, note) per record in; a failure is its note."""
+        """(offset, record out or None, note) per record in, as a run's ``steps.pure_step``
+        makes them; a failure is its note."""
         out = []
         for offset, record in items:
-            try:
-                if node.kind == StepKind.TRANSFORMATION:
-                    out.append((offset, node.mapping.apply(record), ""))
-                elif node.kind == StepKind.SCRIPT:
-                    result = node.script.run(record)
-                    note = "dropped by the script" if result.record is None else ""
-                    if result.variables:
-                        names = ", ".join(f"${name}" for name in result.variables)
-                        note = (note + "; " if note else "") + f"sets {names}"
-                    out.append((offset, result.record, note))
-                elif node.kind == StepKind.CONDITION:
-                    passed = node.test(record)
-                    if node.mode == "route":
-                        out.append((offset, record, "true branch" if passed else "false branch"))
-                    else:
-                        out.append(
-                            (offset, record if passed else None, "" if passed else "filtered out")
-                        )
-                else:
-                    out.append((offset, record, ""))
-            except (MappingError, ScriptError) as exc:
-                out.append((offset, None, f"fails: {exc}"))
+            done = pure_step(node, record)
+            if done.error_key:
+                out.append((offset, None, f"fails: {done.error_message}"))
+                continue
+            note = f"{done.branch} branch" if done.branch else done.left_out
+            if done.variables:
+                names = ", ".join(f"${name}" for name in done.variables)
+                note = (note + "; " if note else "") + f"sets {names}"
+            out.append((offset, done.record, note))
         return out
 
     def _preview(self, node: Node, items: list[tuple[int, Any]]) -> StepPreview:

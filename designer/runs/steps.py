@@ -1,25 +1,28 @@
-"""The engine's pure steps: map a chunk, write a batch, tally the results.
+"""The engine's pure steps: a record through a transformation, script or condition, a batch
+written by a target, the results tallied.
 
-No database and no Django here: the loop (``engine``) wires these to the ledger (``ledger``),
-which stores what they produce. Each step is unit-tested on its own (tests/runs/test_steps.py).
+No database and no Django here: the chain (``chain``) and the step preview (``preview``) walk
+records through ``pure_step``; the loop (``engine``) wires these to the ledger (``ledger``),
+which stores what they produce. Each is unit-tested on its own (tests/runs/test_steps.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from connectors.base import ActivityType, ConnectorError, RecordResult
 from designer.transformations.mapping import MappingError
+from designer.transformations.scripts import ScriptError
 
 DEFAULT_BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
 class Item:
-    """A source record on its way to the target: its offset in the chunk, the source record,
-    how a person recognises it, and the record the mapping made of it."""
+    """A record a target writes: its offset in the batch, the record as it entered, how a
+    person recognises it, and the record sent."""
 
     offset: int
     record: Any
@@ -37,12 +40,6 @@ class Failure:
     step_id: int | None = None  # the step it failed at (multi-step chains)
     step_name: str = ""
     step_input: Any = None  # the record as it entered that step (a re-run re-enters there)
-
-
-@dataclass
-class Mapped:
-    items: list[Item]  # to be written, in chunk order
-    failures: list[Failure]  # the mapping refused these
 
 
 @dataclass
@@ -94,26 +91,55 @@ def record_key(activity_type: ActivityType, record: Mapping[str, Any]) -> str:
         return ""
 
 
-# ----------------------------------------------------------------------------------- mapping
-def map_chunk(
-    chunk: Sequence[Any], mapping: Any, key_of: Callable[[Any], str], *, skip: Iterable[int] = ()
-) -> Mapped:
-    """Apply the mapping to each record; a record the mapping refuses fails alone.
-    Offsets in ``skip`` (already done in an earlier attempt) are left out."""
-    done = set(skip)
-    items: list[Item] = []
-    failures: list[Failure] = []
-    for offset, record in enumerate(chunk):
-        if offset in done:
-            continue
-        key = key_of(record)
+# ------------------------------------------------------------------------------ pure steps
+class PureNode(Protocol):
+    """What ``pure_step`` reads of a step made ready to run (``designer.runs.plan.Node``)."""
+
+    kind: str
+    mapping: Any  # a transformation's compiled mapping
+    script: Any  # a script's compiled script
+    test: Callable[[Mapping[str, Any]], bool] | None  # a condition's compiled expression
+    mode: str  # a condition's: route | filter
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """What a transformation, script or condition made of one record."""
+
+    record: Any = None  # the record passed on; None when it goes no further
+    branch: str = ""  # a routing condition's "true" / "false"; "" is the main chain
+    error_key: str = ""  # set when the record failed at this step
+    error_message: str = ""
+    left_out: str = ""  # why a record that did not fail goes no further
+    variables: Mapping[str, Any] = field(default_factory=dict)  # project variables a script set
+
+
+def pure_step(node: PureNode, record: Any) -> StepOutput:
+    """One record through one in-memory step. A run (``chain``) and a step's preview
+    (``preview``) both walk records through here, so a preview shows what a run would do."""
+    if node.kind == "transformation":
         try:
-            mapped = mapping.apply(record)
+            return StepOutput(node.mapping.apply(record))
         except MappingError as exc:
-            failures.append(Failure(offset, key, "mapping_error", str(exc), record))
-            continue
-        items.append(Item(offset, record, key, mapped))
-    return Mapped(items, failures)
+            return StepOutput(error_key="mapping_error", error_message=str(exc))
+    if node.kind == "script":
+        try:
+            result = node.script.run(record)
+        except ScriptError as exc:
+            return StepOutput(error_key="script_error", error_message=exc.message)
+        if result.record is None:
+            return StepOutput(left_out="dropped by the script", variables=result.variables)
+        return StepOutput(result.record, variables=result.variables)
+    if node.kind == "condition":
+        assert node.test is not None
+        try:
+            passed = node.test(record)
+        except ScriptError as exc:
+            return StepOutput(error_key="condition_error", error_message=exc.message)
+        if node.mode == "route":
+            return StepOutput(record, branch="true" if passed else "false")
+        return StepOutput(record) if passed else StepOutput(left_out="filtered out")
+    return StepOutput(record)  # a source mid-chain can't be drawn (validate_chain): passes
 
 
 # ----------------------------------------------------------------------------------- writing
@@ -167,9 +193,9 @@ def _failed(items: Sequence[Item], error_key: str, message: str) -> list[RecordR
 # ----------------------------------------------------------------------------------- tallying
 @dataclass
 class Tally:
-    """The outcome of one chunk, record by record: each offset counts once, whether its
-    result came early (per-record progress) or with the batch. ``take()`` hands over what
-    has not been stored yet."""
+    """The outcome of one chunk, record by record: each offset counts once (failed at its
+    first failing step, done at the end of its chain, or left out). ``take()`` hands over
+    what has not been stored yet."""
 
     done: set[int] = field(default_factory=set)  # offsets with a counted result
     ok: int = 0  # this attempt's count, for the log line
@@ -178,41 +204,6 @@ class Tally:
     _new_ok: int = 0
     _new_failures: list[Failure] = field(default_factory=list)
 
-    def add(self, item: Item, result: RecordResult) -> bool:
-        """Count this result unless the item already has one; True if counted now."""
-        if item.offset in self.done:
-            return False
-        self.done.add(item.offset)
-        if result.ok:
-            self.ok += 1
-            self._new_ok += 1
-            if result.action == "written" and result.external_id:
-                self.output = result.external_id
-        else:
-            self.failed += 1
-            self._new_failures.append(
-                Failure(
-                    item.offset,
-                    result.key or item.key,
-                    result.error_key,
-                    result.error_message,
-                    item.record,
-                )
-            )
-        return True
-
-    def add_failures(self, failures: Iterable[Failure]) -> None:
-        for failure in failures:
-            if failure.offset not in self.done:
-                self.done.add(failure.offset)
-                self.failed += 1
-                self._new_failures.append(failure)
-
-    def add_all(self, items: Sequence[Item], results: Sequence[RecordResult]) -> None:
-        for item, result in zip(items, results, strict=True):
-            self.add(item, result)
-
-    # ------------------------------------------------------------- multi-step chains
     def fail(self, failure: Failure) -> bool:
         """A record failed at a step: counted once, at the first step it failed at (a
         target's failed response may still flow on, e.g. to an error file)."""
@@ -223,15 +214,13 @@ class Tally:
         self._new_failures.append(failure)
         return True
 
-    def finish(self, offset: int, output: str = "") -> bool:
+    def finish(self, offset: int) -> bool:
         """A record reached the end of its chain: done, unless it failed on the way."""
         if offset in self.done:
             return False
         self.done.add(offset)
         self.ok += 1
         self._new_ok += 1
-        if output:
-            self.output = output
         return True
 
     def drop(self, offset: int) -> None:
