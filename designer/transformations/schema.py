@@ -127,6 +127,17 @@ def parse_path(path: str) -> list[tuple[str, Any]]:
     return steps
 
 
+def _pattern_property(node: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    """The schema of ``name`` under the node's patternProperties, if a pattern matches."""
+    for pattern, sub in (node.get("patternProperties") or {}).items():
+        try:
+            if re.search(pattern, name):
+                return sub if isinstance(sub, Mapping) else {}
+        except re.error:
+            continue
+    return None
+
+
 def resolve(schema: Mapping[str, Any] | None, path: str) -> Mapping[str, Any] | None:
     """The sub-schema a target path lands on, {} inside open objects, None if not in it."""
     if schema is None:
@@ -136,8 +147,11 @@ def resolve(schema: Mapping[str, Any] | None, path: str) -> Mapping[str, Any] | 
         node_type = type_of(node)
         if kind == "key":
             props, _ = _object_parts(node)
+            pattern = _pattern_property(node, value)
             if value in props:
                 node = props[value] or {}
+            elif pattern is not None:  # e.g. a flat contact's custom_field:<name> columns
+                node = pattern
             elif not props and node_type in ("object", "any"):
                 return {}  # an open object: anything goes below it
             elif node.get("additionalProperties") not in (None, False) and node_type == "object":

@@ -52,3 +52,27 @@ def test_update_resolves_names_too(context: RunContext, cc_sandbox: Sandbox) -> 
     assert result.ok, result
     values = {f["value"] for f in cc_sandbox.contact(contact["contact_id"])["custom_fields"]}
     assert "green" in values
+
+
+def test_the_mapping_editor_accepts_custom_field_columns_by_name() -> None:
+    """A flat target's custom_field:<name> columns (its patternProperties) are fields of the
+    target schema: the mapping editor saves them (it refused them as unknown before)."""
+    from connectors.constant_contact.activities import ACTIVITY_TYPES
+    from designer.transformations.validation import validate_mapping
+
+    source = {"type": "object", "properties": {"Email": {}, "Colour": {}}}
+    for key in ("create", "update"):
+        target = ACTIVITY_TYPES[key].request_schema({"record_shape": "flat", "match_by": "email"})
+        rules = [
+            {"target": "email", "kind": "path", "value": "Email"},
+            {"target": "custom_field:Favorite_Color", "kind": "path", "value": "Colour"},
+            {"target": "custom_field:Shoe size", "kind": "constant", "value": "42"},
+        ]
+        assert validate_mapping(rules, source_schema=source, target_schema=target) == []
+        wrong = [rules[0], {"target": "custom_fieldz", "kind": "path", "value": "Colour"}]
+        (problem,) = [
+            p
+            for p in validate_mapping(wrong, source_schema=source, target_schema=target)
+            if p.level == "error"
+        ]
+        assert "is not a field of the target schema" in problem.message
