@@ -120,6 +120,20 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class TargetFieldPicker:
+    """Target fields the mapping editor offers from the connected account: the objects of
+    ``kind`` (``Connector.picker_options``), each mapped through ``path`` with ``{value}``
+    replaced by the chosen option's value (e.g. ``custom_field:{value}``)."""
+
+    kind: str
+    label: str
+    path: str
+
+    def target(self, value: str) -> str:
+        return self.path.replace("{value}", value.strip())
+
+
+@dataclass(frozen=True)
 class ConfigCheck:
     """What an activity's Test found: the objects its settings name, looked up in the account.
 
@@ -360,6 +374,10 @@ class ActivityType:
     def request_schema(self, config: Mapping[str, Any]) -> dict | None:
         """JSON Schema of one record a target consumes (None for sources)."""
         return None
+
+    def target_field_pickers(self, config: Mapping[str, Any]) -> Sequence[TargetFieldPicker]:
+        """Target fields the mapping editor may pick from the account (e.g. custom fields)."""
+        return ()
 
     def response_schema(self, config: Mapping[str, Any]) -> dict | None:
         """JSON Schema of one record a source yields (or of a target's per-record result)."""

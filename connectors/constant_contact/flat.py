@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import Field, FieldKind
+from connectors.base import Field, FieldKind, TargetFieldPicker
 from connectors.constant_contact.schemas import SCHEMA_DIALECT, contract_schema
 
 # The contact's scalar properties (ContactPutRequest's non-object, non-array ones, less the
@@ -151,3 +151,16 @@ def to_contact(row: Mapping[str, Any], *, sign_up_form: bool = False) -> dict[st
     if custom:
         out["custom_fields"] = custom
     return out
+
+
+def custom_field_pickers(config: Mapping[str, Any], *, bulk: bool = False) -> tuple:
+    """The mapping editor's custom-field picker for a contact target: by name where names
+    work at run time (flat columns ``custom_field:<name>``, resolved once per run; bulk
+    import columns ``cf:<name>``), by id in the contract's own shape."""
+    if bulk:
+        return (TargetFieldPicker("custom_field_names", "Custom fields", "cf:{value}"),)
+    if config.get("record_shape") == FLAT:
+        path = CUSTOM_FIELD_PREFIX + "{value}"
+        return (TargetFieldPicker("custom_field_names", "Custom fields", path),)
+    path = "custom_fields[custom_field_id={value}].value"
+    return (TargetFieldPicker("custom_fields", "Custom fields", path),)

@@ -19,6 +19,14 @@ PICKERS: dict[str, tuple[str, dict[str, Any], str, str, str]] = {
         "custom_field_id",
         "label",
     ),
+    # The flat record shape names custom fields: custom_field:<name> (custom_field_names.py).
+    "custom_field_names": (
+        "/contact_custom_fields",
+        {"limit": 100},
+        "custom_fields",
+        "name",
+        "label",
+    ),
     "segments": (
         "/segments",
         {"limit": "1000", "sort_by": "name"},
@@ -39,9 +47,10 @@ def picker_options(connection: ConnectionContext, kind: str) -> list[tuple[str, 
         for page in client.paginate(path, params, items_key=items_key):
             for item in page.get(items_key) or []:
                 label = str(item.get(label_key) or item.get(id_key))
-                if kind == "custom_fields" and item.get("name"):
+                if kind.startswith("custom_field") and item.get("name"):
                     label = f"{label} ({item['name']})"  # the name the flat shape uses
-                options.append((str(item[id_key]), label))
+                if item.get(id_key):
+                    options.append((str(item[id_key]), label))
             if len(options) >= MAX_OPTIONS:
                 break
     return sorted(options[:MAX_OPTIONS], key=lambda option: option[1].lower())

@@ -67,3 +67,28 @@ def test_activity(connection: Connection, activity_key: str, config: dict[str, A
     return connector.test_activity(
         DbConnection(connection, connection_extras(connection)), activity_key, config
     )
+
+
+def target_pickers(project_id: int, activity: Any) -> list[dict[str, str]]:
+    """The mapping editor's pickers of target fields from the account (Constant Contact's
+    custom fields): each picker's options URL (the same cached, searched options as the
+    activity forms) and the path a chosen value is mapped through (``{value}``)."""
+    if activity is None:
+        return []
+    try:
+        kind = activity.type
+    except KeyError:  # the connector is not installed
+        return []
+    found = []
+    for number, picker in enumerate(kind.target_field_pickers(activity.config or {}), 1):
+        url = reverse("design:picker", args=[project_id, activity.connection_id, picker.kind])
+        found.append(
+            {
+                "id": f"target-pick-{number}",
+                "url": url,
+                "label": picker.label,
+                "path": picker.path,
+                "kind": picker.kind.replace("_", " "),
+            }
+        )
+    return found

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
-from designer.design import integrations
+from designer.design import integrations, pickers
 from designer.design.models import Transformation
 from designer.projects.access import Capability, ProjectAccess, project_view
 from designer.transformations import services
@@ -69,6 +69,12 @@ def edit(request: HttpRequest, access: ProjectAccess, transformation_id: int) ->
             # A connector's own page (a Files connection's files), whatever the connector.
             "source_page": _page_of(data.source.activity),
             "target_page": _page_of(data.target.activity),
+            # Target fields picked from the account, e.g. custom fields by name (issue 14).
+            "target_pickers": (
+                pickers.target_pickers(access.project.pk, data.target.activity)
+                if access.can_design
+                else []
+            ),
         },
     )
 

@@ -248,6 +248,28 @@
     }
   });
 
+  // Target fields picked from the account (custom fields by name, issue 14): the chosen or
+  // typed value goes into the picker's path; a source picked first is mapped onto it.
+  editor.querySelectorAll(".target-picker").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = form.querySelector("input");
+      const value = input.value.trim();
+      if (!value) return;
+      const path = form.dataset.pathTemplate.split("{value}").join(value);
+      const cell = cellFor(path) || addExtraTarget(path);
+      if (!cell) return;
+      input.value = "";
+      if (selectedSource) {
+        mapOnto(cell.closest(".target-field"), selectedSource.dataset.path);
+        selectSource(selectedSource);
+      } else {
+        cell.querySelector(".rule-value").focus();
+        say("Added " + path + ": map a source field onto it, then save.");
+      }
+    });
+  });
+
   const addForm = editor.querySelector(".add-target");
   if (addForm) {
     addForm.addEventListener("submit", (event) => {

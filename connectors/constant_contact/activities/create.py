@@ -148,6 +148,9 @@ class CreateContacts(ActivityType):
     def _contract_schema(mode: str) -> dict:
         return sign_up_form_schema() if mode == UPSERT else create_contact_schema()
 
+    def target_field_pickers(self, config: Mapping[str, Any]) -> tuple:
+        return flat.custom_field_pickers(config, bulk=(config.get("mode") or SINGLE) == BULK)
+
     def response_schema(self, config: Mapping[str, Any]) -> dict:
         return record_result_schema()
 

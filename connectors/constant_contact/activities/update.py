@@ -118,6 +118,9 @@ class UpdateContacts(ActivityType):
         schema["required"] = ["contact_id"] if by_id else []
         return schema
 
+    def target_field_pickers(self, config: Mapping[str, Any]) -> tuple:
+        return flat.custom_field_pickers(config)
+
     def response_schema(self, config: Mapping[str, Any]) -> dict:
         return record_result_schema()
 

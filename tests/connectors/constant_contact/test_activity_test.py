@@ -111,3 +111,29 @@ def test_an_account_that_cannot_be_read_says_why(client_for, project, cc_sandbox
     )
     assert status == 422
     assert "Could not test against the account: " in html
+
+
+@pytest.mark.django_db
+def test_the_mapping_editor_offers_custom_fields_for_contact_targets(
+    client_for, project, db_connection
+) -> None:
+    from tests.factories import ActivityFactory, OperationFactory, TransformationFactory
+
+    shapes = {
+        ("create", "flat"): ("custom_field_names", "custom_field:{value}"),
+        ("update", "contract"): ("custom_fields", "custom_fields[custom_field_id={value}].value"),
+        ("create", "bulk"): ("custom_field_names", "cf:{value}"),
+    }
+    for (key, shape), (kind, path) in shapes.items():
+        config = {"mode": "bulk"} if shape == "bulk" else {"record_shape": shape}
+        target = ActivityFactory(connection=db_connection, activity_type=key, config=config)
+        transformation = TransformationFactory(project=project)
+        OperationFactory(project=project, target=target, transformation=transformation)
+        url = reverse("transformations:edit", args=[project.pk, transformation.pk])
+        html = unescape(client_for("editor").get(url).content.decode())
+        picker = reverse("design:picker", args=[project.pk, db_connection.pk, kind])
+        assert f'hx-get="{picker}?field=target-pick-1"' in html
+        assert f'data-path-template="{path}"' in html
+        assert "Refresh custom fields" in html
+        viewer = unescape(client_for("viewer").get(url).content.decode())
+        assert "target-picker" not in viewer  # read only: nothing to pick

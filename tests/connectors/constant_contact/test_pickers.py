@@ -92,3 +92,12 @@ def test_a_connection_that_cannot_read_says_why(client_for, project, cc_sandbox:
 def test_an_unknown_picker_is_a_clear_message(client_for, project, connection) -> None:
     url = reverse("design:picker", args=[project.pk, connection.pk, "planets"])
     assert "has no picker for 'planets'" in get(client_for("editor"), url)
+
+
+def test_custom_fields_by_name_for_the_mapping_editor(client_for, project, connection) -> None:
+    """The mapping editor's custom-field picker offers names (flat and bulk columns address
+    custom fields by name); the contract's shape picks them by id."""
+    url = reverse("design:picker", args=[project.pk, connection.pk, "custom_field_names"])
+    html = get(client_for("editor"), url, field="target-pick-1", **{"target-pick-1": "favo"})
+    option = '<option value="Favorite_Color" label="Favorite Color (Favorite_Color)"></option>'
+    assert html.strip() == option
