@@ -110,4 +110,6 @@ def started_answer(run: OperationRun, wait: float) -> Status:
         "run": run,
         "response": run_response(run),
     }
-    return Status(200 if run.is_final else 202, body)
+    # Without ?wait it is 202 even if a fast worker already ended the run: the answer's
+    # status must not depend on that race (the caller did not ask for the result).
+    return Status(200 if wait > 0 and run.is_final else 202, body)

@@ -9,11 +9,12 @@ import re
 import time
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from designer.api.models import ApiTrigger
+from designer.api.running import started_answer
 from designer.api.triggers import signature_for, trigger_save
+from designer.runs import engine
 from designer.runs.models import OperationRun, RunTrigger
 from tests.api.conftest import ApiClient
 from tests.runs.conftest import make_operation
@@ -21,13 +22,6 @@ from tests.runs.conftest import make_operation
 pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -97,6 +91,18 @@ def test_a_json_array_becomes_the_runs_input_records(personas, operation, token_
     token = token_for("viewer")
     kept = ApiClient(token).get(body["run"]["links"]["input"]).json()
     assert kept == {"count": 3, "records": records(3)}
+
+
+def test_a_start_that_does_not_wait_is_a_202_even_if_its_run_already_ended(personas, operation):
+    """A fast worker may end the run before the answer is built: still 202 (the contract
+    without ?wait), with no response records (the run wasn't asked to keep them)."""
+    _trigger, shown = trigger_save(operation=operation, mode="secret_url", user=personas["admin"])
+    started = post(shown.url_path, json.dumps(records(2))).json()
+    run = engine.execute(run_id=started["run_id"], agent_name="inproc@test")
+    assert run.is_final
+    answer = started_answer(run, 0)
+    assert answer.status_code == 202
+    assert answer.value["response"] is None
 
 
 def test_an_object_is_one_record_and_an_empty_body_reads_the_source(personas, operation):
