@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.console import group_views, user_views, views
+from designer.console import endpoint_views, group_views, user_views, views
 
 app_name = "console"
 
@@ -37,6 +37,37 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("outbox/", user_views.outbox, name="outbox"),
+    path("global-endpoints/", endpoint_views.global_endpoints, name="global_endpoints"),
+    path(
+        "global-endpoints/new/<str:connector_key>/",
+        endpoint_views.global_endpoint_new,
+        name="global_endpoint_new",
+    ),
+    path(
+        "global-endpoints/<int:connection_id>/",
+        endpoint_views.global_endpoint,
+        name="global_endpoint",
+    ),
+    path(
+        "global-endpoints/<int:connection_id>/test/",
+        endpoint_views.global_endpoint_test,
+        name="global_endpoint_test",
+    ),
+    path(
+        "global-endpoints/<int:connection_id>/delete/",
+        endpoint_views.global_endpoint_delete,
+        name="global_endpoint_delete",
+    ),
+    path(
+        "global-endpoints/<int:connection_id>/oauth/start/",
+        endpoint_views.global_endpoint_oauth_start,
+        name="global_endpoint_oauth_start",
+    ),
+    path(
+        "global-endpoints/<int:connection_id>/oauth/callback/",
+        endpoint_views.global_endpoint_oauth_callback,
+        name="global_endpoint_oauth_callback",
+    ),
     path("audit/", views.audit, name="audit"),
 ]
 

@@ -102,6 +102,12 @@ def schedules(project: Project) -> list[Any]:
     return provider(project) if provider else []
 
 
+def needs_project(connector_key: str) -> bool:
+    """Whether a connection of this connector needs project facts (extras such as a Files
+    folder): such a connector can't back a global endpoint, which has no project."""
+    return connector_key in _extras
+
+
 def connection_extras(connection: Any) -> dict[str, Any]:
     """App-provided facts the connection's connector needs, or {}."""
     builder = _extras.get(connection.connector_key)

@@ -187,21 +187,40 @@ class DesignerData:
         return all_connectors()
 
     @cached_property
-    def connections(self) -> list[Connection]:
+    def _usable_connections(self) -> list[Connection]:
+        """The project's connections and the global endpoints shared with it (issue 12), in
+        one query, each with only this project's activities; secrets are not read."""
         return list(
-            Connection.objects.filter(project=self.project).prefetch_related(
-                Prefetch("activities", queryset=Activity.objects.order_by("name", "id"))
+            Connection.objects.usable_by(self.project)
+            .defer("secrets_encrypted")
+            .prefetch_related(
+                Prefetch(
+                    "activities",
+                    queryset=Activity.objects.filter(project=self.project).order_by("name", "id"),
+                )
             )
         )
+
+    @cached_property
+    def connections(self) -> list[Connection]:
+        return [c for c in self._usable_connections if not c.is_global]
 
     @cached_property
     def endpoints(self) -> list[Endpoint]:
         return [_endpoint(c) for c in self.connections]
 
     @cached_property
+    def global_connections(self) -> list[Connection]:
+        return [c for c in self._usable_connections if c.is_global]
+
+    @cached_property
+    def global_endpoints(self) -> list[Endpoint]:
+        return [_endpoint(c) for c in self.global_connections]
+
+    @cached_property
     def activities_by_id(self) -> dict[int, Activity]:
         activities = {}
-        for connection in self.connections:
+        for connection in [*self.connections, *self.global_connections]:
             for activity in connection.activities.all():
                 activity.endpoint_name = connection.name  # for the canvas, without a query
                 activities[activity.pk] = activity
@@ -268,7 +287,10 @@ class DesignerData:
     def design_stamp(self) -> str:
         """Changes when a name a card may show changes (see designer.design.board_cache)."""
         return design_stamp(
-            self.connections, self.activities, self.transformations, self.operations
+            [*self.connections, *self.global_connections],
+            self.activities,
+            self.transformations,
+            self.operations,
         )
 
     @cached_property

@@ -230,6 +230,8 @@ def connection_test(*, connection: Connection, user: Any = None) -> CheckResult:
         actor=user,
         action=AuditAction.TEST,
         obj=connection,
+        # A global endpoint's entries read as the console's (issue 12).
+        kind="global endpoint" if connection.is_global else "",
         after={"outcome": str(result.outcome), "message": result.message},
     )
     return result
@@ -394,7 +396,8 @@ def activity_create(
     connection.connector.activity_type(activity_type)  # KeyError for unknown types
     with name_taken_on_clash(_activity_name_taken(name)):
         return Activity.objects.create(
-            project_id=connection.project_id,
+            # On a global endpoint: the project it is used from (Connection.seen_from).
+            project_id=connection.activity_project_id,
             connection=connection,
             activity_type=activity_type,
             name=name,
@@ -406,7 +409,9 @@ def activity_create(
 def activity_create_default(*, connection: Connection, activity_type: str, user: Any) -> Activity:
     """A new activity with the type's defaults, named after the type (dropped from the palette)."""
     kind = connection.connector.activity_type(activity_type)
-    taken = connection.activities.values_list("name", flat=True)
+    taken = connection.activities.filter(project_id=connection.activity_project_id).values_list(
+        "name", flat=True
+    )
     return activity_create(
         connection=connection,
         activity_type=activity_type,
@@ -456,9 +461,9 @@ def activity_delete(*, activity: Activity) -> None:
 
 
 def activity_duplicate(*, activity: Activity, user: Any) -> Activity:
-    taken = Activity.objects.filter(connection_id=activity.connection_id).values_list(
-        "name", flat=True
-    )
+    taken = Activity.objects.filter(
+        connection_id=activity.connection_id, project_id=activity.project_id
+    ).values_list("name", flat=True)
     return Activity.objects.create(
         project_id=activity.project_id,
         connection_id=activity.connection_id,

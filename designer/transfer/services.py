@@ -5,6 +5,11 @@ older importer would misread. Components refer to each other by name (unique in 
 activities unique in their connection), never by database id. No secrets are exported:
 connections come back with empty credentials and the status "Needs reconnect", secret
 variables with no value.
+
+Activities on a global endpoint (issue 12) are exported under ``global_endpoints``: the
+endpoint by name and connector only, never its settings or secrets. The import finds the
+importing installation's global endpoint of that name shared with the new project, or stops
+with an error naming it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,13 @@ from designer.transfer.validation import ProjectImportError, validate_document
 
 FORMAT = "integration-designer/project"
 FORMAT_VERSION = 2  # 2: workflows, operation steps, On Complete (issue 11); 1 still imports
+# 3: a file that refers to global endpoints (an importer of version 2 would miss them); files
+# without any stay version 2.
+GLOBAL_FORMAT_VERSION = 3
+READS_UP_TO = GLOBAL_FORMAT_VERSION
+# A global endpoint's activities are keyed apart from a same-named project connection's; no
+# component name contains ":" (component_name), so the prefix can't clash.
+GLOBAL_KEY_PREFIX = "global:"
 NEEDS_CREDENTIALS = "Imported: enter the credentials again, then Test."
 
 
@@ -67,10 +79,11 @@ def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
         .order_by("name")
     )
     steps = _steps_by_operation(project)
+    global_endpoints = _export_global_endpoints(project)
 
     document = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": GLOBAL_FORMAT_VERSION if global_endpoints else FORMAT_VERSION,
         "exported_at": timezone.now().isoformat(),
         "project": {
             "name": project.name,
@@ -123,10 +136,36 @@ def project_export(*, project: Project, actor: Any = None) -> dict[str, Any]:
         ],
         "schedules": _export_schedules(project),
     }
+    if global_endpoints:
+        document["global_endpoints"] = global_endpoints
     audit_record(
         project=project, actor=actor, action=AuditAction.EXPORT, kind="project", name=project.name
     )
     return document
+
+
+def _export_global_endpoints(project: Project) -> list[dict[str, Any]]:
+    """The global endpoints the project has activities on: a reference (name, connector) and
+    the project's own activities; the endpoint's settings and secrets stay here."""
+    activities = (
+        Activity.objects.filter(project=project, connection__is_global=True)
+        .select_related("connection")
+        .order_by("connection__name", "name")
+    )
+    by_endpoint: dict[int, dict[str, Any]] = {}
+    for a in activities:
+        entry = by_endpoint.setdefault(
+            a.connection_id,
+            {
+                "name": a.connection.name,
+                "connector_key": a.connection.connector_key,
+                "activities": [],
+            },
+        )
+        entry["activities"].append(
+            {"name": a.name, "activity_type": a.activity_type, "config": drop_secrets(a.config)}
+        )
+    return list(by_endpoint.values())
 
 
 def _steps_by_operation(project: Project) -> dict[int, list[Step]]:
@@ -152,6 +191,8 @@ def _export_chain(steps: list[Step], parent: int | None, branch: str) -> list[di
                 "connection": step.activity.connection.name,
                 "activity": step.activity.name,
             }
+            if step.activity.connection.is_global:
+                item["activity"]["global"] = True
         if step.transformation is not None:
             item["transformation"] = step.transformation.name
         config = drop_secrets(dict(step.config or {}))
@@ -220,9 +261,9 @@ def _check_header(document: Any) -> None:
     version = document.get("format_version")
     _require(isinstance(version, int), "format_version", "missing")
     _require(
-        version <= FORMAT_VERSION,
+        version <= READS_UP_TO,
         "format_version",
-        f"{version} is newer than this installation reads ({FORMAT_VERSION}); upgrade first",
+        f"{version} is newer than this installation reads ({READS_UP_TO}); upgrade first",
     )
 
 
@@ -245,6 +286,9 @@ def project_import(*, document: Any, actor: Any, name: str = "") -> Project:
         project = _import_project(document, actor, name)
         _import_variables(project, _items(document, "variables"), actor)
         activities = _import_connections(project, _items(document, "connections"), actor)
+        activities.update(
+            _import_global_endpoints(project, _items(document, "global_endpoints"), actor)
+        )
         transformations = _import_transformations(
             project, _items(document, "transformations"), actor
         )
@@ -330,6 +374,41 @@ def _import_connections(
     return activities
 
 
+def _import_global_endpoints(
+    project: Project, items: list[dict], actor: Any
+) -> dict[ActivityKey, Activity]:
+    """The project's activities on global endpoints, on this installation's global endpoint
+    of the same name and connector shared with the new project."""
+    activities: dict[ActivityKey, Activity] = {}
+    for i, item in enumerate(items):
+        name = item["name"]
+        where = f"global_endpoints[{i}] “{name}”"
+        found = Connection.objects.global_for(project).filter(name=name).first()
+        if found is None:
+            exists = Connection.objects.filter(is_global=True, name=name).exists()
+            _require(
+                False,
+                where,
+                f"the global endpoint “{name}” here is shared only with chosen projects: ask "
+                "staff to share it with all projects (console, Global endpoints), then import "
+                "again"
+                if exists
+                else f"no global endpoint “{name}” on this installation: staff define it in "
+                "the console (Global endpoints), then import again",
+            )
+        assert found is not None
+        _require(
+            found.connector_key == item.get("connector_key", found.connector_key),
+            where,
+            f"the global endpoint “{name}” here uses the connector “{found.connector_key}”, "
+            f"not “{item.get('connector_key')}”",
+        )
+        found.seen_from(project)
+        for activity in _import_activities(found, item, where, actor):
+            activities[(GLOBAL_KEY_PREFIX + name, activity.name)] = activity
+    return activities
+
+
 def _import_activities(
     connection: Connection, item: dict, where: str, actor: Any
 ) -> list[Activity]:
@@ -343,7 +422,7 @@ def _import_activities(
             f"the connector has no activity type “{sub['activity_type']}”",
         )
         activity = Activity(
-            project=connection.project,
+            project_id=connection.activity_project_id,
             connection=connection,
             activity_type=sub["activity_type"],
             name=sub["name"],
@@ -373,11 +452,13 @@ def _find_activity(
 ) -> Activity | None:
     if ref is None:
         return None
-    found = activities.get((ref["connection"], ref["activity"]))
+    prefix = GLOBAL_KEY_PREFIX if ref.get("global") else ""
+    found = activities.get((prefix + ref["connection"], ref["activity"]))
+    place = "global endpoint" if ref.get("global") else "connection"
     _require(
         found is not None,
         where,
-        f"no activity “{ref['activity']}” in connection “{ref['connection']}”",
+        f"no activity “{ref['activity']}” in {place} “{ref['connection']}”",
     )
     return found
 

@@ -33,13 +33,20 @@ STAFF_WRITES = {
 WRITES = {"run_cancel"} | STAFF_WRITES
 # Pages only staff may open (project Admins get 403 too).
 STAFF_PAGES = {"outbox"}
+# Global endpoints (staff only; pages and writes on real rows, anonymous included) are swept
+# by tests/console/test_global_endpoints.py, which checks it covers each of these routes.
+GLOBAL_ENDPOINT_ROUTES = "global_endpoint"
 
 
 def page_routes(run_id: int = 999999, agent_id: int | None = None) -> list[str]:
     def fill(match: re.Match) -> str:
         return str(agent_id if match.group(1) == "agent_id" and agent_id else run_id)
 
-    return [re.sub(r"<int:(\w+)>", fill, r) for r, p in console_routes() if p.name not in WRITES]
+    return [
+        re.sub(r"<int:(\w+)>", fill, r)
+        for r, p in console_routes()
+        if p.name not in WRITES and not p.name.startswith(GLOBAL_ENDPOINT_ROUTES)
+    ]
 
 
 def staff_page_routes() -> list[str]:

@@ -19,8 +19,8 @@ from designer.design.versioning import StaleVersion
 from designer.design.views.common import (
     activity_type_or_404,
     base_context,
-    connection_or_404,
     flash,
+    usable_connection_or_404,
 )
 from designer.projects.access import Capability, ProjectAccess, project_view
 
@@ -57,7 +57,10 @@ def _wizard(
             initial = {"name": activity.name, "version": activity.version}
             form = ActivityForm(activity_type=kind, values=activity.config, initial=initial)
         else:
-            taken = connection.activities.values_list("name", flat=True)
+            # Names are the project's own on a shared global endpoint.
+            taken = connection.activities.filter(project=access.project).values_list(
+                "name", flat=True
+            )
             form = ActivityForm(
                 activity_type=kind, initial={"name": services.unique_name(kind.name, taken)}
             )
@@ -122,7 +125,7 @@ def _test(
 def activity_new(
     request: HttpRequest, access: ProjectAccess, connection_id: int, activity_type: str
 ) -> HttpResponse:
-    connection = connection_or_404(access, connection_id)
+    connection = usable_connection_or_404(access, connection_id)
     return _wizard(request, access, connection=connection, type_key=activity_type, activity=None)
 
 

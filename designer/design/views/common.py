@@ -105,7 +105,15 @@ def flash(
 
 
 def connection_or_404(access: ProjectAccess, connection_id: int) -> Connection:
+    """One of the project's own connections: the ones it may edit, test and authorise."""
     return get_object_or_404(Connection, project=access.project, pk=connection_id)
+
+
+def usable_connection_or_404(access: ProjectAccess, connection_id: Any) -> Connection:
+    """A connection the project may build activities on: its own, or a global endpoint shared
+    with it (issue 12), seen from the project so new activities belong to it."""
+    connection = get_object_or_404(Connection.objects.usable_by(access.project), pk=connection_id)
+    return connection.seen_from(access.project)
 
 
 def activity_type_or_404(connection: Connection, type_key: str) -> ActivityType:
@@ -127,4 +135,6 @@ def optional_or_404(model: type, access: ProjectAccess, value: Any) -> Any:
     pk = int_or_none(value)
     if pk is None:
         return None
+    if model is Connection:  # placing a new activity: global endpoints shared with it too
+        return usable_connection_or_404(access, pk)
     return get_object_or_404(model, project=access.project, pk=pk)

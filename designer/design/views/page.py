@@ -12,7 +12,7 @@ from designer.design.views.common import (
 )
 from designer.projects.access import Capability, ProjectAccess, project_view
 
-PANES = {"palette", "canvas", "components"}
+PANES = {"palette", "global_endpoints", "canvas", "components"}
 
 
 @project_view(Capability.VIEW)
