@@ -8,6 +8,10 @@ nothing else uses it by now); Redo puts ``after`` back. Snapshots rather than ha
 inverse steps, so every service (placing steps, chains, layout, paste, delete) is undoable
 the same way, by wrapping its writes in ``recorded()``.
 
+Workflows (the tabs) a change creates, renames, reorders or deletes are tracked on their own
+(``Change.track_workflows``), under "tabs": Undo puts back their name and order, brings back
+one that was deleted, and removes one the change created unless operations are in it by now.
+
 History rows are ``CanvasChange``: ``inverse`` keeps {"before", "after", "undone"}. The newest
 ``UNDO_DEPTH`` are kept; a new change drops the changes that were undone (the redo list).
 """
@@ -84,9 +88,11 @@ def snapshot(
     *,
     activity_ids: Iterable[int] = (),
     transformation_ids: Iterable[int] = (),
+    workflow_ids: Iterable[int] = (),
 ) -> dict[str, Any]:
     """The operations (those that still exist), their steps, and what their steps use, plus
-    the activities and transformations named (e.g. one a change creates on its own)."""
+    the activities and transformations named (e.g. one a change creates on its own) and the
+    workflows tracked as tabs."""
     ops = list(Operation.objects.filter(project=project, pk__in=set(operation_ids)))
     steps = list(Step.objects.filter(operation__in=ops).order_by("operation_id", "position", "id"))
     transformation_ids = set(transformation_ids)
@@ -110,6 +116,10 @@ def snapshot(
         "activities": {
             str(a.pk): _fields(a, skip={"state"})
             for a in Activity.objects.filter(project=project, pk__in=activity_ids)
+        },
+        "tabs": {
+            str(w.pk): _fields(w)
+            for w in Workflow.objects.filter(project=project, pk__in=set(workflow_ids))
         },
     }
 
@@ -135,6 +145,7 @@ class Change:
     ids: set[int] = field(default_factory=set)
     activity_ids: set[int] = field(default_factory=set)
     transformation_ids: set[int] = field(default_factory=set)
+    workflow_ids: set[int] = field(default_factory=set)
     before: dict[str, Any] = field(default_factory=dict)
 
     def track(self, *operations: Operation | int) -> None:
@@ -146,11 +157,20 @@ class Change:
         self.ids |= new
         self._merge(snapshot(self.project, new))
 
-    def created(self, *objs: Operation | Activity | Transformation) -> None:
+    def track_workflows(self, *workflows: Workflow) -> None:
+        """Include existing workflows (tabs) in the change, as they are now."""
+        new = {w.pk for w in workflows} - self.workflow_ids
+        if new:
+            self.workflow_ids |= new
+            self._merge(snapshot(self.project, (), workflow_ids=new))
+
+    def created(self, *objs: Operation | Activity | Transformation | Workflow) -> None:
         """Include what the change creates (absent from ``before``: Undo removes it)."""
         for obj in objs:
             if isinstance(obj, Operation):
                 self.ids.add(obj.pk)
+            elif isinstance(obj, Workflow):
+                self.workflow_ids.add(obj.pk)
             elif isinstance(obj, Activity):
                 self.activity_ids.add(obj.pk)
             else:
@@ -162,11 +182,12 @@ class Change:
             self.ids,
             activity_ids=self.activity_ids,
             transformation_ids=self.transformation_ids,
+            workflow_ids=self.workflow_ids,
         )
 
     def _merge(self, more: dict[str, Any]) -> None:
         """What the newly tracked things were before the change (nothing, for a new one)."""
-        for key in ("workflows", "operations", "transformations", "activities"):
+        for key in ("workflows", "operations", "transformations", "activities", "tabs"):
             for pk, row in more[key].items():
                 self.before[key].setdefault(pk, row)
         known = {s["id"] for s in self.before["steps"]}
@@ -186,6 +207,7 @@ def recorded(
             "steps": [],
             "transformations": {},
             "activities": {},
+            "tabs": {},
         }
         change.track(*operations)
         yield change
@@ -278,7 +300,7 @@ def redo(*, project: Project, user: Any) -> str | None:
 
 
 def _check_unchanged(project: Project, user: Any, expected: dict[str, Any]) -> None:
-    """Refuse to undo over someone else's later edit of the same operation."""
+    """Refuse to undo over someone else's later edit of the same operation or workflow."""
     ids = [int(pk) for pk in expected["operations"]]
     user_id = getattr(user, "pk", None)
     for op in Operation.objects.filter(project=project, pk__in=ids).select_related("updated_by"):
@@ -288,10 +310,21 @@ def _check_unchanged(project: Project, user: Any, expected: dict[str, Any]) -> N
             raise StaleVersion(
                 f"“{op.name}” was changed by {who} since: undo would overwrite their change."
             )
+    tabs = expected.get("tabs", {})
+    workflows = Workflow.objects.filter(project=project, pk__in=[int(pk) for pk in tabs])
+    for workflow in workflows.select_related("updated_by"):
+        if workflow.updated_by_id not in (None, user_id) and _differs(
+            workflow, tabs[str(workflow.pk)]
+        ):
+            who = workflow.updated_by.get_username()
+            raise StaleVersion(
+                f"The workflow “{workflow.name}” was changed by {who} since: undo would "
+                "overwrite their change."
+            )
 
 
-def _differs(op: Operation, row: dict[str, Any]) -> bool:
-    return _fields(op) != row
+def _differs(obj: Operation | Workflow, row: dict[str, Any]) -> bool:
+    return _fields(obj) != row
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,6 +336,7 @@ def restore(
     project: Project, user: Any, target: dict[str, Any], *, current: dict[str, Any]
 ) -> None:
     """Make the operations of ``target`` and ``current`` look as ``target`` says."""
+    _restore_tabs(project, user, target.get("tabs", {}))
     _restore_components(project, user, Workflow, target.get("workflows", {}))
     _restore_components(project, user, Transformation, target["transformations"])
     _restore_components(project, user, Activity, target["activities"])
@@ -329,6 +363,29 @@ def restore(
         Operation.objects.filter(pk=pk).update(**{f"{k}_id": v for k, v in links.items()})
     _drop_unused(project, Transformation, current["transformations"], target["transformations"])
     _drop_unused(project, Activity, current["activities"], target["activities"])
+    _drop_tabs(project, target.get("tabs", {}), current.get("tabs", {}))
+
+
+def _restore_tabs(project: Project, user: Any, target: dict[str, Any]) -> None:
+    """Workflows tracked as tabs get back their name and order, or come back with their ids."""
+    for pk, row in target.items():
+        values = _values(Workflow, row)
+        taken = Workflow.objects.filter(project=project).exclude(pk=int(pk))
+        values["name"] = unique_name(values["name"], taken.values_list("name", flat=True))
+        if Workflow.objects.filter(pk=int(pk)).exists():
+            versioned_update(Workflow, pk=int(pk), expected_version=None, user=user, **values)
+        else:
+            Workflow.objects.create(pk=int(pk), project=project, updated_by=user, **values)
+
+
+def _drop_tabs(project: Project, target: dict[str, Any], current: dict[str, Any]) -> None:
+    """Workflows tracked as tabs that ``target`` does not have (the change made them) go,
+    unless operations are in them by now or they are the project's last."""
+    for pk in set(current) - set(target):
+        workflow = Workflow.objects.filter(project=project, pk=int(pk)).first()
+        others = Workflow.objects.filter(project=project).exclude(pk=int(pk))
+        if workflow is not None and not workflow.operations.exists() and others.exists():
+            workflow.delete()
 
 
 def _restore_operation(project: Project, user: Any, pk: int, row: dict[str, Any]) -> None:

@@ -489,3 +489,46 @@ def test_the_palette_marks_activities_any_step_uses_in_any_workflow(
     assert 'title="Used in an operation">in use<' in in_use
     unused = html.split('aria-label="Open activity Add contact"')[1].split("</li>")[0]
     assert "in use" not in unused
+
+
+def test_workflow_create_rename_reorder_and_empty_delete_are_undoable(
+    client_for, personas, project, workflow
+):
+    editor = client_for("editor")
+    post(editor, "workflow_new", project)
+    second = Workflow.objects.exclude(pk=workflow.pk).get()
+    assert undo.labels(project, personas["editor"])[0] == f"Create the workflow “{second.name}”"
+    post(editor, "canvas_undo", project)
+    assert list(Workflow.objects.values_list("pk", flat=True)) == [workflow.pk]
+    post(editor, "canvas_redo", project)
+    assert Workflow.objects.get(pk=second.pk).name == second.name
+
+    post(editor, "workflow_rename", project, {"name": "Nightly"}, second.pk)
+    assert undo.labels(project, personas["editor"])[0] == (
+        f"Rename the workflow “{second.name}” to “Nightly”"
+    )
+    post(editor, "canvas_undo", project)
+    assert Workflow.objects.get(pk=second.pk).name == second.name
+    post(editor, "canvas_redo", project)
+    assert Workflow.objects.get(pk=second.pk).name == "Nightly"
+
+    post(editor, "workflow_move", project, None, second.pk, "left")
+    assert list(Workflow.objects.values_list("name", flat=True)) == ["Nightly", "Workflow 1"]
+    post(editor, "canvas_undo", project)
+    assert list(Workflow.objects.values_list("name", flat=True)) == ["Workflow 1", "Nightly"]
+
+    post(editor, "workflow_delete", project, None, second.pk)  # no operations in it
+    assert not Workflow.objects.filter(pk=second.pk).exists()
+    post(editor, "canvas_undo", project)
+    assert Workflow.objects.get(pk=second.pk).name == "Nightly"
+
+
+def test_undoing_a_workflows_creation_keeps_it_once_it_has_operations(
+    client_for, project, workflow
+):
+    editor = client_for("editor")
+    post(editor, "workflow_new", project)
+    second = Workflow.objects.exclude(pk=workflow.pk).get()
+    OperationFactory(project=project, workflow=second, name="Made there since")
+    post(editor, "canvas_undo", project)
+    assert Operation.objects.filter(name="Made there since", workflow=second).exists()

@@ -22,7 +22,10 @@ def _workflow(access: ProjectAccess, workflow_id: int) -> Workflow:
 @project_view(Capability.DESIGN)
 @require_POST
 def workflow_new(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
-    workflow = operations.workflow_create(project=access.project, user=request.user)
+    with undo.recorded(project=access.project, user=request.user, label="Create") as change:
+        workflow = operations.workflow_create(project=access.project, user=request.user)
+        change.created(workflow)
+        change.label = f"Create the workflow “{workflow.name}”"
     return board_answer(
         request, access, f"Created the workflow “{workflow.name}”.", workflow=workflow
     )
@@ -36,14 +39,20 @@ def workflow_rename(request: HttpRequest, access: ProjectAccess, workflow_id: in
     if not form.is_valid():
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
         return board_answer(request, access, f"Not renamed: {errors}", ok=False, workflow=workflow)
-    old = workflow.name
+    old, name = workflow.name, form.cleaned_data["name"]
     try:
-        operations.workflow_rename(
-            workflow=workflow,
+        with undo.recorded(
+            project=access.project,
             user=request.user,
-            name=form.cleaned_data["name"],
-            expected_version=form.cleaned_data["version"],
-        )
+            label=f"Rename the workflow “{old}” to “{name}”",
+        ) as change:
+            change.track_workflows(workflow)
+            operations.workflow_rename(
+                workflow=workflow,
+                user=request.user,
+                name=name,
+                expected_version=form.cleaned_data["version"],
+            )
     except (NameTaken, StaleVersion) as exc:
         return board_answer(request, access, exc.message, ok=False, workflow=workflow)
     message = f"Renamed the workflow “{old}” to “{workflow.name}”."
@@ -64,7 +73,10 @@ def workflow_move(
     to = at - 1 if direction == "left" else at + 1
     if 0 <= to < len(ids):
         ids[at], ids[to] = ids[to], ids[at]
-        operations.workflow_reorder(project=access.project, user=request.user, ids=ids)
+        label = f"Move the workflow “{workflow.name}” {direction}"
+        with undo.recorded(project=access.project, user=request.user, label=label) as change:
+            change.track_workflows(*Workflow.objects.filter(project=access.project))
+            operations.workflow_reorder(project=access.project, user=request.user, ids=ids)
     message = f"Moved the workflow “{workflow.name}” {direction}."
     return board_answer(request, access, message, workflow=workflow)
 
@@ -82,7 +94,8 @@ def workflow_delete(request: HttpRequest, access: ProjectAccess, workflow_id: in
             user=request.user,
             label=f"Delete the workflow “{name}”",
             operations=ops,
-        ):
+        ) as change:
+            change.track_workflows(workflow)  # an empty workflow comes back too
             operations.workflow_delete(workflow=workflow, user=request.user)
     except operations.PlacementRefused as exc:
         return board_answer(request, access, exc.message, ok=False, workflow=workflow)
