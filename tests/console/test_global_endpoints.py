@@ -6,10 +6,13 @@ every project's calls are paced together; exports carry a reference by name."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.test import Client
 from django.urls import resolve, reverse
 
 from connectors.config import configure, connector_settings
@@ -29,6 +32,7 @@ from tests.console.conftest import CONSOLE_PERSONAS
 from tests.factories import ActivityFactory, OperationFactory, ProjectFactory, UserFactory
 from tests.fixtures.sandbox import CC_CLIENT_ID, cc_connection
 from tests.fixtures.urls import walk
+from tests.security.world import build_world, project_routes
 
 FAR_SIDE = "http://127.0.0.1:9"
 SECRET = "gl0bal-s3cret-never-shown"
@@ -425,3 +429,59 @@ def test_a_viewer_cant_build_on_it(client_for, project):
     url = reverse("design:activity_new", args=[project.pk, shared.pk, "query"])
     assert client_for("viewer").get(url).status_code == 403
     assert client_for("outsider").get(url).status_code == 404
+
+
+# --- The secret scan, for a global endpoint ------------------------------------------------
+
+
+def test_its_secrets_show_in_no_project_or_console_page(db):
+    """As tests/security/test_secrets.py scans a project's own connection: every page of a
+    project using the global endpoint (its export included), and every console page."""
+    admin = UserFactory(username="scan-admin", is_staff=True)
+    world = build_world(admin=admin)
+    shared = make_global()
+    activity = ActivityFactory(
+        project=world.project, connection=shared, activity_type="query", name="Global query"
+    )
+    OperationFactory(project=world.project, name="On the global endpoint", source=activity)
+    # The world's connection and activity URLs point at the global endpoint and its activity.
+    world.ids.update(connection_id=shared.pk, activity_id=activity.pk)
+    client = Client()
+    client.force_login(admin)
+    pages: dict[str, str] = {}
+    for route, _pattern in project_routes():
+        if route.endswith(("/delete/", "/remove/", "/oauth/start/", "/oauth/callback/")):
+            continue
+        url = world.url(route)
+        response = client.get(url)
+        if response.status_code == 200:
+            body = b"".join(response) if response.streaming else response.content
+            pages[url] = body.decode("utf-8", "replace")
+    for route, _pattern in walk():
+        if route.startswith("console/") and "oauth" not in route:
+            url = "/" + re.sub(r"<int:\w+>", str(shared.pk), route)
+            url = url.replace("<str:connector_key>", "constant_contact")
+            response = client.get(url)
+            if response.status_code == 200:
+                pages[url] = response.content.decode("utf-8", "replace")
+    assert len(pages) >= 25, sorted(pages)
+    assert any("export" in url for url in pages), "the export was scanned"
+    assert "Global query" in pages[f"/projects/{world.project.pk}/"]
+    assert f"/console/global-endpoints/{shared.pk}/" in pages
+    for url, text in pages.items():
+        assert SECRET not in text and TOKEN not in text, f"secret rendered in {url}"
+
+
+def test_pickers_of_an_activity_on_it_offer_the_accounts_lists(
+    client_for, project, cc_sandbox, cc_tokens
+):
+    """The activity form's pickers read the account through the global endpoint, for a
+    project it is shared with (404 for one it isn't)."""
+    cache.clear()
+    shared = cc_connection(None, cc_sandbox, cc_tokens, name="Sandbox CC", is_global=True)
+    url = reverse("design:picker", args=[project.pk, shared.pk, "lists"])
+    response = client_for("editor").get(url, {"field": "list_ids"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f'value="{cc_sandbox.list_id("Newsletter")}"' in page(response)
+    shared.shared_with.set([ProjectFactory(name="Other")])
+    assert client_for("editor").get(url, HTTP_HX_REQUEST="true").status_code == 404

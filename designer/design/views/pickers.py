@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from designer.design import pickers
-from designer.design.views.common import connection_or_404
+from designer.design.views.common import usable_connection_or_404
 from designer.projects.access import Capability, ProjectAccess, project_view
 
 
@@ -18,7 +18,8 @@ def picker_options(
 ) -> HttpResponse:
     """<option>s for a picker's <datalist>: ``?field=<name>`` names the input whose value is
     the search (the last comma-separated item of a list); ``refresh=1`` skips the cache."""
-    connection = connection_or_404(access, connection_id)
+    # A global endpoint shared with the project serves its activities' pickers too.
+    connection = usable_connection_or_404(access, connection_id)
     typed = request.GET.get(request.GET.get("field", ""), "")
     search = typed.rsplit(",", 1)[-1].strip()
     options, error = pickers.options(
