@@ -506,6 +506,39 @@ class Connector:
                 found.append(f"{spec.label}: {len(literal)} found in the account.")
         return ConfigCheck(errors=errors, notes=tuple(notes), found=tuple(found))
 
+    def test_targets(
+        self,
+        connection: ConnectionContext,
+        activity_key: str,
+        config: Mapping[str, Any],
+        targets: Sequence[str],
+    ) -> dict[str, str]:
+        """The mapping's Test: target fields made by the activity's target_field_pickers
+        (e.g. ``custom_field:<name>``) whose object the account does not have, as
+        target -> message. Values that are [variables] are left alone."""
+        problems: dict[str, str] = {}
+        kind = self.activity_type(activity_key)
+        known: dict[str, set[str]] = {}
+        for picker in kind.target_field_pickers(config):
+            head, _, tail = picker.path.partition("{value}")
+            for target in targets:
+                if not (target.startswith(head) and target.endswith(tail)):
+                    continue
+                value = target[len(head) : len(target) - len(tail)].strip()
+                if not value or is_variable(value) or target in problems:
+                    continue
+                if picker.kind not in known:
+                    known[picker.kind] = self.known_objects(connection, picker.kind)
+                if value.lower() not in known[picker.kind]:
+                    noun = picker_noun(picker.kind.removesuffix("_names").removesuffix("s") + "s")
+                    problems[target] = f"{noun} {value!r} does not exist in this account."
+        return problems
+
+    def known_objects(self, connection: ConnectionContext, kind: str) -> set[str]:
+        """Every way a value may name an object of ``kind`` (lower-cased): by default the
+        picker's values and labels."""
+        return {t.lower() for option in self.picker_options(connection, kind) for t in option}
+
     def activity_type(self, key: str) -> ActivityType:
         try:
             return self.activity_types[key]

@@ -19,7 +19,7 @@ from connectors.constant_contact.activities import ACTIVITY_TYPES
 from connectors.constant_contact.auth import TokenManager, authorization_url
 from connectors.constant_contact.client import calls_today
 from connectors.constant_contact.connection_test import run_test
-from connectors.constant_contact.pickers import picker_options
+from connectors.constant_contact.pickers import known_objects, picker_options
 from connectors.constant_contact.settings import (
     AUTH_OAUTH,
     AUTH_TOKEN,
@@ -107,6 +107,9 @@ class ConstantContactConnector(Connector):
 
     def picker_options(self, connection: ConnectionContext, kind: str) -> list[tuple[str, str]]:
         return picker_options(connection, kind)
+
+    def known_objects(self, connection: ConnectionContext, kind: str) -> set[str]:
+        return known_objects(connection, kind)
 
     def authorization_url(
         self, connection: ConnectionContext, *, redirect_uri: str, state: str, code_challenge: str

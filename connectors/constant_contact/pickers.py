@@ -54,3 +54,20 @@ def picker_options(connection: ConnectionContext, kind: str) -> list[tuple[str, 
             if len(options) >= MAX_OPTIONS:
                 break
     return sorted(options[:MAX_OPTIONS], key=lambda option: option[1].lower())
+
+
+def known_objects(connection: ConnectionContext, kind: str) -> set[str]:
+    """Every way a value may name an object of ``kind``, lower-cased. Custom fields are
+    named by id, name or label (as flat records resolve them at run time), whichever kind."""
+    if not kind.startswith("custom_field"):
+        return {text.lower() for option in picker_options(connection, kind) for text in option}
+    known: set[str] = set()
+    with ConstantContactClient(connection) as client:
+        for page in client.paginate(
+            "/contact_custom_fields", {"limit": 100}, items_key="custom_fields"
+        ):
+            for item in page.get("custom_fields") or []:
+                for key in ("custom_field_id", "name", "label"):
+                    if item.get(key):
+                        known.add(str(item[key]).strip().lower())
+    return known

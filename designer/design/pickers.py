@@ -92,3 +92,30 @@ def target_pickers(project_id: int, activity: Any) -> list[dict[str, str]]:
             }
         )
     return found
+
+
+def test_targets(activity: Any, rules: Any) -> list[str]:
+    """The mapping's Test (its Preview): target fields picked from the account (custom fields
+    by name) that the account does not have, one message each ("" problems: [])."""
+    if activity is None:
+        return []
+    targets = [
+        str(rule.get("target") or "").strip() for rule in rules or () if isinstance(rule, dict)
+    ]
+    try:
+        if not activity.type.target_field_pickers(activity.config or {}):
+            return []
+    except KeyError:
+        return []
+    connection = activity.connection
+    connector = get_connector(connection.connector_key)
+    try:
+        found = connector.test_targets(
+            DbConnection(connection, connection_extras(connection)),
+            activity.activity_type,
+            activity.config or {},
+            [t for t in targets if t],
+        )
+    except ConnectorError as exc:
+        return [f"Could not look the target fields up in the account: {exc.message}"]
+    return [f"“{target}”: {message}" for target, message in found.items()]

@@ -164,11 +164,10 @@ def automap(request: HttpRequest, access: ProjectAccess, transformation_id: int)
 @require_POST
 def preview(request: HttpRequest, access: ProjectAccess, transformation_id: int) -> HttpResponse:
     transformation = _transformation(access, transformation_id)
+    data = editor_data(transformation)
     try:
         body = _body(request)
-        result = services.transformation_preview(
-            rules=body.get("rules") or [], data=editor_data(transformation)
-        )
+        result = services.transformation_preview(rules=body.get("rules") or [], data=data)
     except (ValueError, services.MappingInvalid) as exc:
         return render(
             request, "transformations/editor.html#preview", {"preview": None, "error": str(exc)}
@@ -176,5 +175,10 @@ def preview(request: HttpRequest, access: ProjectAccess, transformation_id: int)
     return render(
         request,
         "transformations/editor.html#preview",
-        {"preview": result, "error": result.error},
+        {
+            "preview": result,
+            "error": result.error,
+            # Custom fields named by the mapping, looked up in the account (issue 14).
+            "target_problems": pickers.test_targets(data.target.activity, body.get("rules")),
+        },
     )

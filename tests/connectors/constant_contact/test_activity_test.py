@@ -137,3 +137,66 @@ def test_the_mapping_editor_offers_custom_fields_for_contact_targets(
         assert "Refresh custom fields" in html
         viewer = unescape(client_for("viewer").get(url).content.decode())
         assert "target-picker" not in viewer  # read only: nothing to pick
+
+
+def test_a_mappings_custom_field_targets_are_looked_up(connection, cc_sandbox) -> None:
+    color = next(f for f in cc_sandbox.custom_fields if f["label"] == "Favorite Color")
+    targets = [
+        "email",
+        "custom_field:Favorite_Color",
+        "custom_field:member since",  # a label, any case: resolved at run time too
+        f"custom_field:{color['custom_field_id']}",
+        "custom_field:Shoe size",
+        "custom_field:[size_field]",
+    ]
+    connector = ConstantContactConnector()
+    flat = {"record_shape": "flat"}
+    assert connector.test_targets(connection, "create", flat, targets) == {
+        "custom_field:Shoe size": "Custom field 'Shoe size' does not exist in this account."
+    }
+    by_id = [f"custom_fields[custom_field_id={MISSING}].value"]
+    assert connector.test_targets(connection, "update", {}, by_id) == {
+        by_id[0]: f"Custom field '{MISSING}' does not exist in this account."
+    }
+    reads = [r for r in cc_sandbox.api_requests() if r.path.endswith("/contact_custom_fields")]
+    assert len(reads) == 2  # one per Test
+
+
+@pytest.mark.django_db
+def test_the_mapping_preview_names_custom_fields_the_account_lacks(
+    client_for, project, db_connection, settings, tmp_path
+) -> None:
+    import json
+
+    from tests.factories import (
+        ActivityFactory,
+        ConnectionFactory,
+        OperationFactory,
+        TransformationFactory,
+    )
+
+    settings.FILES_ROOT = tmp_path / "files"
+    files = ConnectionFactory(project=project, connector_key="files", name="Files")
+    source = ActivityFactory(
+        connection=files, activity_type="inline", config={"data": "Email\nann@example.com\n"}
+    )
+    target = ActivityFactory(
+        connection=db_connection, activity_type="create", config={"record_shape": "flat"}
+    )
+    transformation = TransformationFactory(project=project)
+    OperationFactory(project=project, source=source, target=target, transformation=transformation)
+    url = reverse("transformations:preview", args=[project.pk, transformation.pk])
+    rules = [
+        {"target": "email", "kind": "path", "value": "Email"},
+        {"target": "custom_field:Favorite_Color", "kind": "constant", "value": "teal"},
+        {"target": "custom_field:Shoe size", "kind": "constant", "value": "44"},
+    ]
+    response = client_for("editor").post(
+        url, json.dumps({"rules": rules}), content_type="application/json"
+    )
+    html = unescape(response.content.decode())
+    assert response.status_code == 200, html[:1000]
+    assert (
+        "“custom_field:Shoe size”: Custom field 'Shoe size' does not exist in this account." in html
+    )
+    assert "Favorite_Color”:" not in html

@@ -35,6 +35,7 @@ def test_registered_with_its_activities() -> None:
         "reports_campaign_tracking",
     }
     targets = {
+        "reports_contact_activity_lookup",
         "create",
         "update",
         "delete",
