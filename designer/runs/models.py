@@ -285,7 +285,9 @@ class RunResponse(models.Model):
     Kept only for runs that asked (a synchronous trigger, an API start with ?wait=N): the row
     is created with the run, and the engine fills it batch by batch, in source order, up to
     RUN_RESPONSE_MAX_RECORDS records and RUN_RESPONSE_MAX_BYTES of JSON; past either
-    ``truncated`` is set and ``count`` keeps counting (never a silent cut).
+    ``truncated`` is set and ``count`` keeps counting (never a silent cut). A batch resumed
+    after a lost agent lacks the records its target had finished before the loss (their
+    results are counted, not kept), so ``count`` can then be below the run's counts.
     """
 
     run = models.OneToOneField(
