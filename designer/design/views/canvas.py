@@ -68,11 +68,7 @@ def canvas_drop(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
 
 
 def _operation(access: ProjectAccess, operation_id: int) -> Operation:
-    return get_object_or_404(
-        Operation.objects.select_related("source", "target"),
-        project=access.project,
-        pk=operation_id,
-    )
+    return get_object_or_404(Operation, project=access.project, pk=operation_id)
 
 
 def _workflow(access: ProjectAccess, value: Any) -> Workflow | None:
