@@ -385,18 +385,18 @@ def _import_global_endpoints(
         where = f"global_endpoints[{i}] “{name}”"
         found = Connection.objects.global_for(project).filter(name=name).first()
         if found is None:
-            exists = Connection.objects.filter(is_global=True, name=name).exists()
-            _require(
-                False,
-                where,
-                f"the global endpoint “{name}” here is shared only with chosen projects: ask "
-                "staff to share it with all projects (console, Global endpoints), then import "
-                "again"
-                if exists
-                else f"no global endpoint “{name}” on this installation: staff define it in "
-                "the console (Global endpoints), then import again",
-            )
-        assert found is not None
+            if Connection.objects.filter(is_global=True, name=name).exists():
+                problem = (
+                    f"the global endpoint “{name}” here is shared only with chosen projects: "
+                    "ask staff to share it with all projects (console, Global endpoints), "
+                    "then import again"
+                )
+            else:
+                problem = (
+                    f"no global endpoint “{name}” on this installation: staff define it in "
+                    "the console (Global endpoints), then import again"
+                )
+            raise ProjectImportError(f"{where}: {problem}")
         _require(
             found.connector_key == item.get("connector_key", found.connector_key),
             where,

@@ -485,3 +485,13 @@ def test_pickers_of_an_activity_on_it_offer_the_accounts_lists(
     assert f'value="{cc_sandbox.list_id("Newsletter")}"' in page(response)
     shared.shared_with.set([ProjectFactory(name="Other")])
     assert client_for("editor").get(url, HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_a_malformed_global_endpoint_reference_is_refused_naming_the_field(project):
+    shared = make_global()
+    ActivityFactory(project=project, connection=shared, activity_type="query", name="Q")
+    document = transfer.project_export(project=project)
+    assert document["format_version"] == transfer.GLOBAL_FORMAT_VERSION
+    del document["global_endpoints"][0]["name"]
+    with pytest.raises(ProjectImportError, match="global_endpoints"):
+        transfer.project_import(document=document, actor=UserFactory(), name="Copy")
