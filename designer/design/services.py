@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -394,15 +395,35 @@ def activity_create(
     user: Any,
 ) -> Activity:
     connection.connector.activity_type(activity_type)  # KeyError for unknown types
-    with name_taken_on_clash(_activity_name_taken(name)):
-        return Activity.objects.create(
-            # On a global endpoint: the project it is used from (Connection.seen_from).
-            project_id=connection.activity_project_id,
-            connection=connection,
-            activity_type=activity_type,
-            name=name,
-            config=dict(config),
-            updated_by=user,
+    with transaction.atomic():
+        if connection.is_global:
+            _require_shared(connection)
+        with name_taken_on_clash(_activity_name_taken(name)):
+            return Activity.objects.create(
+                # On a global endpoint: the project it is used from (Connection.seen_from).
+                project_id=connection.activity_project_id,
+                connection=connection,
+                activity_type=activity_type,
+                name=name,
+                config=dict(config),
+                updated_by=user,
+            )
+
+
+def _require_shared(connection: Connection) -> None:
+    """A global endpoint takes a project's new activity only while it is shared with that
+    project: checked under its row lock, which an unsharing holds while it checks who uses it
+    (designer.console.endpoint_services), so neither can slip past the other."""
+    project_id = connection.activity_project_id
+    row = Connection.objects.select_for_update().filter(pk=connection.pk).first()
+    shared = (
+        row is not None
+        and project_id is not None
+        and Connection.objects.global_for(Project(pk=project_id)).filter(pk=row.pk).exists()
+    )
+    if not shared:
+        raise PermissionDenied(
+            f"The global endpoint “{connection.name}” is not shared with this project."
         )
 
 

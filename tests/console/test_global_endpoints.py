@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import resolve, reverse
@@ -24,6 +25,7 @@ from connectors.constant_contact.client import (
 from connectors.sharedstate import GRANTED, Pace
 from designer.audit.models import AuditEntry
 from designer.crypto import decrypt_json, encrypt_json
+from designer.design import services as design_services
 from designer.design.connection_context import DbConnection
 from designer.design.models import Activity, Connection, Operation
 from designer.transfer import services as transfer
@@ -495,3 +497,19 @@ def test_a_malformed_global_endpoint_reference_is_refused_naming_the_field(proje
     del document["global_endpoints"][0]["name"]
     with pytest.raises(ProjectImportError, match="global_endpoints"):
         transfer.project_import(document=document, actor=UserFactory(), name="Copy")
+
+
+def test_an_activity_is_built_on_it_only_while_it_is_shared_with_the_project(project):
+    """The service checks sharing under the endpoint's row lock, the lock an unsharing takes:
+    a view's earlier look-up can't race a project onto an endpoint it no longer sees."""
+    shared = make_global(shared_with=[ProjectFactory(name="Other")])
+    with pytest.raises(PermissionDenied):
+        design_services.activity_create_default(
+            connection=shared.seen_from(project), activity_type="query", user=None
+        )
+    assert not Activity.objects.filter(connection=shared).exists()
+    shared.shared_with.add(project)
+    made = design_services.activity_create_default(
+        connection=shared.seen_from(project), activity_type="query", user=None
+    )
+    assert made.project_id == project.pk
