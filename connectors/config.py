@@ -27,6 +27,9 @@ class ConnectorSettings:
     # Tests only: rate-limit windows and spacing divided by this, so worker processes started
     # by the tests send at N times the documented rate. 1 everywhere else.
     rate_limit_speedup: float = 1.0
+    # Tests only: retry backoff waits divided by this (the tests' worker processes retry a
+    # fault sooner; the tries are the same). 1 everywhere else.
+    retry_speedup: float = 1.0
 
 
 _current = ConnectorSettings()

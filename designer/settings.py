@@ -234,6 +234,8 @@ CONNECTOR_HTTP_TIMEOUT = float(env("CONNECTOR_HTTP_TIMEOUT", "30"))
 # Tests only: the worker processes the tests start pace connector calls N times faster
 # (tests/runs/conftest.py sets it), so a 1,000-contact run takes seconds, not minutes.
 CONNECTOR_RATE_LIMIT_SPEEDUP = float(env("CONNECTOR_RATE_LIMIT_SPEEDUP", "1"))
+# Tests only: their worker processes wait N times less between retries of a failed call.
+CONNECTOR_RETRY_SPEEDUP = float(env("CONNECTOR_RETRY_SPEEDUP", "1"))
 # Without Redis, the worker processes of this machine share Constant Contact's rate limit and
 # daily call counts through a SQLite file in this folder.
 CONNECTOR_STATE_DIR = Path(env("CONNECTOR_STATE_DIR", str(VAR_DIR / "connector-state")))

@@ -30,4 +30,5 @@ class DesignConfig(AppConfig):
             state_dir=str(settings.CONNECTOR_STATE_DIR),
             constant_contact_daily_quota=settings.CONSTANT_CONTACT_DAILY_QUOTA,
             rate_limit_speedup=settings.CONNECTOR_RATE_LIMIT_SPEEDUP,
+            retry_speedup=settings.CONNECTOR_RETRY_SPEEDUP,
         )
