@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
-from connectors.files.tabular import columns_of, csv_for_people, flatten
+from connectors.files.tabular import cell, columns_of, csv_for_people, flatten
 from designer.design import integrations
 from designer.design.models import Operation
 from designer.projects.access import Capability, ProjectAccess, project_view
 from designer.runs import schedules as schedule_services
 from designer.runs import services
 from designer.runs.forms import DebugForm, RunSettingsForm, ScheduleForm
-from designer.runs.models import OperationRun, RunStatus, RunTrigger, Schedule
+from designer.runs.models import OperationRun, RunResponse, RunStatus, RunTrigger, Schedule
 from designer.runs.selectors import (
     last_run_of,
     queue_has_online_agent,
@@ -30,6 +30,8 @@ from designer.runs.selectors import (
 )
 
 FAILURES_ON_PAGE = 500
+RESPONSE_ROWS_ON_PAGE = 200  # the JSON beside the table has every kept record
+RESPONSE_TABLE_COLUMNS = 40  # wider records read better as JSON only
 
 
 def _operation(access: ProjectAccess, operation_id: int) -> Operation:
@@ -128,6 +130,7 @@ def run_detail(request: HttpRequest, access: ProjectAccess, run_id: int) -> Http
             for sample in run.debug_samples.all()[:100]
         ],
         "output_file_url": _output_file_url(run),
+        "response": _response(run),
         "step_rows": step_rows(run),
         "actions_started": run.children.filter(trigger=RunTrigger.ACTION).select_related(
             "operation"
@@ -141,6 +144,27 @@ def _json_text(value: Any) -> str | None:
     if value is None:
         return None
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _response(run: OperationRun) -> dict[str, Any] | None:
+    """The records a synchronous run answered with, as kept (already redacted by the ledger),
+    as table rows and as JSON; None for a run that didn't ask for them."""
+    kept = RunResponse.objects.filter(run_id=run.pk).first()
+    if kept is None:
+        return None
+    records = kept.records or []
+    flat = [flatten(record) for record in records[:RESPONSE_ROWS_ON_PAGE]]
+    columns = columns_of(flat)
+    if len(columns) > RESPONSE_TABLE_COLUMNS:
+        columns, flat = [], []
+    return {
+        "count": kept.count,
+        "kept": len(records),
+        "truncated": kept.truncated,
+        "columns": columns,
+        "rows": [[cell(item.get(column, "")) for column in columns] for item in flat],
+        "json": _json_text(records) if records else "",
+    }
 
 
 def _output_file_url(run: OperationRun) -> str | None:
