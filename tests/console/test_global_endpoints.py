@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -513,3 +515,46 @@ def test_an_activity_is_built_on_it_only_while_it_is_shared_with_the_project(pro
         connection=shared.seen_from(project), activity_type="query", user=None
     )
     assert made.project_id == project.pk
+
+
+def test_the_console_audit_log_lists_its_actions(console_client):
+    staff = console_client("staff")
+    created = staff.post(
+        reverse("console:global_endpoint_new", args=["constant_contact"]), cc_form("Audited CC")
+    )
+    assert created.status_code == 302
+    shared = Connection.objects.get(name="Audited CC")
+    assert (
+        staff.post(reverse("console:global_endpoint_delete", args=[shared.pk])).status_code == 302
+    )
+    html = page(staff.get(reverse("console:audit")))
+    assert html.count("Audited CC") >= 2 and "global endpoint" in html
+    assert SECRET not in html
+
+
+def test_connect_signs_in_at_the_sandbox_and_stores_the_tokens_on_it(
+    console_client, cc_sandbox, settings
+):
+    """Connect (OAuth2 + PKCE) from the console, for real: the sandbox's authorize answer
+    comes back to the console's callback; the tokens land on the global endpoint."""
+    settings.SITE_URL = "http://127.0.0.1:8000"  # the sandbox accepts loopback redirects
+    shared = cc_connection(None, cc_sandbox, None, name="Sandbox CC", is_global=True)
+    staff = console_client("staff")
+    start = staff.post(reverse("console:global_endpoint_oauth_start", args=[shared.pk]))
+    assert start.status_code == 302 and start["Location"].startswith(cc_sandbox.authorize_url)
+    callback = reverse("console:global_endpoint_oauth_callback", args=[shared.pk])
+    query = parse_qs(urlsplit(start["Location"]).query)
+    assert query["redirect_uri"] == ["http://127.0.0.1:8000" + callback]
+    answer = requests.get(start["Location"], allow_redirects=False, timeout=5)
+    back = urlsplit(answer.headers["Location"])
+    assert back.path == callback
+    done = staff.get(callback, {k: v[0] for k, v in parse_qs(back.query).items()})
+    assert done.status_code == 302
+    shared.refresh_from_db()
+    stored = decrypt_json(shared.secrets_encrypted)
+    assert stored["access_token"] and stored["refresh_token"]
+    assert shared.status == "connected", shared.status_message
+    html = page(staff.get(done["Location"]))
+    assert "Authorised." in html and stored["access_token"] not in html
+    entry = AuditEntry.objects.filter(action="update", component_kind="global endpoint").get()
+    assert entry.after["connect"] == "authorised" and entry.actor.username == "staff"
