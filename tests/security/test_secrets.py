@@ -25,9 +25,10 @@ from connectors.config import configure, connector_settings
 from designer.api.tokens import token_create
 from designer.api.triggers import trigger_save
 from designer.crypto import decrypt_json, encrypt_json
+from designer.design import operations as step_services
 from designer.design.models import Connection
 from designer.runs import engine
-from designer.runs.models import RunTrigger
+from designer.runs.models import RunResponse, RunTrigger
 from designer.runs.services import run_start
 from tests.factories import UserFactory
 from tests.fixtures.urls import walk
@@ -39,6 +40,13 @@ CLIENT_ID = "planted-client"
 # Columns that hold secrets encrypted (their ciphertext is scanned too: the plain value
 # must not be there).
 ENCRYPTED = {"secrets_encrypted", "value_encrypted"}
+# A value a record carries under secret-looking names (see RESPONSE_SCRIPT): it exists only
+# at run time, in the records the run answers with, where the ledger must mask it.
+RESPONSE_SECRET = "PLANTED-response-field-3b7e11"
+# Built from two halves, so the step's stored script doesn't hold the planted value itself.
+RESPONSE_SCRIPT = (
+    'access_token = "PLANTED-response-" ~ "field-3b7e11"\nauthorization = "Bearer " ~ access_token'
+)
 
 
 @contextmanager
@@ -112,10 +120,18 @@ def test_planted_secrets_never_come_back_out(cc_sandbox, settings, caplog, tmp_p
     client = Client()
     client.force_login(admin)
 
+    # The run answers with its records (a RunResponse, as ?wait=N asks): a script after the
+    # target gives each record secret-looking fields, so the response table is scanned too.
+    step_services.step_insert(
+        operation=operation, user=admin, kind="script", config={"script": RESPONSE_SCRIPT}
+    )
+    planted.append(RESPONSE_SECRET)
+
     with allow(cc_sandbox.url):
         # A debug-logged run whose access token has expired: the token exchange happens.
         cc_sandbox.expire_access_tokens()
         run = run_start(operation=operation, trigger=RunTrigger.MANUAL, user=admin)
+        RunResponse.objects.create(run=run)
         finished = engine.execute(run_id=run.pk, agent_name="inproc@test")
         assert finished is not None
         assert finished.debug and finished.debug_samples.exists()
@@ -167,6 +183,10 @@ def test_planted_secrets_never_come_back_out(cc_sandbox, settings, caplog, tmp_p
     assert len(pages) >= 25, sorted(pages)
     assert any("export" in url for url in pages), "the export was scanned"
     assert "Debug samples" in pages[run_page]
+    # Every record reached the end of the chain and was kept, its secret fields masked.
+    response = RunResponse.objects.get(run=finished)
+    assert response.count == len(response.records) == 12 and not response.truncated
+    assert 'id="run-response"' in pages[run_page] and "access_token" in pages[run_page]
 
     for url, text in pages.items():
         assert _leaks(text, planted) == [], f"secret rendered in {url}"
@@ -174,3 +194,5 @@ def test_planted_secrets_never_come_back_out(cc_sandbox, settings, caplog, tmp_p
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert len(caplog.records) > 0
     assert _leaks(logged, planted) == [], "secret in the application log"
+    assert {r["access_token"] for r in response.records} == {"[redacted]"}
+    assert {r["authorization"] for r in response.records} == {"[redacted]"}
