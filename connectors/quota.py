@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from connectors.sharedstate import (
+    QuotaRequest,
     SharedStore,
     StoreUnavailable,
     fallback_store,
@@ -58,6 +59,13 @@ class DailyQuota:
         if not counted:
             raise QuotaExhausted(used, self.limit, day)
         return used
+
+    def request(self) -> QuotaRequest:
+        """Today's count, for a limiter to take with the call's place (one round trip)."""
+        return QuotaRequest(self.key, utc_day(), self.limit)
+
+    def exhausted(self, used: int, day: str) -> QuotaExhausted:
+        return QuotaExhausted(used, self.limit, day)
 
     def used(self) -> int:
         """Calls counted so far today (UTC)."""

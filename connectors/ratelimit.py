@@ -23,9 +23,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
+from connectors.quota import QuotaExhausted
 from connectors.sharedstate import (
+    EXHAUSTED,
     GRANTED,
     Pace,
+    QuotaRequest,
     SharedStore,
     StoreUnavailable,
     fallback_store,
@@ -71,17 +74,21 @@ class WindowLimiter:
         return self._store if self._store is not None else shared_store()
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, quota: QuotaRequest | None = None) -> Iterator[None]:
+        """Hold a place for one call; with ``quota``, the call is counted against it in the
+        same round trip as the place is taken (QuotaExhausted, nothing taken, past it)."""
         slot_id = uuid.uuid4().hex
         store = self.store
         while True:
             try:
-                decision = store.acquire(self.key, slot_id, self.pace)
+                decision = store.acquire(self.key, slot_id, self.pace, quota)
             except StoreUnavailable as exc:
                 # The store is away: pace this process alone rather than stop every run.
                 warn_fallback(type(store).__name__, exc)
                 store = fallback_store()
-                decision = store.acquire(self.key, slot_id, self.pace)
+                decision = store.acquire(self.key, slot_id, self.pace, quota)
+            if decision.status == EXHAUSTED and quota is not None:
+                raise QuotaExhausted(decision.used, quota.limit, quota.day)
             if decision.status == GRANTED:
                 break
             self.waited += decision.wait

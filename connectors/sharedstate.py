@@ -36,7 +36,7 @@ from connectors.config import connector_settings
 
 logger = logging.getLogger(__name__)
 
-GRANTED, WAIT = "granted", "wait"
+GRANTED, WAIT, EXHAUSTED = "granted", "wait", "exhausted"
 # Waiting on a call still in flight: its answer time is unknown, so look again this soon.
 POLL_SECONDS = 0.02
 DAY_TTL_SECONDS = 3 * 86_400  # daily counts are kept a little over a day (time zones, display)
@@ -54,8 +54,19 @@ class Pace:
 
 @dataclass(frozen=True)
 class Decision:
-    status: str  # GRANTED or WAIT
+    status: str  # GRANTED, WAIT or EXHAUSTED
     wait: float = 0.0  # seconds to wait before asking again (WAIT)
+    used: int = 0  # calls counted that day, when a quota was asked to count (GRANTED, EXHAUSTED)
+
+
+@dataclass(frozen=True)
+class QuotaRequest:
+    """Count the call a granted place is for against ``day``'s ``limit`` (0 = none), in the
+    same round trip as the place: one transaction or script instead of two."""
+
+    key: str
+    day: str
+    limit: int
 
 
 class StoreUnavailable(Exception):
@@ -63,8 +74,13 @@ class StoreUnavailable(Exception):
 
 
 class SharedStore(Protocol):
-    def acquire(self, key: str, slot_id: str, pace: Pace) -> Decision:
-        """Take a place in ``key``'s window for ``slot_id`` now, or say how long to wait."""
+    def acquire(
+        self, key: str, slot_id: str, pace: Pace, quota: QuotaRequest | None = None
+    ) -> Decision:
+        """Take a place in ``key``'s window for ``slot_id`` now, or say how long to wait.
+
+        With ``quota``, a granted place also counts its call; when that day's limit is
+        reached nothing is taken or counted and the decision is EXHAUSTED."""
         ...
 
     def release(self, key: str, slot_id: str, pace: Pace) -> None:
@@ -120,8 +136,13 @@ class MemoryStore:
     daily: dict[tuple[str, str], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def acquire(self, key: str, slot_id: str, pace: Pace) -> Decision:
+    def acquire(
+        self, key: str, slot_id: str, pace: Pace, quota: QuotaRequest | None = None
+    ) -> Decision:
         with self.lock:
+            used = self.daily.get((quota.key, quota.day), 0) if quota else 0
+            if quota and quota.limit and used >= quota.limit:
+                return Decision(EXHAUSTED, used=used)
             now = time.time()
             held = {
                 sid: end
@@ -136,6 +157,9 @@ class MemoryStore:
             if decision.status == GRANTED:
                 held[slot_id] = now + pace.hold
                 self.next_start[key] = now + pace.spacing
+                if quota:
+                    self.daily[(quota.key, quota.day)] = used + 1
+                    return Decision(GRANTED, used=used + 1)
             return decision
 
     def release(self, key: str, slot_id: str, pace: Pace) -> None:
@@ -217,8 +241,18 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self.path}: {exc}") from exc
 
-    def acquire(self, key: str, slot_id: str, pace: Pace) -> Decision:
+    def acquire(
+        self, key: str, slot_id: str, pace: Pace, quota: QuotaRequest | None = None
+    ) -> Decision:
         with self._transaction() as db:
+            counted = None
+            if quota:
+                counted = db.execute(
+                    "SELECT calls FROM daily_calls WHERE key = ? AND day = ?",
+                    (quota.key, quota.day),
+                ).fetchone()
+                if quota.limit and counted and counted[0] >= quota.limit:
+                    return Decision(EXHAUSTED, used=counted[0])
             now = time.time()
             db.execute(
                 "DELETE FROM slots WHERE key = ? AND (ends <= ? OR ends > ?)",
@@ -240,6 +274,9 @@ class SqliteStore:
                     "INSERT OR REPLACE INTO pace (key, next_start) VALUES (?, ?)",
                     (key, now + pace.spacing),
                 )
+                if quota:
+                    used = self._count(db, quota.key, quota.day, counted[0] if counted else None)
+                    return Decision(GRANTED, used=used)
             return decision
 
     def release(self, key: str, slot_id: str, pace: Pace) -> None:
@@ -257,13 +294,19 @@ class SqliteStore:
             used = row[0] if row else 0
             if limit and used >= limit:
                 return False, used
-            if row is None:  # a new day: forget old ones (any key), so the file stays small
-                db.execute("DELETE FROM daily_calls WHERE day < ?", (_days_before(day, 2),))
-            db.execute(
-                "INSERT OR REPLACE INTO daily_calls (key, day, calls) VALUES (?, ?, ?)",
-                (key, day, used + 1),
-            )
-            return True, used + 1
+            return True, self._count(db, key, day, row[0] if row else None)
+
+    @staticmethod
+    def _count(db: sqlite3.Connection, key: str, day: str, used: int | None) -> int:
+        """One more call on ``day`` (``used``: the count read in this transaction, None when
+        there was no row yet); the new count."""
+        if used is None:  # a new day: forget old ones (any key), so the file stays small
+            db.execute("DELETE FROM daily_calls WHERE day < ?", (_days_before(day, 2),))
+        db.execute(
+            "INSERT OR REPLACE INTO daily_calls (key, day, calls) VALUES (?, ?, ?)",
+            (key, day, (used or 0) + 1),
+        )
+        return (used or 0) + 1
 
     def calls_on(self, key: str, day: str) -> int:
         with self._transaction() as db:
@@ -281,10 +324,17 @@ def _days_before(day: str, days: int) -> str:
 
 # -------------------------------------------------------------------------------- Redis
 
-# KEYS: slots (sorted set: slot id -> end), next start; ARGV: slot id, calls, window,
-# spacing, hold, poll. Returns {granted 1/0, wait in microseconds} (Lua numbers are truncated
-# to integers in replies, so we scale).
+# KEYS: slots (sorted set: slot id -> end), next start[, the day's call counter]; ARGV: slot
+# id, calls, window, spacing, hold, poll[, quota limit (0 = none), counter ttl]. Returns
+# {granted 1/0/2 (2: the quota is used up), wait in microseconds, calls counted that day}
+# (Lua numbers are truncated to integers in replies, so we scale).
 _LUA_ACQUIRE = """
+local counted = 0
+if KEYS[3] then
+  counted = tonumber(redis.call('GET', KEYS[3]) or '0')
+  local limit = tonumber(ARGV[7])
+  if limit > 0 and counted >= limit then return {2, 0, counted} end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local calls, window = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -298,7 +348,11 @@ if held < calls and now >= next_start then
   redis.call('ZADD', KEYS[1], now + hold, ARGV[1])
   redis.call('EXPIRE', KEYS[1], math.ceil(hold + window) + 60)
   redis.call('SET', KEYS[2], tostring(now + spacing), 'EX', math.ceil(spacing) + 60)
-  return {1, 0}
+  if KEYS[3] then
+    counted = redis.call('INCR', KEYS[3])
+    redis.call('EXPIRE', KEYS[3], tonumber(ARGV[8]))
+  end
+  return {1, 0, counted}
 end
 local wait = next_start - now
 if wait < 0 then wait = 0 end
@@ -309,7 +363,7 @@ if held >= calls then
   if untl > wait then wait = untl end
 end
 if wait < 0.001 then wait = 0.001 end
-return {0, math.floor(wait * 1000000)}
+return {0, math.floor(wait * 1000000), counted}
 """
 
 # KEYS: slots; ARGV: slot id, window.
@@ -350,14 +404,23 @@ class RedisStore:
         except self._errors as exc:
             raise StoreUnavailable(str(exc)) from exc
 
-    def acquire(self, key: str, slot_id: str, pace: Pace) -> Decision:
-        granted, micros = self._run(
-            self._acquire,
-            [f"limits:{key}:slots", f"limits:{key}:next"],
-            [slot_id, pace.calls, *map(repr, (pace.window, pace.spacing, pace.hold, POLL_SECONDS))],
-        )
+    def acquire(
+        self, key: str, slot_id: str, pace: Pace, quota: QuotaRequest | None = None
+    ) -> Decision:
+        keys = [f"limits:{key}:slots", f"limits:{key}:next"]
+        args: list[object] = [
+            slot_id,
+            pace.calls,
+            *map(repr, (pace.window, pace.spacing, pace.hold, POLL_SECONDS)),
+        ]
+        if quota:
+            keys.append(f"limits:{quota.key}:calls:{quota.day}")
+            args += [int(quota.limit), DAY_TTL_SECONDS]
+        granted, micros, used = self._run(self._acquire, keys, args)
+        if int(granted) == 2:
+            return Decision(EXHAUSTED, used=int(used))
         if int(granted):
-            return Decision(GRANTED)
+            return Decision(GRANTED, used=int(used))
         return Decision(WAIT, int(micros) / 1_000_000)
 
     def release(self, key: str, slot_id: str, pace: Pace) -> None:

@@ -117,10 +117,24 @@ class TokenManager:
         self.retry = retry
         self.refreshes = 0  # token endpoint calls this manager made (tests, benchmarks)
         self._known: tuple[str, ...] | None = None
+        # The token last read and when it was read (monotonic): reused until it nears
+        # expiry, so a call does not cost a secrets read (a database row and a decryption).
+        self._cached: dict[str, Any] | None = None
+        self._cached_at = 0.0
+        self.secret_reads = 0  # secrets reads access_token() made (tests, benchmarks)
 
     # ---------------------------------------------------------------- what callers use
 
     def access_token(self) -> str:
+        cached = self._cached
+        if (
+            cached is not None
+            and time.monotonic() - self._cached_at < TOKEN_CACHE_SECONDS
+            and not _expiring(cached)
+        ):
+            return str(cached["access_token"])
+        self._cached = None
+        self.secret_reads += 1
         secrets = self.connection.secrets()
         self._remember(secrets)
         token = secrets.get("access_token") or ""
@@ -142,6 +156,9 @@ class TokenManager:
                 # left: use them rather than fail calls that would still succeed.
                 if _expiring(secrets, margin=0):
                     raise
+                return token  # not cached: the next call tries the refresh again
+        self._cached = {k: secrets.get(k) for k in ("access_token", "expires_at", "token_lifetime")}
+        self._cached_at = time.monotonic()
         return token
 
     def can_refresh(self) -> bool:
@@ -165,6 +182,7 @@ class TokenManager:
         stored refresh token changed, or the stored access token is new and not expiring),
         we take its tokens instead of spending the refresh token a second time.
         """
+        self._cached = None  # whatever happens, the next call reads what is stored
         started_with = self.connection.secrets().get("refresh_token") or ""
         outcome: dict[str, Any] = {}
 
@@ -317,6 +335,11 @@ class TokenManager:
                 secrets=secrets,
             )
         )
+
+
+# A token read is reused at most this long even when it does not expire (a pasted token
+# with no lifetime): a token pasted anew, or refreshed by another worker, is seen within it.
+TOKEN_CACHE_SECONDS = 60.0
 
 
 def refresh_margin(secrets: dict[str, Any]) -> float:

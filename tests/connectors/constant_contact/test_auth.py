@@ -296,3 +296,42 @@ def test_a_token_with_minutes_left_is_used_while_the_token_server_is_down(
     with ConstantContactClient(connection) as client, pytest.raises(Exception) as raised:
         client.get_json("/contacts", params={"limit": 1})
     assert getattr(raised.value, "permanent", True) is False
+
+
+class CountingConnection(LockedConnection):
+    reads: int = 0
+
+    def secrets(self) -> dict[str, Any]:
+        self.reads += 1
+        return super().secrets()
+
+
+def test_the_access_token_is_read_once_until_it_nears_expiry(
+    cc_sandbox: Sandbox, cc_tokens: dict[str, Any]
+) -> None:
+    """Call economy: a call reused the token read before instead of reading the secrets again
+    (a database row and a decryption per call in a worker); near expiry it is read and
+    refreshed as before, and after a 401 the stored token is read again."""
+    base = make_connection(cc_sandbox, cc_tokens)
+    connection = CountingConnection(
+        name=base.name, config=base.config, stored_secrets=base.stored_secrets
+    )
+    with ConstantContactClient(connection) as client:
+        for _ in range(20):
+            client.get_json("/contacts", params={"limit": 1})
+        assert client.tokens.secret_reads == 1
+        assert connection.reads <= 2  # the token, and once the names to mask in logs
+        # Near expiry (inside the refresh margin): read again and refreshed before use.
+        connection.stored_secrets["expires_at"] = int(time.time()) + 10
+        client.tokens._cached["expires_at"] = connection.stored_secrets["expires_at"]
+        client.get_json("/contacts", params={"limit": 1})
+        assert client.tokens.refreshes == 1
+        cc_sandbox.expire_access_tokens()  # revoked at Constant Contact: a 401, then fresh
+        client.get_json("/contacts", params={"limit": 1})
+        assert client.tokens.refreshes == 2
+        reads = client.tokens.secret_reads
+        for _ in range(5):
+            client.get_json("/contacts", params={"limit": 1})
+        assert client.tokens.secret_reads == reads  # the retry after the 401 read it
+    statuses = [r.status for r in cc_sandbox.api_requests()]
+    assert statuses == [200] * 21 + [401] + [200] * 6

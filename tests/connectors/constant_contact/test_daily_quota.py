@@ -70,3 +70,56 @@ def test_usage_reads_today_of_the_default_quota(
     with ConstantContactClient(connection) as client:
         client.get_json("/contacts", params={"limit": 1})
     assert ConstantContactConnector().usage(connection.config) == "today: 1 of 10,000 calls"
+
+
+@pytest.mark.real_pace
+@pytest.mark.parametrize("where", ["sqlite", "redis"])
+def test_the_quota_is_counted_in_the_slots_own_round_trip(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    connection: LockedConnection,
+    cc_sandbox: Sandbox,
+    where: str,
+) -> None:
+    """Call economy: a call costs two shared-store round trips (take a place and count the
+    call in one; give the place back), not three (a separate quota count before it). The
+    quota still stops the call past it, and nothing is counted for a call not sent."""
+    from connectors import sharedstate
+
+    if where == "redis":
+        connector_config.configure(redis_url=request.getfixturevalue("redis_url"))
+    else:
+        connector_config.configure(state_dir=str(tmp_path))
+    with ConstantContactClient(connection) as probe:  # Redis may hold earlier tests' calls
+        limit = probe.quota.used() + 6
+    connector_config.configure(constant_contact_daily_quota=limit, rate_limit_speedup=50.0)
+    store = sharedstate.shared_store()
+    assert type(store).__name__ == ("RedisStore" if where == "redis" else "SqliteStore")
+    trips: list[str] = []
+    for name in ("acquire", "release", "count_call"):
+        original = getattr(store, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            trips.append(_name)
+            return _original(*args, **kwargs)
+
+        setattr(store, name, counted)
+    try:
+        with ConstantContactClient(connection) as client:
+            for _ in range(6):
+                client.get_json("/contacts", params={"limit": 1})
+            assert client.quota.used() == limit
+            with pytest.raises(ConnectorError) as raised:
+                client.get_json("/contacts", params={"limit": 1})
+    finally:
+        for name in ("acquire", "release", "count_call"):
+            delattr(store, name)
+        connector_config.configure(
+            constant_contact_daily_quota=10_000, rate_limit_speedup=1.0, redis_url=""
+        )
+    assert raised.value.key == "quota_exceeded"
+    assert f"{limit:,} of {limit:,} calls" in raised.value.message
+    assert len(cc_sandbox.api_requests()) == 6
+    assert "count_call" not in trips
+    assert trips.count("release") == 6
+    assert trips.count("acquire") >= 7  # a place may be asked for again after a wait
