@@ -120,3 +120,30 @@ def test_the_mapping_editor_maps_a_source_field_to_a_custom_field_picked_by_name
         {"target": "custom_field:Favorite_Color", "kind": "path", "value": "Colour"},
         {"target": "custom_field:Shoe size", "kind": "path", "value": "Email"},
     ]
+
+
+def test_the_wizards_test_names_an_unknown_list(page, login, personas, project, cc_allowed):
+    from django.core.cache import cache
+
+    from designer.design.models import Activity
+
+    cache.clear()
+    cc_connection(project, cc_allowed, cc_allowed.issue_tokens(CC_CLIENT_ID), name="Account")
+    open_designer(page, login, project)
+    page.get_by_role("button", name="New Add contacts to lists activity of Account").click()
+    panel = dialog(page)
+    missing = "0b0b0b0b-1409-443b-9a2b-eef234d6ec4a"
+    panel.get_by_label("Lists").fill(f"{cc_allowed.list_id('Events')}, {missing}, [my_lists]")
+    panel.get_by_role("button", name="Test", exact=True).click()
+    summary = panel.locator(".error-summary")
+    expect(summary).to_contain_text("Test failed.")
+    expect(summary).to_contain_text(f"List id '{missing}' does not exist in this account")
+    expect(panel.locator("#activity-test-result")).to_contain_text(
+        "[my_lists] can't be checked before the run"
+    )
+    panel.get_by_label("Lists").fill(cc_allowed.list_id("Events"))
+    panel.get_by_role("button", name="Test", exact=True).click()
+    expect(panel.locator("#activity-test-result")).to_contain_text(
+        "Test passed: Lists: 1 found in the account."
+    )
+    assert not Activity.objects.exists()  # a Test saves nothing
