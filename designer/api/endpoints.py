@@ -316,9 +316,10 @@ def run_log(request: HttpRequest, project_id: int, run_id: int):
 )
 @paginate(Cursor, ordering=("id",), page_size=500, max_page_size=5000)
 def run_failures(request: HttpRequest, project_id: int, run_id: int):
-    """Failed records in source order, each with its source record and error."""
+    """Failed records in source order, each with its source record, error and the step it
+    failed at."""
     access = api_project(request, project_id, Capability.VIEW)
-    return _run(access, run_id).failures.all()
+    return _run(access, run_id).failures.select_related("step")
 
 
 @_read_call(

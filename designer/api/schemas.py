@@ -166,6 +166,13 @@ class FailureOut(Schema):
     error_key: str
     error_message: str
     record: Any = None
+    # The step it failed at: its name then, and its kind ("" once the step is deleted).
+    step_name: str = ""
+    step_kind: str = ""
+
+    @staticmethod
+    def resolve_step_kind(obj: Any) -> str:
+        return obj.step.kind if obj.step_id and obj.step else ""
 
 
 class FailureBrief(Schema):
