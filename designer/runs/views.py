@@ -123,7 +123,7 @@ def run_detail(request: HttpRequest, access: ProjectAccess, run_id: int) -> Http
         **_status_context(access, run),
         "on_run_page": True,
         **_log(run),
-        "failures": run.failures.all()[:FAILURES_ON_PAGE],
+        "failures": run.failures.select_related("step")[:FAILURES_ON_PAGE],
         "failures_shown": FAILURES_ON_PAGE,
         "debug_samples": [
             (sample, _json_text(sample.request_body), _json_text(sample.response_body))
@@ -214,7 +214,11 @@ def failures_download(
         from django.http import Http404
 
         raise Http404("Unknown format")
-    rows = list(run.failures.values("index", "key", "error_key", "error_message", "record"))
+    rows = list(
+        run.failures.values(
+            "index", "key", "error_key", "error_message", "record", "step_name", "step__kind"
+        )
+    )
     filename = f"run-{run.pk}-failed-records.{fmt}"
     if fmt == "json":
         body = json.dumps([row["record"] for row in rows], indent=2, default=str)
@@ -223,10 +227,14 @@ def failures_download(
         # The Files writer's flattener, and formulas neutralised: this file is for people.
         flat = [flatten(row["record"]) if row["record"] is not None else {} for row in rows]
         columns = columns_of(flat)
+        # The step each record failed at: its name as it was then, and its kind while the
+        # step exists (a step deleted since keeps only its name).
         body = csv_for_people(
-            [*columns, "_error_key", "_error_message"],
+            [*columns, "_step", "_step_kind", "_error_key", "_error_message"],
             (
-                [item.get(c, "") for c in columns] + [row["error_key"], row["error_message"]]
+                [item.get(c, "") for c in columns]
+                + [row["step_name"], row["step__kind"] or ""]
+                + [row["error_key"], row["error_message"]]
                 for item, row in zip(flat, rows, strict=True)
             ),
         )

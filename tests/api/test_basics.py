@@ -214,7 +214,9 @@ def test_unfinished_run_status_and_finished_result(api_for, project):
     assert failures[0]["record"] == {"a": 1}
     csv_response = client.get(body["links"]["failures_csv"])
     assert csv_response["Content-Type"].startswith("text/csv")
-    assert csv_response.content.decode().splitlines()[0] == "a,_error_key,_error_message"
+    assert csv_response.content.decode().splitlines()[0] == (
+        "a,_step,_step_kind,_error_key,_error_message"
+    )
 
 
 def test_a_second_start_of_a_queued_operation_is_a_409(api_for, project):

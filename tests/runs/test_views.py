@@ -88,6 +88,8 @@ def test_failed_records_download_in_the_source_shape(project, client_for):
         "id": "10",
         "email": "r10@example.com",
         "name": "Record 10",
+        "_step": rows[1]["_step"],
+        "_step_kind": "target",
         "_error_key": "contacts.api.conflict",
         "_error_message": "Email already exists for contact 10",
     }

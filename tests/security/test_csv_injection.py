@@ -68,5 +68,6 @@ def test_the_download_and_the_files_writer_flatten_a_record_the_same_way(
     context = RunContext(connection=MemoryConnection(extras={"folder": str(tmp_path)}))
     FilesConnector().activity_type("write").write(context, {"file_name": "x.csv"}, [stored])
     written = list(csv.reader((tmp_path / "x.csv").open(newline="")))
-    assert download[0][:-2] == written[0]  # the same columns (the download adds the error)
-    assert download[1][:-2] == written[1]  # and the same cells
+    # The same columns (the download adds the step and the error) and the same cells.
+    assert download[0][:-4] == written[0]
+    assert download[1][:-4] == written[1]
