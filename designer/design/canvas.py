@@ -1,7 +1,11 @@
 """Canvas drops: an activity (or a new one of a type) dropped on the canvas or on an
-operation's place, and a placed activity moved to another operation; each one undoable change
-(recorded with ``designer.design.undo``). Operations themselves (create, copy, the rules) are
-``designer.design.operations``'.
+operation's source or target place, and a placed source or target moved to another operation;
+each one undoable change (recorded with ``designer.design.undo``), made of steps through
+``designer.design.operations`` (its rules refuse a chain that would not run).
+
+The canvas's own rules on top: an activity goes in the place of its role, an operation has
+one source (its first step) and one target here (its last), and once it has both an empty
+transformation named after the operation goes between them.
 """
 
 from __future__ import annotations
@@ -9,16 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from designer.design import undo
-from designer.design.models import Activity, Connection, Operation
+from designer.design.models import Activity, Connection, Operation, Step, StepKind
 from designer.design.operations import (
     NEW_OPERATION_NAME,
     PlacementRefused,
     activity_role,
-    new_transformation,
     operation_create,
+    step_insert,
+    step_remove,
 )
 from designer.design.step_services import activity_of_type
-from designer.design.versioning import versioned_update
 from designer.projects.models import Project
 
 SLOTS = ("source", "target")
@@ -33,7 +37,8 @@ def _check_place(operation: Operation, activity: Activity, slot: str) -> None:
             f"“{activity.name}” is a {role} activity: it can't go in the {slot} place of "
             f"“{operation.name}”."
         )
-    current: Activity | None = getattr(operation, slot)
+    step = _main_step(operation, slot) if operation.pk else None
+    current = step.activity if step else None
     if current is not None and current.pk != activity.pk:
         raise PlacementRefused(
             f"“{operation.name}” already has a {slot}, “{current.name}”: an operation has only "
@@ -41,45 +46,68 @@ def _check_place(operation: Operation, activity: Activity, slot: str) -> None:
         )
 
 
-def _ensure_transformation(operation: Operation, user: Any) -> None:
-    """Both ends set and no transformation yet: make an empty one named after the operation."""
-    if operation.source_id and operation.target_id and not operation.transformation_id:
-        operation.transformation = new_transformation(operation.project_id, operation.name, user)
-
-
-def _save_slots(operation: Operation, user: Any, expected_version: int | None) -> None:
-    operation.version = versioned_update(
-        Operation,
-        pk=operation.pk,
-        expected_version=expected_version,
-        user=user,
-        source_id=operation.source_id,
-        target_id=operation.target_id,
-        transformation_id=operation.transformation_id,
-    )
-    # A queryset update: the steps follow the slots as a save would make them.
-    operation._steps_follow_slots()
-
-
 def _destination(
     change: undo.Change,
     operation: Operation | None,
     activity: Activity,
     slot: str,
-) -> tuple[Operation, bool]:
-    """(the operation ``activity`` goes into at ``slot``, whether it is new).
+    expected_version: int | None,
+) -> tuple[Operation, int | None]:
+    """(the operation ``activity`` goes into at ``slot``, the version to check it against).
 
-    None means a new operation; an existing one has the place checked. Raises PlacementRefused.
+    None means a new operation (nothing to check); an existing one has the place checked.
+    Raises PlacementRefused.
     """
     if operation is None:
         if slot != activity_role(activity):
             _check_place(Operation(name=NEW_OPERATION_NAME), activity, slot)
         operation = operation_create(project=change.project, user=change.user)
         change.created(operation)
-        return operation, True
+        return operation, None
     _check_place(operation, activity, slot)
     change.track(operation)
-    return operation, False
+    return operation, expected_version
+
+
+def _place(
+    change: undo.Change,
+    operation: Operation,
+    activity: Activity,
+    slot: str,
+    expected_version: int | None,
+) -> None:
+    """The source as the first step, the target as the last; with both ends and no
+    transformation yet, an empty one (named after the operation) before the target."""
+    if _main_step(operation, slot) is not None:
+        return  # already there (_check_place refused another activity)
+    step_insert(
+        operation=operation,
+        user=change.user,
+        kind=slot,
+        position=0 if slot == "source" else None,
+        activity=activity,
+        expected_version=expected_version,
+    )
+    target = _main_step(operation, StepKind.TARGET)
+    has_source = _main_step(operation, StepKind.SOURCE) is not None
+    if not has_source or target is None or _main_step(operation, StepKind.TRANSFORMATION):
+        return
+    mapping = step_insert(
+        operation=operation,
+        user=change.user,
+        kind=StepKind.TRANSFORMATION,
+        position=target.position,
+        expected_version=None,
+    )
+    change.created(mapping.transformation)
+
+
+def _main_step(operation: Operation, kind: str) -> Step | None:
+    return (
+        Step.objects.filter(operation=operation, parent__isnull=True, kind=kind)
+        .order_by("position", "pk")
+        .first()
+    )
 
 
 def canvas_drop(
@@ -102,15 +130,15 @@ def canvas_drop(
             raise PlacementRefused("Drop an activity or an activity type.")
         placed = activity or activity_of_type(change, connection, activity_type)
         slot = slot or activity_role(placed)
-        operation, is_new = _destination(change, operation, placed, slot)
+        is_new = operation is None
+        operation, expected_version = _destination(
+            change, operation, placed, slot, expected_version
+        )
         if is_new:
-            expected_version = None
             change.label = f"Add “{placed.name}” to a new operation"
         else:
             change.label = f"Add “{placed.name}” to “{operation.name}”"
-        setattr(operation, slot, placed)
-        _ensure_transformation(operation, user)
-        _save_slots(operation, user, expected_version)
+        _place(change, operation, placed, slot, expected_version)
     return operation
 
 
@@ -124,24 +152,22 @@ def operation_move_step(
     to_slot: str = "",
     expected_version: int | None = None,
 ) -> Operation:
-    """Move a placed activity to another operation (or to a new one)."""
-    if from_slot not in SLOTS or getattr(from_operation, from_slot) is None:
+    """Move a placed source or target to another operation (or to a new one)."""
+    moving = _main_step(from_operation, from_slot) if from_slot in SLOTS else None
+    if moving is None or moving.activity is None:
         raise PlacementRefused(f"“{from_operation.name}” has no {from_slot} to move.")
-    activity: Activity = getattr(from_operation, from_slot)
+    activity: Activity = moving.activity
     if to_operation is not None and to_operation.pk == from_operation.pk:
         return from_operation
     slot = to_slot or activity_role(activity)
     with undo.recorded(
         project=project, user=user, label="Move", operations=[from_operation]
     ) as change:
-        to_operation, is_new = _destination(change, to_operation, activity, slot)
-        if is_new:
-            expected_version = None
-        setattr(from_operation, from_slot, None)
-        _save_slots(from_operation, user, None)
-        setattr(to_operation, slot, activity)
-        _ensure_transformation(to_operation, user)
-        _save_slots(to_operation, user, expected_version)
+        to_operation, expected_version = _destination(
+            change, to_operation, activity, slot, expected_version
+        )
+        step_remove(step=moving, user=user)
+        _place(change, to_operation, activity, slot, expected_version)
         change.label = (
             f"Move “{activity.name}” from “{from_operation.name}” to “{to_operation.name}”"
         )

@@ -51,12 +51,23 @@ def test_drop_on_empty_canvas_makes_an_operation_with_the_activity_in_its_role(
     client_for, project, endpoint
 ):
     client = client_for("editor")
-    _, response = drop(client, project, activity=endpoint["create"].pk)
+    _, response = drop(client, project, activity=endpoint["query"].pk)
     assert "designer-changed" in response["HX-Trigger"]
     operation = Operation.objects.get(project=project)
     assert operation.name == "New Operation"
-    assert operation.target == endpoint["create"] and operation.source is None
+    assert [(s.kind, s.activity_id) for s in operation.steps.all()] == [
+        ("source", endpoint["query"].pk)
+    ]
     assert operation.updated_by.username == "editor"
+
+
+def test_a_target_dropped_alone_is_refused_as_a_step_drop_is(client_for, project, endpoint):
+    """The canvas drop places steps by the same rules as the steps' own drop: a target with
+    nothing before it would have no records to write."""
+    html, response = drop(client_for("editor"), project, activity=endpoint["create"].pk)
+    assert "A target needs records to write" in html
+    assert "HX-Trigger" not in response
+    assert not Operation.objects.exists()
 
 
 def test_dropping_an_activity_type_creates_the_activity(client_for, project, endpoint):
@@ -201,10 +212,10 @@ def test_undo_restores_a_deleted_operation_and_a_type_drop_removes_its_new_activ
     restored = Operation.objects.get()
     assert restored.name == "Keep me" and restored.source == endpoint["query"]
 
-    drop(client, project, connection=endpoint["connection"].pk, activity_type="delete")
-    assert Activity.objects.filter(activity_type="delete").count() == 1
+    drop(client, project, connection=endpoint["connection"].pk, activity_type="query")
+    assert Activity.objects.filter(activity_type="query").count() == 2
     client.post(reverse("design:canvas_undo", args=[project.pk]), HTTP_HX_REQUEST="true")
-    assert Activity.objects.filter(activity_type="delete").count() == 0
+    assert Activity.objects.filter(activity_type="query").count() == 1
 
 
 def test_history_is_capped(personas, project, endpoint):
