@@ -1,6 +1,7 @@
-"""On a real Celery worker against the Constant Contact sandbox: two projects run their own
+"""On real Celery workers against the Constant Contact sandbox: two projects run their own
 activities on one global endpoint (issue 12); the expired token is refreshed once and written
-back to the global endpoint's row; no secret reaches either run's log."""
+back to the global endpoint's row; no secret reaches either run's log; and the two projects'
+runs, in four worker processes, are paced together within the account's rate limit."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from designer.crypto import decrypt_json
 from designer.design.models import Activity
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
-from tests.factories import OperationFactory, ProjectFactory, TransformationFactory
-from tests.fixtures.sandbox import CC_CLIENT_SECRET, cc_connection
+from tests.factories import (
+    ActivityFactory,
+    ConnectionFactory,
+    OperationFactory,
+    ProjectFactory,
+    TransformationFactory,
+)
+from tests.fixtures.sandbox import CC_CLIENT_ID, CC_CLIENT_SECRET, cc_connection
 from tests.runs.conftest import (  # noqa: F401  (fixtures)
+    fake_connector,
     new_queue,
     wait_final,
     worker_env,
@@ -72,3 +80,55 @@ def test_two_projects_run_on_one_global_endpoint(project, workers, cc_sandbox, c
     text = "\n".join(lines + other_lines + [run.message, again.message])
     for secret in (CC_CLIENT_SECRET, stored["access_token"], stored["refresh_token"]):
         assert secret not in text
+
+
+RUNS, CONTACTS, PAGE = 4, 18, 2  # 2 runs a project x 9 pages = 36 calls on one key: about 9 s
+
+
+@pytest.mark.usefixtures("fake_connector")
+def test_two_projects_paced_together(project, workers, cc_sandbox, cc_tokens, tmp_path):  # noqa: F811
+    """As tests/reliability/test_cc_pacing_workers.py for one project: the strict sandbox
+    counts at most 4 calls in any sliding second and no 429, with half the runs from each
+    project (the pacing is keyed by the account, whichever project runs)."""
+    cc_sandbox.configure(rate_limit=4, sliding_window=True)
+    cc_sandbox.seed_contacts(CONTACTS)
+    queue = new_queue()
+    other = ProjectFactory(name="Other team", agent_group=queue)
+    project.agent_group = queue
+    project.save()
+    shared = cc_connection(None, cc_sandbox, cc_tokens, is_global=True)
+    operations = []
+    for n in range(RUNS):
+        owner = project if n % 2 else other
+        sink = ConnectionFactory(project=owner, connector_key="fake", name=f"Sink {n}", config={})
+        operations.append(
+            OperationFactory(
+                project=owner,
+                name=f"Read contacts {n}",
+                source=Activity.objects.create(
+                    project=owner,
+                    connection=shared,
+                    activity_type="query",
+                    name=f"Contacts {n}",
+                    config={"page_size": PAGE},
+                ),
+                target=ActivityFactory(connection=sink, activity_type="sink", config={}),
+            )
+        )
+    env = {
+        "CONNECTOR_URL_ALLOW_LIST": cc_sandbox.url,
+        "CONNECTOR_STATE_DIR": str(tmp_path),  # the embedded default's shared folder
+        "CONNECTOR_RATE_LIMIT_SPEEDUP": "1",  # the real pace (the tests' workers go faster)
+    }
+    workers.start_many([queue] * RUNS, extra_env=env)  # 4 processes, one run each
+    runs = [run_start(operation=op, trigger=RunTrigger.MANUAL) for op in operations]
+    for run in runs:
+        wait_final(run, timeout=120)
+        lines = list(run.log_lines.values_list("message", flat=True))
+        assert run.status == RunStatus.SUCCESS, (run.message, lines[-5:])
+        assert run.source_records == CONTACTS
+    assert {run.project_id for run in runs} == {project.pk, other.pk}
+    measured = cc_sandbox.rate_measured()["keys"][CC_CLIENT_ID]
+    assert measured["calls"] == RUNS * CONTACTS // PAGE
+    assert measured["http_429"] == 0, measured
+    assert measured["max_in_any_second"] <= 4, measured
