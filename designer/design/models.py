@@ -36,12 +36,13 @@ class ConnectionStatus(models.TextChoices):
 
 class ConnectionQuerySet(models.QuerySet):
     def global_for(self, project: Project) -> ConnectionQuerySet:
-        """Staff-defined global endpoints ``project`` may use: shared with every project
-        (nobody chosen) or with ``project`` among the chosen."""
-        chosen = Connection.shared_with.through.objects.filter(connection_id=models.OuterRef("pk"))
+        """Staff-defined global endpoints ``project`` may use: shared with every project, or
+        with ``project`` among the chosen."""
+        chosen = Connection.shared_with.through.objects.filter(
+            connection_id=models.OuterRef("pk"), project_id=project.pk
+        )
         return self.filter(
-            models.Q(is_global=True)
-            & (~models.Exists(chosen) | models.Exists(chosen.filter(project_id=project.pk)))
+            models.Q(is_global=True) & (models.Q(shared_with_all=True) | models.Exists(chosen))
         )
 
     def usable_by(self, project: Project) -> ConnectionQuerySet:
@@ -56,7 +57,7 @@ class Connection(Versioned):
     """The configured connection of an endpoint: one connector, its fields and credentials.
 
     A *global* endpoint (issue 12) belongs to no project: staff define it in the console and
-    share it with every project (``shared_with`` empty) or with the chosen ones. Projects build
+    share it with every project (``shared_with_all``) or with the chosen ones. Projects build
     their own activities on it (``Activity.project`` is the using project) and never see its
     secrets or edit it.
     """
@@ -65,6 +66,9 @@ class Connection(Versioned):
         Project, null=True, blank=True, on_delete=models.CASCADE, related_name="connections"
     )
     is_global = models.BooleanField(default=False)
+    # A flag, not "nobody chosen": deleting the last chosen project must not share the
+    # endpoint with everyone.
+    shared_with_all = models.BooleanField(default=False)
     shared_with = models.ManyToManyField(
         Project, blank=True, related_name="shared_global_connections"
     )
