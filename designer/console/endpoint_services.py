@@ -1,5 +1,5 @@
 """Global endpoints (issue 12): connections staff define in the console and share with every
-project (nobody chosen) or with the chosen projects. Projects build their own activities on
+project (``shared_with=None``) or with the chosen projects. Projects build their own activities on
 them (see ``Connection.usable_by``) but never see their secrets or change them.
 
 Each write is audited installation-wide (``project=None``) as a "global endpoint". A delete
@@ -60,8 +60,15 @@ def projects_using(connection: Connection) -> list[Project]:
     )
 
 
-def _shared_projects(ids: Iterable[int]) -> list[Project]:
+def _shared_projects(ids: Iterable[int] | None) -> list[Project]:
+    """The chosen projects ([] for "all projects", ``ids`` None)."""
+    if ids is None:
+        return []
     wanted = {int(i) for i in ids}
+    if not wanted:
+        raise GlobalEndpointError(
+            "Choose the projects to share it with, or share it with all projects."
+        )
     projects = list(Project.objects.filter(pk__in=wanted).order_by("name"))
     if len(projects) != len(wanted):
         raise GlobalEndpointError("One of the chosen projects does not exist any more.")
@@ -89,7 +96,7 @@ def _summary(connection: Connection, shared: list[Project]) -> dict[str, Any]:
         "name": connection.name,
         "connector_key": connection.connector_key,
         "config": dict(connection.config),
-        "shared_with": [p.name for p in shared] or "all projects",
+        "shared_with": "all projects" if connection.shared_with_all else [p.name for p in shared],
     }
 
 
@@ -100,9 +107,11 @@ def global_endpoint_create(
     name: str,
     config: Mapping[str, Any],
     secrets: Mapping[str, str],
-    shared_with: Iterable[int] = (),
+    shared_with: Iterable[int] | None = None,
     actor: Any,
 ) -> Connection:
+    """A new global endpoint, shared with every project (``shared_with`` None) or with the
+    projects of those ids."""
     global_connector(connector_key)
     _check_config(config)
     shared = _shared_projects(shared_with)
@@ -113,6 +122,7 @@ def global_endpoint_create(
             connection = Connection.objects.create(
                 project=None,
                 is_global=True,
+                shared_with_all=shared_with is None,
                 connector_key=connector_key,
                 name=name,
                 config=dict(config),
@@ -148,7 +158,7 @@ def global_endpoint_update(
     config: Mapping[str, Any],
     secrets: Mapping[str, str],
     cleared: Iterable[str] = (),
-    shared_with: Iterable[int] = (),
+    shared_with: Iterable[int] | None = None,
     actor: Any,
 ) -> Connection:
     """Save the form (secrets merge as in a project's endpoint) and the sharing. Sharing that
@@ -157,7 +167,7 @@ def global_endpoint_update(
     with transaction.atomic():
         row = _locked(connection.pk)
         shared = _shared_projects(shared_with)
-        if shared:
+        if shared_with is not None:
             keep = {p.pk for p in shared}
             lost = [p for p in projects_using(row) if p.pk not in keep]
             if lost:
@@ -178,6 +188,7 @@ def global_endpoint_update(
             "name": name,
             "config": dict(config),
             "secrets_encrypted": encrypt_json(merged),
+            "shared_with_all": shared_with is None,
         }
         if config != row.config or merged != stored:
             # What was tested is no longer what is stored.

@@ -59,19 +59,17 @@ def _valid(form: ConnectionForm, connector: Connector) -> bool:
     return not form.errors
 
 
-def _sharing(request: HttpRequest) -> tuple[list[int], str]:
-    """(chosen project ids, problem): nobody chosen means every project."""
+def _sharing(request: HttpRequest) -> list[int] | None:
+    """The chosen project ids, or None for "all projects"."""
     if request.POST.get("sharing", "all") != "chosen":
-        return [], ""
+        return None
     ids = []
     for value in request.POST.getlist("shared_with"):
         try:
             ids.append(int(value))
         except ValueError:
             continue
-    if not ids:
-        return [], "Choose the projects to share it with, or share it with all projects."
-    return ids, ""
+    return ids
 
 
 def _form_page(
@@ -81,11 +79,16 @@ def _form_page(
     connector: Connector,
     form: ConnectionForm,
     connection: Connection | None,
-    chosen: list[int] | None = None,
+    sharing: tuple[bool, list[int]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    if chosen is None:
-        chosen = list(connection.shared_with.values_list("pk", flat=True)) if connection else []
+    """``sharing`` (all projects?, chosen ids) as posted; else as stored (new: all)."""
+    if sharing is None:
+        if connection is None:
+            sharing = (True, [])
+        else:
+            chosen = list(connection.shared_with.values_list("pk", flat=True))
+            sharing = (connection.shared_with_all, chosen)
     return render(
         request,
         "console/global_endpoint.html",
@@ -96,8 +99,8 @@ def _form_page(
             "form": form,
             "connection": connection,
             "projects": Project.objects.order_by("name"),
-            "chosen": set(chosen),
-            "share_all": not chosen,
+            "chosen": set(sharing[1]),
+            "share_all": sharing[0],
             "used_by": services.projects_using(connection) if connection else [],
             "oauth_applies": connection is not None and connector.oauth_applies(connection.config),
             "usage": design_services.connection_usage(connection) if connection else "",
@@ -136,9 +139,7 @@ def global_endpoint_new(
             request, scope, connector=connector, form=_form(connector, None), connection=None
         )
     form = _form(connector, None, request.POST)
-    chosen, problem = _sharing(request)
-    if problem:
-        form.add_error(None, problem)
+    chosen = _sharing(request)
     if _valid(form, connector):
         try:
             connection = services.global_endpoint_create(
@@ -160,7 +161,7 @@ def global_endpoint_new(
         connector=connector,
         form=form,
         connection=None,
-        chosen=chosen,
+        sharing=(chosen is None, chosen or []),
         status=422,
     )
 
@@ -180,9 +181,7 @@ def global_endpoint(request: HttpRequest, scope: ConsoleScope, connection_id: in
             connection=connection,
         )
     form = _form(connector, connection, request.POST)
-    chosen, problem = _sharing(request)
-    if problem:
-        form.add_error(None, problem)
+    chosen = _sharing(request)
     if _valid(form, connector):
         try:
             services.global_endpoint_update(
@@ -206,7 +205,7 @@ def global_endpoint(request: HttpRequest, scope: ConsoleScope, connection_id: in
         connector=connector,
         form=form,
         connection=connection,
-        chosen=chosen,
+        sharing=(chosen is None, chosen or []),
         status=422,
     )
 

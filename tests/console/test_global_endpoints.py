@@ -77,6 +77,9 @@ def make_global(name: str = "Shared CC", shared_with=(), base: str = "http://127
         ),
     )
     connection.shared_with.set(shared_with)
+    if not shared_with:  # "with all projects" unless some are chosen
+        Connection.objects.filter(pk=connection.pk).update(shared_with_all=True)
+        connection.shared_with_all = True
     return connection
 
 
@@ -108,7 +111,7 @@ def test_a_global_endpoint_has_no_project_and_a_unique_name(project):
         Connection.objects.create(is_global=False, project=None, connector_key="x", name="Three")
 
 
-def test_shared_with_nobody_chosen_means_every_project(project):
+def test_shared_with_all_or_with_the_chosen_projects(project):
     other = ProjectFactory(name="Other")
     everyone = make_global("Everyone")
     chosen = make_global("Chosen", shared_with=[other])
@@ -116,6 +119,10 @@ def test_shared_with_nobody_chosen_means_every_project(project):
     assert set(Connection.objects.global_for(other)) == {everyone, chosen}
     own = cc_connection(project, "http://127.0.0.1:9")
     assert set(Connection.objects.usable_by(project)) == {own, everyone}
+    # Its only chosen project deleted, it is shared with nobody, not with everyone.
+    other.delete()
+    assert set(Connection.objects.global_for(project)) == {everyone}
+    assert set(Connection.objects.global_for(ProjectFactory(name="New"))) == {everyone}
 
 
 def test_two_projects_name_their_activities_freely_on_one_global_endpoint(project):
@@ -188,7 +195,8 @@ def test_staff_create_a_global_endpoint_shared_with_all(console_client, project)
     )
     assert response.status_code == 302, page(response)
     shared = Connection.objects.get(name="Shared CC")
-    assert shared.is_global and shared.project_id is None and not shared.shared_with.exists()
+    assert shared.is_global and shared.project_id is None and shared.shared_with_all
+    assert not shared.shared_with.exists()
     assert decrypt_json(shared.secrets_encrypted)["client_secret"] == SECRET
     form = page(staff.get(reverse("console:global_endpoint", args=[shared.pk])))
     assert SECRET not in form and "Shared CC" in form
@@ -269,7 +277,8 @@ def test_unsharing_from_a_project_that_uses_it_is_refused(console_client, projec
     )
     assert refused.status_code == 422
     assert project.name in page(refused) and "uses it" in page(refused)
-    assert not shared.shared_with.exists()
+    shared.refresh_from_db()
+    assert shared.shared_with_all and not shared.shared_with.exists()
     ok = staff.post(
         reverse("console:global_endpoint", args=[shared.pk]),
         cc_form(
@@ -281,11 +290,20 @@ def test_unsharing_from_a_project_that_uses_it_is_refused(console_client, projec
         ),
     )
     assert ok.status_code == 302, page(ok)
-    assert set(shared.shared_with.all()) == {other, project}
+    shared.refresh_from_db()
+    assert not shared.shared_with_all and set(shared.shared_with.all()) == {other, project}
+    # Choosing no project at all is refused, not read as "all projects".
+    none = staff.post(
+        reverse("console:global_endpoint", args=[shared.pk]),
+        cc_form("Shared CC", client_secret="", version=shared.version, sharing="chosen"),
+    )
+    assert none.status_code == 422 and "Choose the projects" in page(none)
 
 
 def test_test_is_audited_as_a_console_action(console_client, cc_sandbox, cc_tokens):
-    shared = cc_connection(None, cc_sandbox, cc_tokens, name="Sandbox CC", is_global=True)
+    shared = cc_connection(
+        None, cc_sandbox, cc_tokens, name="Sandbox CC", is_global=True, shared_with_all=True
+    )
     staff = console_client("staff")
     response = staff.post(reverse("console:global_endpoint_test", args=[shared.pk]))
     assert response.status_code == 302
@@ -420,6 +438,7 @@ def test_import_without_that_global_endpoint_says_so(project):
     ActivityFactory(project=project, connection=shared, activity_type="query", name="Q")
     document = transfer.project_export(project=project)
     shared.shared_with.set([ProjectFactory(name="Only this one")])
+    Connection.objects.filter(pk=shared.pk).update(shared_with_all=False)
     with pytest.raises(ProjectImportError, match="global endpoint “Shared CC”"):
         transfer.project_import(document=document, actor=UserFactory(), name="Copy")
     Activity.objects.all().delete()
@@ -482,12 +501,15 @@ def test_pickers_of_an_activity_on_it_offer_the_accounts_lists(
     """The activity form's pickers read the account through the global endpoint, for a
     project it is shared with (404 for one it isn't)."""
     cache.clear()
-    shared = cc_connection(None, cc_sandbox, cc_tokens, name="Sandbox CC", is_global=True)
+    shared = cc_connection(
+        None, cc_sandbox, cc_tokens, name="Sandbox CC", is_global=True, shared_with_all=True
+    )
     url = reverse("design:picker", args=[project.pk, shared.pk, "lists"])
     response = client_for("editor").get(url, {"field": "list_ids"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert f'value="{cc_sandbox.list_id("Newsletter")}"' in page(response)
     shared.shared_with.set([ProjectFactory(name="Other")])
+    Connection.objects.filter(pk=shared.pk).update(shared_with_all=False)
     assert client_for("editor").get(url, HTTP_HX_REQUEST="true").status_code == 404
 
 
@@ -538,7 +560,9 @@ def test_connect_signs_in_at_the_sandbox_and_stores_the_tokens_on_it(
     """Connect (OAuth2 + PKCE) from the console, for real: the sandbox's authorize answer
     comes back to the console's callback; the tokens land on the global endpoint."""
     settings.SITE_URL = "http://127.0.0.1:8000"  # the sandbox accepts loopback redirects
-    shared = cc_connection(None, cc_sandbox, None, name="Sandbox CC", is_global=True)
+    shared = cc_connection(
+        None, cc_sandbox, None, name="Sandbox CC", is_global=True, shared_with_all=True
+    )
     staff = console_client("staff")
     start = staff.post(reverse("console:global_endpoint_oauth_start", args=[shared.pk]))
     assert start.status_code == 302 and start["Location"].startswith(cc_sandbox.authorize_url)
@@ -558,3 +582,19 @@ def test_connect_signs_in_at_the_sandbox_and_stores_the_tokens_on_it(
     assert "Authorised." in html and stored["access_token"] not in html
     entry = AuditEntry.objects.filter(action="update", component_kind="global endpoint").get()
     assert entry.after["connect"] == "authorised" and entry.actor.username == "staff"
+
+
+def test_the_keyboard_path_adds_its_activity_type_as_a_step(client_for, project):
+    """The palette item's ⋯ → “Add to operation…” (the step dialog), for a global endpoint."""
+    shared = make_global()
+    editor = client_for("editor")
+    url = reverse("design:step_add", args=[project.pk])
+    dialog = editor.get(url, {"connection": shared.pk, "activity_type": "query"})
+    assert dialog.status_code == 200 and "Shared CC" in page(dialog)
+    added = editor.post(
+        url, {"connection": shared.pk, "activity_type": "query"}, HTTP_HX_REQUEST="true"
+    )
+    assert added.status_code == 200, page(added)
+    activity = Activity.objects.get(connection=shared)
+    assert activity.project_id == project.pk
+    assert activity.steps.get().operation.project_id == project.pk

@@ -60,7 +60,9 @@ def test_two_projects_run_on_one_global_endpoint(project, workers, cc_sandbox, c
     project.agent_group = queue
     project.save()
     # Authorised, with an access token already expired: the first call refreshes it.
-    shared = cc_connection(None, cc_sandbox, cc_tokens, expires_in=-60, is_global=True)
+    shared = cc_connection(
+        None, cc_sandbox, cc_tokens, expires_in=-60, is_global=True, shared_with_all=True
+    )
     first = query_to_delete(project, shared)
     second = query_to_delete(other, shared)
     workers.start(queue, extra_env={"CONNECTOR_URL_ALLOW_LIST": cc_sandbox.url})
@@ -96,7 +98,7 @@ def test_two_projects_paced_together(project, workers, cc_sandbox, cc_tokens, tm
     other = ProjectFactory(name="Other team", agent_group=queue)
     project.agent_group = queue
     project.save()
-    shared = cc_connection(None, cc_sandbox, cc_tokens, is_global=True)
+    shared = cc_connection(None, cc_sandbox, cc_tokens, is_global=True, shared_with_all=True)
     operations = []
     for n in range(RUNS):
         owner = project if n % 2 else other
