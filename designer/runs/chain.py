@@ -28,6 +28,7 @@ from connectors.base import RecordResult
 from designer.design.models import StepKind
 from designer.runs import steps
 from designer.runs.ledger import Lost, RunLedger, truncate_json
+from designer.runs.models import RunStatus
 from designer.runs.plan import Node, Plan
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class Host(Protocol):
     ) -> str: ...
 
     def mark_lost(self) -> None: ...
+
+    def is_cancelled(self) -> bool: ...
 
 
 @dataclass
@@ -119,6 +122,8 @@ class ChainBatch:
         self.entries = entries or {}
         self.outcome = Outcome()
         self.queue: list[dict[str, Any]] = []
+        self.stopped: tuple[str, str] | None = None  # (error key, message) once cancelled
+        self.stepped = False  # a step ran (the engine checked for a cancel before the batch)
 
     # ------------------------------------------------------------------------ the batch
     def run(self) -> Outcome:
@@ -144,11 +149,42 @@ class ChainBatch:
                 )
                 continue
             resuming = self.resume_stage is not None and task is self._resumed_task()
+            stop = self._stop_before(node) if self.stepped and not resuming else None
+            if stop is not None:
+                # Checked before every step, not only between batches: a cancel pressed
+                # during a long step stops the chain before the next one starts, and the
+                # records still on their way are reported at the step they didn't enter.
+                self.queue.pop(0)
+                self._fail_all(items, node, *stop)
+                continue
             outputs = self._step(node, items, resuming=resuming)
+            self.stepped = True
             self.queue.pop(0)
             self.resume_stage = None if resuming else self.resume_stage
             self._forward(node, outputs)
         return self.outcome
+
+    def _stop_before(self, node: Node) -> tuple[str, str] | None:
+        """(error key, message) once a cancel (or the time-out) came, else None: the host
+        re-reads the run's status at most every half second. Kept for the rest of the batch."""
+        if self.stopped is None and self.host.is_cancelled():
+            status = self.ledger.status()
+            if status is None:
+                raise Lost()
+            key, why = (
+                ("canceled", "was canceled")
+                if status == RunStatus.CANCEL_REQUESTED
+                else ("timed_out", "timed out")
+            )
+            self.stopped = (key, f"Not processed: the run {why} before this step.")
+            self.outcome.warnings.append(
+                (
+                    "warning",
+                    f"The run {why} before {node.name}: the records not yet through the chain "
+                    "are reported as failed at the step they didn't enter.",
+                )
+            )
+        return self.stopped
 
     def _resumed_task(self) -> dict[str, Any] | None:
         """The task the stored stage was at (the first of its queue), once."""
