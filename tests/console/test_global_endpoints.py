@@ -598,3 +598,11 @@ def test_the_keyboard_path_adds_its_activity_type_as_a_step(client_for, project)
     activity = Activity.objects.get(connection=shared)
     assert activity.project_id == project.pk
     assert activity.steps.get().operation.project_id == project.pk
+
+
+def test_a_connector_that_needs_a_project_cant_back_one(console_client):
+    """A Files connection keeps its files in its project's folder: no global Files endpoint."""
+    staff = console_client("staff")
+    listing = page(staff.get(reverse("console:global_endpoints")))
+    assert "New Constant Contact endpoint" in listing and "New Files endpoint" not in listing
+    assert staff.get(reverse("console:global_endpoint_new", args=["files"])).status_code == 404
