@@ -348,6 +348,14 @@ def restore(
     # Steps: those of the operations in the target, exactly.
     Step.objects.filter(operation_id__in=wanted).delete()
     steps = [Step(**{"id": s["id"], **_values(Step, s)}) for s in target["steps"]]
+    # An activity not brought back (its endpoint gone, or a global one no longer shared)
+    # leaves its step empty, as deleting it would have.
+    present = set(
+        Activity.objects.filter(pk__in={s.activity_id for s in steps}).values_list("pk", flat=True)
+    )
+    for s in steps:
+        if s.activity_id is not None and s.activity_id not in present:
+            s.activity_id = None
     parents = {s.pk: s.parent_id for s in steps}
     for s in steps:
         s.parent_id = None
@@ -420,9 +428,11 @@ def _restore_components(
             continue
         values = _values(model, row)
         if model is Activity:
-            if not Connection.objects.filter(pk=values["connection_id"]).exists():
+            # Gone, or a global endpoint no longer shared with the project: not brought back.
+            usable = Connection.objects.usable_by(project)
+            if not usable.filter(pk=values["connection_id"]).exists():
                 continue
-            scope = model.objects.filter(connection_id=values["connection_id"])
+            scope = model.objects.filter(connection_id=values["connection_id"], project=project)
         else:  # a transformation or a workflow: names unique in the project
             scope = model.objects.filter(project=project)
         values["name"] = unique_name(values["name"], scope.values_list("name", flat=True))

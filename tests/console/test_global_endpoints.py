@@ -26,6 +26,7 @@ from connectors.constant_contact.client import (
 )
 from connectors.sharedstate import GRANTED, Pace
 from designer.audit.models import AuditEntry
+from designer.console import endpoint_services
 from designer.crypto import decrypt_json, encrypt_json
 from designer.design import services as design_services
 from designer.design.connection_context import DbConnection
@@ -606,3 +607,27 @@ def test_a_connector_that_needs_a_project_cant_back_one(console_client):
     listing = page(staff.get(reverse("console:global_endpoints")))
     assert "New Constant Contact endpoint" in listing and "New Files endpoint" not in listing
     assert staff.get(reverse("console:global_endpoint_new", args=["files"])).status_code == 404
+
+
+def test_redo_brings_no_activity_back_onto_an_endpoint_unshared_since(
+    client_for, project, personas
+):
+    shared = make_global()
+    editor = client_for("editor")
+    drop = reverse("design:canvas_drop", args=[project.pk])
+    assert editor.post(drop, {"connection": shared.pk, "activity_type": "query"}).status_code == 302
+    assert Activity.objects.filter(connection=shared).count() == 1
+    editor.post(reverse("design:canvas_undo", args=[project.pk]))
+    assert not Activity.objects.filter(connection=shared).exists()
+    # Nobody uses it now: staff may share it with another project only.
+    endpoint_services.global_endpoint_update(
+        connection=shared,
+        expected_version=shared.version,
+        name=shared.name,
+        config=shared.config,
+        secrets={},
+        shared_with=[ProjectFactory(name="Other").pk],
+        actor=UserFactory(username="boss", is_staff=True),
+    )
+    editor.post(reverse("design:canvas_redo", args=[project.pk]))
+    assert not Activity.objects.filter(connection=shared, project=project).exists()
