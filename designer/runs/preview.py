@@ -10,21 +10,16 @@ response exists only once a run writes (a debug run keeps samples in and out of 
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
-from connectors.base import ConnectorError, HttpExchange
 from designer.design.models import Step, StepKind
-from designer.projects.variables import MissingVariable, resolve
 from designer.runs.plan import Node, Plan, PlanError, build_plan
 from designer.runs.steps import pure_step
 from designer.transformations import expression_limits
-from designer.transformations.selectors import activity_type_of, run_context_for
-
-READ_METHODS = {"GET", "HEAD"}
+from designer.transformations.services import read_for_preview
 
 
 @dataclass
@@ -37,12 +32,6 @@ class StepPreview:
     error: str = ""
 
 
-class _WriteCall(Exception):
-    def __init__(self, exchange: HttpExchange) -> None:
-        super().__init__(exchange.method)
-        self.exchange = exchange
-
-
 def preview_step(step: Step, *, user: Any = None) -> StepPreview:
     operation = step.operation
     try:
@@ -51,7 +40,8 @@ def preview_step(step: Step, *, user: Any = None) -> StepPreview:
         return StepPreview(error=str(exc))
     if plan.source is None:
         return StepPreview(error="The operation has no source to preview from.")
-    records, problem = _read(plan.source)
+    # The same read-only read as the mapping editor's preview (one guard for both).
+    records, problem = read_for_preview(plan.source.activity)
     if problem:
         return StepPreview(error=problem)
     if step.kind == StepKind.SOURCE:
@@ -80,50 +70,6 @@ def _read_note(records: list[Any]) -> str:
     if len(records) < limit:
         return f"The source gave {len(records)} records."
     return f"The first {limit} records the source gives."
-
-
-def _read(source: Node) -> tuple[list[Any], str]:
-    """The source's first records, stopping at the first call that would not only read."""
-    activity = source.activity
-    kind = activity_type_of(activity)
-    if kind is None:
-        return [], "This source's connector is not installed."
-    try:
-        config = resolve(activity.project, activity.config)
-    except MissingVariable as exc:
-        return [], str(exc)
-    context = run_context_for(activity)
-
-    def read_only(exchange: HttpExchange) -> None:
-        if exchange.method.upper() not in READ_METHODS:
-            raise _WriteCall(exchange)
-
-    context.on_http = read_only
-    context.read_only = True  # connectors refuse a write before it is sent
-    limit = settings.MAPPING_PREVIEW_RECORDS
-    records: list[Any] = []
-    try:
-        batches = kind.read(context, config)
-        try:
-            for batch in batches:
-                records.extend(itertools.islice(batch, limit - len(records)))
-                if len(records) >= limit:
-                    break
-        finally:
-            close = getattr(batches, "close", None)
-            if close:
-                close()
-    except _WriteCall as call:
-        return [], (
-            f"Preview stopped: reading this source needs a call that is not read-only "
-            f"({call.exchange.method}); run the operation to see its records."
-        )
-    except ConnectorError as exc:
-        if exc.key == "read_only":
-            return [], f"Preview stopped: {exc.message} Run the operation to see its records."
-        if not records:
-            return [], f"The source could not be read: {exc.message}"
-    return records, ""
 
 
 class _Walk:

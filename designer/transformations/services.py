@@ -11,15 +11,19 @@ from typing import Any
 import jsonschema
 from django.conf import settings
 
-from connectors.base import ConnectorError
-from designer.design.models import Transformation
+from connectors.base import ConnectorError, HttpExchange
+from designer.design.models import Activity, Transformation
 from designer.design.versioning import StaleVersion, versioned_update
+from designer.projects.variables import MissingVariable
+from designer.projects.variables import resolve as resolve_variables
 from designer.transformations import expression_limits
 from designer.transformations.automap import auto_map
 from designer.transformations.mapping import KINDS, MappingError, compile_mapping
 from designer.transformations.schema import resolve, type_of
 from designer.transformations.selectors import EditorData, activity_type_of, run_context_for
 from designer.transformations.validation import Problem, has_errors, validate_mapping
+
+READ_METHODS = {"GET", "HEAD"}  # what a preview may send
 
 
 class MappingInvalid(Exception):
@@ -154,21 +158,9 @@ def transformation_preview(*, rules: Any, data: EditorData, limit: int | None = 
         )
     clean = normalise_rules(rules, data.target.schema)
     mapping = compile_mapping(clean)
-    records: list[dict[str, Any]] = []
-    try:
-        batches = kind.read(run_context_for(activity), activity.config)
-        try:
-            for batch in batches:
-                records.extend(itertools.islice(batch, limit - len(records)))
-                if len(records) >= limit:
-                    break
-        finally:
-            close = getattr(batches, "close", None)
-            if close:
-                close()
-    except ConnectorError as exc:
-        if not records:
-            return Preview([], f"The source could not be read: {exc.message}")
+    records, problem = read_for_preview(activity, limit)
+    if problem:
+        return Preview([], problem)
     checker = _checker(data.target.schema)
     rows: list[PreviewRow] = []
     # One deadline for the whole preview: this runs in a web thread other users share.
@@ -182,6 +174,58 @@ def transformation_preview(*, rules: Any, data: EditorData, limit: int | None = 
             warnings = _schema_warnings(checker, output)
             rows.append(PreviewRow(number, record, output, warnings=warnings))
     return Preview(rows)
+
+
+class _WriteCall(Exception):
+    def __init__(self, exchange: HttpExchange) -> None:
+        super().__init__(exchange.method)
+        self.exchange = exchange
+
+
+def read_for_preview(activity: Activity, limit: int | None = None) -> tuple[list[Any], str]:
+    """A source's first records for a preview (this editor's and a step's, runs/preview.py):
+    (records, problem). As a run reads them (project variables resolved) but with read-only
+    calls only: a preview must leave nothing behind, so the first call that would do more (a
+    Constant Contact export's POST) is refused before it is sent and ends the read."""
+    limit = limit or settings.MAPPING_PREVIEW_RECORDS
+    kind = activity_type_of(activity)
+    if kind is None:
+        return [], "This source's connector is not installed."
+    try:
+        config = resolve_variables(activity.project, activity.config)
+    except MissingVariable as exc:
+        return [], str(exc)
+    context = run_context_for(activity)
+
+    def read_only(exchange: HttpExchange) -> None:
+        if exchange.method.upper() not in READ_METHODS:
+            raise _WriteCall(exchange)
+
+    context.on_http = read_only  # after the fact, for connectors that don't check the flag
+    context.read_only = True  # connectors refuse a write before it is sent
+    records: list[Any] = []
+    try:
+        batches = kind.read(context, config)
+        try:
+            for batch in batches:
+                records.extend(itertools.islice(batch, limit - len(records)))
+                if len(records) >= limit:
+                    break
+        finally:
+            close = getattr(batches, "close", None)
+            if close:
+                close()
+    except _WriteCall as call:
+        return [], (
+            f"Preview stopped: reading this source needs a call that is not read-only "
+            f"({call.exchange.method}); run the operation to see its records."
+        )
+    except ConnectorError as exc:
+        if exc.key == "read_only":
+            return [], f"Preview stopped: {exc.message} Run the operation to see its records."
+        if not records:
+            return [], f"The source could not be read: {exc.message}"
+    return records, ""
 
 
 def _checker(schema: Mapping[str, Any] | None):
