@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from designer.design.models import Activity, Operation, Step, StepKind
+from designer.design.step_view import KIND_NAMES  # one list of step kinds' names
 from designer.transformations.mapping import CompiledMapping, compile_mapping
 from designer.transformations.scripts import (
     CompiledScript,
@@ -19,15 +20,6 @@ from designer.transformations.scripts import (
     compile_condition,
     compile_script,
 )
-
-KIND_NAMES = {
-    StepKind.SOURCE: "Source",
-    StepKind.TRANSFORMATION: "Transformation",
-    StepKind.TARGET: "Target",
-    StepKind.SCRIPT: "Script",
-    StepKind.CONDITION: "Condition",
-    StepKind.INVOKE: "Invoke operation",
-}
 
 
 class PlanError(Exception):
