@@ -44,18 +44,10 @@ class Endpoint:
 @dataclass
 class OperationCard:
     operation: Operation
-    source: Activity | None = None
-    target: Activity | None = None
     last_run: Any = None
     run_url: str = ""
     log_url: str = ""
     settings_url: str = ""
-    transformation_url: str = ""
-
-    @property
-    def slots(self) -> list[tuple[str, Activity | None]]:
-        """Left to right: source, transformation, target."""
-        return [("source", self.source), ("transformation", None), ("target", self.target)]
 
 
 @dataclass
@@ -111,7 +103,7 @@ def runs_fingerprint(operation_ids: list[int], runs: dict[int, Any]) -> str:
 
 
 def board_cards(
-    project: Project, operations: list[Operation], runs: dict[int, Any], activities: dict
+    project: Project, operations: list[Operation], runs: dict[int, Any]
 ) -> list[OperationCard]:
     """The cards of a workflow's operations (their steps are fetched only for the cards the
     cache doesn't have: see ``prefetch_steps`` and designer.design.board_cache)."""
@@ -120,22 +112,16 @@ def board_cards(
         key: url.replace(str(_ANY_ID), "{}")
         for key, url in integrations.operation_urls(project.pk, _ANY_ID).items()
     }
-    mapping_url = integrations.transformation_url(project.pk, _ANY_ID).replace(str(_ANY_ID), "{}")
     cards = []
     for op in operations:
         urls = {key: pattern.format(op.pk) for key, pattern in patterns.items()}
         cards.append(
             OperationCard(
                 operation=op,
-                source=activities.get(op.source_id),
-                target=activities.get(op.target_id),
                 last_run=runs.get(op.pk),
                 run_url=urls["run"],
                 log_url=urls["log"],
                 settings_url=urls["settings"],
-                transformation_url=mapping_url.format(op.transformation_id)
-                if op.transformation_id
-                else "",
             )
         )
     return cards
@@ -272,7 +258,7 @@ class DesignerData:
 
     @cached_property
     def cards(self) -> list[OperationCard]:
-        return board_cards(self.project, self.shown, self.runs, self.activities_by_id)
+        return board_cards(self.project, self.shown, self.runs)
 
     @cached_property
     def arrows(self) -> list[Arrow]:
