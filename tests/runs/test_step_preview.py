@@ -72,23 +72,14 @@ def test_the_preview_view_renders_records(project, tmp_path, client_for):
 
 
 def test_a_constant_contact_export_is_never_started_by_a_preview(
-    project, cc_sandbox, cc_tokens, request
+    project, cc_sandbox_reachable, cc_tokens
 ):
     """The preview is read-only at the far side, not only in what it shows: a Query that would
     start an export (a POST) is refused before the call leaves, so the sandbox sees no write."""
-    from connectors import config as connector_config
     from tests.factories import ActivityFactory, OperationFactory
     from tests.fixtures.sandbox import cc_connection
 
-    before = connector_config.connector_settings()
-    connector_config.configure(url_allow_list=(cc_sandbox.url,), redis_url="", state_dir="")
-    request.addfinalizer(
-        lambda: connector_config.configure(
-            url_allow_list=before.url_allow_list,
-            redis_url=before.redis_url,
-            state_dir=before.state_dir,
-        )
-    )
+    cc_sandbox = cc_sandbox_reachable
     cc_sandbox.seed_contacts(3)
     connection = cc_connection(project, cc_sandbox, cc_tokens)
     query = ActivityFactory(

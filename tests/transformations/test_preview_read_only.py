@@ -13,29 +13,12 @@ from tests.transformations.test_views import post_json, url
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sandbox_allowed(cc_sandbox, request):
-    """Connector settings that let the client reach the sandbox (and no shared Redis)."""
-    from connectors import config as connector_config
-
-    before = connector_config.connector_settings()
-    connector_config.configure(url_allow_list=(cc_sandbox.url,), redis_url="", state_dir="")
-    request.addfinalizer(
-        lambda: connector_config.configure(
-            url_allow_list=before.url_allow_list,
-            redis_url=before.redis_url,
-            state_dir=before.state_dir,
-        )
-    )
-    return cc_sandbox
-
-
 def test_previewing_a_mapping_never_starts_a_constant_contact_export(
-    client_for, project, sandbox_allowed, cc_tokens
+    client_for, project, cc_sandbox_reachable, cc_tokens
 ):
     """A Query in export mode starts an export (POST /activities/contact_exports) when read:
     the Preview must refuse that call before it leaves, and say why."""
-    sandbox = sandbox_allowed
+    sandbox = cc_sandbox_reachable
     sandbox.seed_contacts(3)
     connection = cc_connection(project, sandbox, cc_tokens)
     query = ActivityFactory(
