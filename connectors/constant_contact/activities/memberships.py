@@ -30,7 +30,7 @@ from connectors.constant_contact.activities.common import (
 )
 from connectors.constant_contact.api import ContactsApi
 from connectors.constant_contact.client import ConstantContactClient
-from connectors.constant_contact.schemas import SCHEMA_DIALECT, record_result_schema
+from connectors.constant_contact.schemas import contact_id_schema, record_result_schema
 
 MAX_CONTACT_IDS = 500
 MAX_TARGETS = 50
@@ -75,20 +75,7 @@ class MembershipChange(ActivityType):
         return {}
 
     def request_schema(self, config: Mapping[str, Any]) -> dict:
-        return {
-            "$schema": SCHEMA_DIALECT,
-            "title": "Contact",
-            "type": "object",
-            "properties": {
-                "contact_id": {
-                    "type": "string",
-                    "format": "uuid",
-                    "title": "Contact ID",
-                    "description": "Unique ID of the contact (from Query, for instance).",
-                }
-            },
-            "required": ["contact_id"],
-        }
+        return contact_id_schema("Unique ID of the contact (from Query, for instance).")
 
     def response_schema(self, config: Mapping[str, Any]) -> dict:
         return record_result_schema()

@@ -17,7 +17,7 @@ from connectors.constant_contact.activities.memberships import id_list
 from connectors.constant_contact.activities.query import as_list
 from connectors.constant_contact.client import ConstantContactClient
 from connectors.constant_contact.errors import ApiError
-from connectors.constant_contact.schemas import SCHEMA_DIALECT, contract_schema
+from connectors.constant_contact.schemas import SCHEMA_DIALECT, contact_id_schema, contract_schema
 
 CONTACT_EVENTS = (
     ("em_sends", "Sends"),
@@ -211,20 +211,7 @@ class ContactTrackingLookup(ActivityType):
         return errors
 
     def request_schema(self, config: Mapping[str, Any]) -> dict:
-        return {
-            "$schema": SCHEMA_DIALECT,
-            "title": "Contact",
-            "type": "object",
-            "properties": {
-                "contact_id": {
-                    "type": "string",
-                    "format": "uuid",
-                    "title": "Contact ID",
-                    "description": "The contact whose tracking activity is read.",
-                }
-            },
-            "required": ["contact_id"],
-        }
+        return contact_id_schema("The contact whose tracking activity is read.")
 
     def response_schema(self, config: Mapping[str, Any]) -> dict:
         item = contract_schema("ContactTrackingActivity")

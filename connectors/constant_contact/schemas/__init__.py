@@ -142,17 +142,30 @@ def bulk_import_row_schema() -> dict[str, Any]:
     return schema
 
 
+def contact_id_property(description: str) -> dict[str, Any]:
+    """A record's ``contact_id`` field: what each activity says of it differs, the rest not."""
+    return {"type": "string", "format": "uuid", "title": "Contact ID", "description": description}
+
+
+def contact_id_schema(description: str) -> dict[str, Any]:
+    """A target's record that is only a contact's id (memberships, tracking look-ups)."""
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "Contact",
+        "type": "object",
+        "properties": {"contact_id": contact_id_property(description)},
+        "required": ["contact_id"],
+    }
+
+
 def update_contact_schema() -> dict[str, Any]:
     """PUT /contacts/{contact_id} body plus how to find the contact."""
     schema = contract_schema("ContactPutRequest", request=True)
     schema["properties"].pop("update_source", None)
     schema["properties"] = {
-        "contact_id": {
-            "type": "string",
-            "format": "uuid",
-            "title": "Contact ID",
-            "description": "The contact to update (or leave empty and match by email address).",
-        },
+        "contact_id": contact_id_property(
+            "The contact to update (or leave empty and match by email address)."
+        ),
         **schema["properties"],
     }
     schema["required"] = []
@@ -166,12 +179,7 @@ def delete_contact_schema() -> dict[str, Any]:
         "title": "Contact to delete",
         "type": "object",
         "properties": {
-            "contact_id": {
-                "type": "string",
-                "format": "uuid",
-                "title": "Contact ID",
-                "description": "Unique ID of the contact to delete.",
-            },
+            "contact_id": contact_id_property("Unique ID of the contact to delete."),
             "email_address": {
                 "type": "string",
                 "maxLength": 80,
