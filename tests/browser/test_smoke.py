@@ -22,5 +22,5 @@ def test_palette_tabs_switch(page, login, personas, project):
     login(page, "viewer")
     page.goto(f"/projects/{project.pk}/")
     page.get_by_role("tab", name="Global endpoints").click()
-    expect(page.get_by_text("No global endpoints yet.")).to_be_visible()
+    expect(page.get_by_text("No global endpoints are shared with this project.")).to_be_visible()
     expect(page.locator("#panel-project-endpoints")).to_be_hidden()
