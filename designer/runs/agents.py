@@ -4,11 +4,13 @@ recovered even where no beat process runs)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -16,16 +18,32 @@ from celery import signals
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from designer.runs.agent_log import RecentLogHandler
+from designer.runs.agent_log import (
+    RecentLogHandler,
+    pool_file,
+    pool_folder,
+    pool_tail,
+    remove_pool_folder,
+)
 
 logger = logging.getLogger(__name__)
 
 _stop = threading.Event()
 _worker: dict[str, object] = {}
 _unloadable: set[str] = set()  # connectors already reported as failing to load
-# The worker's own recent log lines, sent with each heartbeat (installed on worker_ready, after
-# Celery has set up logging; records of prefork pool children stay in those processes).
+# The worker's recent log lines, sent with each heartbeat: the main process's own (installed on
+# worker_ready, after Celery has set up logging) and its prefork pool processes', which each
+# keep theirs in a file of ``_pool_log`` (see agent_log.py).
 _recent_log = RecentLogHandler()
+
+
+@dataclass
+class _PoolLog:
+    folder: Path | None = None  # where pool processes keep their tails (set on worker_init)
+    main_pid: int | None = None
+
+
+_pool_log = _PoolLog()
 
 
 @cache
@@ -64,7 +82,7 @@ def beat_once(*, starting: bool = False) -> None:
         app_version=app_version(),
         connector_versions=connector_versions(),
         starting=starting,
-        log_lines=_recent_log.lines(),
+        log_lines=pool_tail(_recent_log, _pool_log.folder),
     )
     runs_reap_lost()
 
@@ -98,6 +116,34 @@ def _on_worker_ready(sender=None, **kwargs) -> None:
     threading.Thread(target=_loop, name="agent-heartbeat", daemon=True).start()
 
 
+@signals.worker_init.connect
+def _on_worker_init(sender=None, **kwargs) -> None:
+    # In the main process, before the pool starts: its processes inherit the folder.
+    try:
+        _pool_log.folder, _pool_log.main_pid = pool_folder(), os.getpid()
+    except OSError:
+        logger.exception("No folder for the pool processes' log lines; only this one's are sent")
+
+
+@signals.worker_process_init.connect
+def _on_worker_process_init(sender=None, **kwargs) -> None:
+    # Sent in each prefork pool process after its fork, and in the main process by the solo
+    # pool (which keeps its lines in memory, as the main process does).
+    if _pool_log.folder is None or os.getpid() == _pool_log.main_pid:
+        return
+    _recent_log.share_to(pool_file(_pool_log.folder, os.getpid()))
+    root = logging.getLogger()
+    if _recent_log not in root.handlers:
+        root.addHandler(_recent_log)
+
+
+@signals.worker_process_shutdown.connect
+def _on_worker_process_shutdown(sender=None, **kwargs) -> None:
+    # The pool process's last lines, before it exits (its writer thread may not get to them).
+    with contextlib.suppress(OSError):
+        _recent_log.save()
+
+
 @signals.worker_shutdown.connect
 def _on_worker_shutdown(sender=None, **kwargs) -> None:
     _stop.set()
@@ -108,3 +154,6 @@ def _on_worker_shutdown(sender=None, **kwargs) -> None:
             agent_stopped(name=str(_worker["name"]))
         except Exception:
             logger.exception("Could not mark the agent stopped")
+    if os.getpid() == _pool_log.main_pid:
+        remove_pool_folder(_pool_log.folder)
+        _pool_log.folder = None
