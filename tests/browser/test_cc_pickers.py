@@ -4,22 +4,10 @@ fixture runs axe on each page state)."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from connectors.config import configure, connector_settings
 from tests.design.browser_helpers import dialog, open_designer
 from tests.fixtures.sandbox import CC_CLIENT_ID, cc_connection
-
-
-@pytest.fixture
-def cc_allowed(cc_sandbox):
-    before = connector_settings()
-    # state_dir="": this test's calls are paced in this process, not queued behind the calls
-    # other test processes make on the sandbox's one API key through the shared store.
-    configure(url_allow_list=(cc_sandbox.url,), state_dir="")
-    yield cc_sandbox
-    configure(url_allow_list=before.url_allow_list, state_dir=before.state_dir)
 
 
 def test_the_lists_picker_offers_the_accounts_lists(page, login, personas, project, cc_allowed):

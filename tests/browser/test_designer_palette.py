@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from connectors.config import configure, connector_settings
 from designer.crypto import decrypt_json
 from designer.design.models import Connection, ConnectionStatus
 from tests.design.browser_helpers import dialog, endpoint, open_designer, operation
@@ -108,14 +107,6 @@ def test_delete_is_refused_naming_the_operations_while_used(page, login, persona
 
 
 # --- Constant Contact, for real, against the sandbox -----------------------------------------
-
-
-@pytest.fixture
-def cc_allowed(cc_sandbox):
-    before = connector_settings().url_allow_list
-    configure(url_allow_list=(cc_sandbox.url,))
-    yield cc_sandbox
-    configure(url_allow_list=before)
 
 
 def fill_cc_form(page, sandbox, access_token: str) -> None:

@@ -5,22 +5,12 @@ with the project's own Query activity on the global endpoint."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from connectors.config import configure, connector_settings
 from designer.design.models import Activity, Connection, Operation, Step
 from tests.design.browser_helpers import flash, open_designer
 from tests.factories import UserFactory
 from tests.fixtures.sandbox import CC_CLIENT_ID
-
-
-@pytest.fixture
-def cc_allowed(cc_sandbox):
-    before = connector_settings().url_allow_list
-    configure(url_allow_list=(cc_sandbox.url,))
-    yield cc_sandbox
-    configure(url_allow_list=before)
 
 
 def test_staff_share_an_endpoint_and_an_editor_builds_on_it(

@@ -71,15 +71,13 @@ def test_the_preview_view_renders_records(project, tmp_path, client_for):
     assert "3 records in, 3 out." in response.content.decode()
 
 
-def test_a_constant_contact_export_is_never_started_by_a_preview(
-    project, cc_sandbox_reachable, cc_tokens
-):
+def test_a_constant_contact_export_is_never_started_by_a_preview(project, cc_allowed, cc_tokens):
     """The preview is read-only at the far side, not only in what it shows: a Query that would
     start an export (a POST) is refused before the call leaves, so the sandbox sees no write."""
     from tests.factories import ActivityFactory, OperationFactory
     from tests.fixtures.sandbox import cc_connection
 
-    cc_sandbox = cc_sandbox_reachable
+    cc_sandbox = cc_allowed
     cc_sandbox.seed_contacts(3)
     connection = cc_connection(project, cc_sandbox, cc_tokens)
     query = ActivityFactory(

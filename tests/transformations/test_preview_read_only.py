@@ -14,11 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_previewing_a_mapping_never_starts_a_constant_contact_export(
-    client_for, project, cc_sandbox_reachable, cc_tokens
+    client_for, project, cc_allowed, cc_tokens
 ):
     """A Query in export mode starts an export (POST /activities/contact_exports) when read:
     the Preview must refuse that call before it leaves, and say why."""
-    sandbox = cc_sandbox_reachable
+    sandbox = cc_allowed
     sandbox.seed_contacts(3)
     connection = cc_connection(project, sandbox, cc_tokens)
     query = ActivityFactory(
