@@ -71,14 +71,18 @@ class ChattyConnector(FakeConnector):
     activity_types = {**FakeConnector.activity_types, "generate": ChattyGenerate()}
 
 
-def start_prefork(workers, queue: str, concurrency: int = 2) -> Worker:  # noqa: F811
-    """A prefork worker with ``concurrency`` pool processes, stopped with the other workers."""
+def start_prefork(workers, queue: str, *options: str, concurrency: int = 2) -> Worker:  # noqa: F811
+    """A prefork worker with ``concurrency`` pool processes (and Celery ``options``), stopped
+    with the other workers."""
     short = f"w{uuid.uuid4().hex[:8]}"
     name = f"{short}@{socket.gethostname()}"
     log_path = workers.folder / f"{short}.log"
     env = {**workers.env, "EXTRA_CONNECTORS": f"fake={__name__}.ChattyConnector"}
     process = subprocess.Popen(
-        worker_command(queue=queue, name=name, pool="prefork", concurrency=concurrency),
+        [
+            *worker_command(queue=queue, name=name, pool="prefork", concurrency=concurrency),
+            *options,
+        ],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=log_path.open("w"),
@@ -138,3 +142,34 @@ def test_a_pool_childs_log_lines_reach_the_agent_page_bounded_and_redacted(
     assert 'id="agent-log"' in html
     assert f"chatty-last {tag} pid={child_pid}" in html
     assert SECRET not in html
+
+
+def test_a_replaced_pool_process_sends_its_own_lines_once_and_the_old_ones_stay(
+    workers,  # noqa: F811
+    project,
+):
+    """With one task per pool process, each run's process exits and is replaced by a fork made
+    after the worker was ready (it inherits the main process's tail): every line arrives once,
+    and the exited process's lines stay until newer ones push them out."""
+    queue = new_queue()
+    project.agent_group = queue
+    project.save(update_fields=["agent_group"])
+    worker = start_prefork(workers, queue, "--max-tasks-per-child=1")
+    tags = []
+    for _ in range(3):
+        operation = make_operation(project, count=2)
+        tags.append(uuid.uuid4().hex[:8])
+        operation.source.config.update(tag=tags[-1])
+        operation.source.save(update_fields=["config"])
+        run = wait_final(run_start(operation=operation, trigger=RunTrigger.MANUAL), timeout=60)
+        assert run.status == RunStatus.SUCCESS, run.message
+
+    def all_runs_logged():
+        lines = Agent.objects.get(name=worker.name).recent_log
+        last = [line for line in lines if "chatty-last" in line]
+        return lines if all(any(tag in line for line in last) for tag in tags) else None
+
+    lines = wait_for(all_runs_logged, timeout=20, interval=0.2, what="every run's last line")
+    assert len(set(lines)) == len(lines), "a line was sent twice"
+    pids = {int(line.rsplit("pid=", 1)[1]) for line in lines if "chatty-last" in line}
+    assert len(pids) == 3 and worker.process.pid not in pids  # three pool processes
