@@ -37,7 +37,7 @@ from tests.console.conftest import CONSOLE_PERSONAS
 from tests.factories import ActivityFactory, OperationFactory, ProjectFactory, UserFactory
 from tests.fixtures.sandbox import CC_CLIENT_ID, cc_connection
 from tests.fixtures.urls import walk
-from tests.security.world import build_world, project_routes
+from tests.security.world import build_world, project_pages
 
 FAR_SIDE = "http://127.0.0.1:9"
 SECRET = "gl0bal-s3cret-never-shown"
@@ -472,15 +472,7 @@ def test_its_secrets_show_in_no_project_or_console_page(db):
     world.ids.update(connection_id=shared.pk, activity_id=activity.pk)
     client = Client()
     client.force_login(admin)
-    pages: dict[str, str] = {}
-    for route, _pattern in project_routes():
-        if route.endswith(("/delete/", "/remove/", "/oauth/start/", "/oauth/callback/")):
-            continue
-        url = world.url(route)
-        response = client.get(url)
-        if response.status_code == 200:
-            body = b"".join(response) if response.streaming else response.content
-            pages[url] = body.decode("utf-8", "replace")
+    pages = project_pages(client, world)
     for route, _pattern in walk():
         if route.startswith("console/") and "oauth" not in route:
             url = "/" + re.sub(r"<int:\w+>", str(shared.pk), route)

@@ -32,7 +32,7 @@ from designer.runs.models import RunResponse, RunTrigger
 from designer.runs.services import run_start
 from tests.factories import UserFactory
 from tests.fixtures.urls import walk
-from tests.security.world import SECRETS, World, build_world, project_routes
+from tests.security.world import SECRETS, World, build_world, project_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -163,15 +163,7 @@ def test_planted_secrets_never_come_back_out(cc_sandbox, settings, caplog, tmp_p
     assert finished.source_records == finished.done_records == 12, finished.message
 
     world.ids["run_id"] = finished.pk  # every run URL shows the real, debug-logged run
-    pages: dict[str, str] = {}
-    for route, _pattern in project_routes():
-        if route.endswith(("/delete/", "/remove/", "/oauth/start/", "/oauth/callback/")):
-            continue
-        url = world.url(route)
-        response = client.get(url)
-        if response.status_code == 200:
-            body = b"".join(response) if response.streaming else response.content
-            pages[url] = body.decode("utf-8", "replace")
+    pages = project_pages(client, world)
     for route, _pattern in walk():
         if route.startswith("console/"):
             url = "/" + route.replace("<int:run_id>", str(finished.pk))

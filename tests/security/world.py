@@ -198,3 +198,18 @@ def project_routes() -> list[tuple[str, Any]]:
         for route, p in walk()
         if "<int:project_id>" in route and not route.startswith("api/v1/")
     ]
+
+
+def project_pages(client: Any, world: World) -> dict[str, str]:
+    """URL -> text of every project page that answers ``client`` 200 with the world's ids (the
+    pages a secret scan reads); GETs that would change something (delete, OAuth) are skipped."""
+    pages: dict[str, str] = {}
+    for route, _pattern in project_routes():
+        if route.endswith(("/delete/", "/remove/", "/oauth/start/", "/oauth/callback/")):
+            continue
+        url = world.url(route)
+        response = client.get(url)
+        if response.status_code == 200:
+            body = b"".join(response) if response.streaming else response.content
+            pages[url] = body.decode("utf-8", "replace")
+    return pages
