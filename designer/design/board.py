@@ -251,10 +251,12 @@ def copy_operations(
     workflow: Workflow,
     offset: tuple[int, int] = (40, 40),
     verb: str = "Paste",
+    report: operations.CopyReport | None = None,
 ) -> list[Operation]:
     """Copies of ``ops`` with their steps in ``workflow`` (of ``project``: this or another
     project). Arrows between copied operations are copied too; credentials never are
-    (``operations.operation_copy`` makes a missing endpoint without them)."""
+    (``operations.operation_copy`` uses a global endpoint shared with ``project`` as it is,
+    and makes a missing endpoint without them; ``report`` says which, for the answer)."""
     if not ops:
         return []
     if workflow.project_id != project.pk:
@@ -269,6 +271,7 @@ def copy_operations(
                 workflow=workflow,
                 position_x=_clamp(op.position_x + dx),
                 position_y=_clamp(op.position_y + dy),
+                report=report,
             )
             mapping[op.pk] = copy
             change.created(copy)

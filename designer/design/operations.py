@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -466,42 +467,104 @@ def operation_move_to_workflow(
     return operation
 
 
-def _connection_in(project: Project, connection: Connection, user: Any) -> Connection:
-    """The same-named connection of ``project`` (same connector), or a copy of this one
-    WITHOUT its credentials: secrets never travel between projects."""
+@dataclass
+class CopyReport:
+    """What a copy into another project did with its activities' endpoints, for the answer's
+    note (each endpoint once, keyed by the id of the one copied from)."""
+
+    made: dict[int, Connection] = field(default_factory=dict)  # the target's new endpoints
+    global_used: dict[int, Connection] = field(default_factory=dict)  # shared: used as is
+    # Not shared with the target: (the global endpoint, the target's endpoint used instead).
+    global_unshared: dict[int, tuple[Connection, Connection]] = field(default_factory=dict)
+
+    def note(self) -> str:
+        notes = []
+        if self.global_used:
+            notes.append(
+                f"Their activities use the global {_endpoints(self.global_used)} here too "
+                "(shared with this project)."
+            )
+        for source_id, (shared, own) in self.global_unshared.items():
+            how = (
+                "a new endpoint with its settings and no credentials: add them, or ask staff "
+                "to share the global endpoint with this project"
+                if source_id in self.made
+                else "found by its name"
+            )
+            notes.append(
+                f"The global endpoint “{shared.name}” is not shared with this project: its "
+                f"activities were copied onto this project's own endpoint “{own.name}” ({how})."
+            )
+        others = [c for pk, c in self.made.items() if pk not in self.global_unshared]
+        if others:
+            notes.append(
+                f"{_endpoints(others).capitalize()} made here have no credentials: add them "
+                "before running."
+            )
+        return " ".join(notes)
+
+
+def _endpoints(connections: Iterable[Connection] | dict[int, Connection]) -> str:
+    found = list(connections.values() if isinstance(connections, dict) else connections)
+    names = ", ".join(f"“{c.name}”" for c in found)
+    return f"endpoint {names}" if len(found) == 1 else f"endpoints {names}"
+
+
+def _shared_with(project: Project, connection: Connection) -> bool:
+    """Whether the global endpoint may take ``project``'s activities: read under its row lock,
+    which an unsharing holds while it checks who uses it (as services.activity_create does)."""
+    row = Connection.objects.select_for_update().filter(pk=connection.pk).first()
+    return row is not None and Connection.objects.global_for(project).filter(pk=row.pk).exists()
+
+
+def _connection_in(
+    project: Project, connection: Connection, user: Any, report: CopyReport
+) -> Connection:
+    """The endpoint ``project``'s copy of an activity goes on: a global endpoint shared with
+    it as it is; else the same-named connection of ``project`` (same connector), or a copy
+    of this one WITHOUT its credentials: secrets never travel between projects."""
+    if connection.is_global and _shared_with(project, connection):
+        report.global_used[connection.pk] = connection
+        return connection
     found = Connection.objects.filter(
         project=project, name=connection.name, connector_key=connection.connector_key
     ).first()
-    if found is not None:
-        return found
-    taken = Connection.objects.filter(project=project).values_list("name", flat=True)
-    return Connection.objects.create(
-        project=project,
-        connector_key=connection.connector_key,
-        name=unique_name(connection.name, taken),
-        config=dict(connection.config or {}),
-        updated_by=user,
-    )
+    if found is None:
+        taken = Connection.objects.filter(project=project).values_list("name", flat=True)
+        found = Connection.objects.create(
+            project=project,
+            connector_key=connection.connector_key,
+            name=unique_name(connection.name, taken),
+            config=dict(connection.config or {}),
+            updated_by=user,
+        )
+        report.made[connection.pk] = found
+    if connection.is_global:
+        report.global_unshared[connection.pk] = (connection, found)
+    return found
 
 
 def _activity_in(
-    project: Project, activity: Activity, user: Any, memo: dict[int, Activity]
+    project: Project,
+    activity: Activity,
+    user: Any,
+    memo: dict[int, Activity],
+    report: CopyReport,
 ) -> Activity:
     if activity.project_id == project.pk:
         return activity
     if activity.pk in memo:
         return memo[activity.pk]
-    connection = _connection_in(project, activity.connection, user)
-    found = connection.activities.filter(
-        name=activity.name, activity_type=activity.activity_type
-    ).first()
+    connection = _connection_in(project, activity.connection, user, report)
+    # A global endpoint carries every sharing project's activities: only the target's count.
+    mine = connection.activities.filter(project=project)
+    found = mine.filter(name=activity.name, activity_type=activity.activity_type).first()
     if found is None:
-        taken = connection.activities.values_list("name", flat=True)
         found = Activity.objects.create(
             project=project,
             connection=connection,
             activity_type=activity.activity_type,
-            name=unique_name(activity.name, taken),
+            name=unique_name(activity.name, mine.values_list("name", flat=True)),
             config=dict(activity.config or {}),
             updated_by=user,
         )
@@ -517,14 +580,18 @@ def operation_copy(
     workflow: Workflow,
     position_x: int | None = None,
     position_y: int | None = None,
+    report: CopyReport | None = None,
 ) -> Operation:
     """A copy of the operation with its steps, in ``workflow`` (this project or another).
 
     Transformations are copied (each copy has its own mapping); activities are shared within
-    the project, and in another project found by connection and name or copied there into a
-    connection without credentials. Chain arrows are not copied (they point elsewhere);
-    an invoke step keeps its operation only within the same project.
+    the project, and in another project found by connection and name or copied there: onto a
+    global endpoint shared with that project as it is, else into a connection of that project
+    without credentials (``report`` collects which, for the answer's note). Chain arrows are
+    not copied (they point elsewhere); an invoke step keeps its operation only within the
+    same project.
     """
+    report = CopyReport() if report is None else report
     project = workflow.project
     same_project = project.pk == operation.project_id
     taken = Operation.objects.filter(project=project).values_list("name", flat=True)
@@ -563,7 +630,9 @@ def operation_copy(
             branch=step.branch,
             position=step.position,
             kind=step.kind,
-            activity=_activity_in(project, step.activity, user, memo) if step.activity else None,
+            activity=_activity_in(project, step.activity, user, memo, report)
+            if step.activity
+            else None,
             transformation=transformation,
             config=config,
         )

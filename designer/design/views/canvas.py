@@ -230,17 +230,18 @@ def board_paste(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
         return board_answer(request, access, "Nothing to paste: copy operations first.", ok=False)
     workflow = _workflow(access, post.get("workflow")) or default_workflow(access.project)
     same = source.pk == access.project.pk and all(op.workflow_id == workflow.pk for op in ops)
+    report = operations.CopyReport()
     copies = board.copy_operations(
         project=access.project,
         user=request.user,
         ops=ops,
         workflow=workflow,
         offset=(40, 40) if same else (0, 0),
+        report=report,
     )
     where = "" if source.pk == access.project.pk else f" from “{source.name}”"
-    message = f"Pasted {_names(ops)}{where}."
-    if source.pk != access.project.pk:
-        message += " Endpoints made here have no credentials: add them before running."
+    # Which endpoints the copies use here: a shared global one, or one made without credentials.
+    message = f"Pasted {_names(ops)}{where}. {report.note()}".strip()
     response = board_answer(request, access, message, panes=True, workflow=workflow)
     return trigger_client_event(response, "board-select", {"ids": [c.pk for c in copies]})
 
