@@ -193,7 +193,9 @@ def _recreate(
     values["project_id"] = project.pk
     scope = {"project_id": project.pk}
     if model._meta.model_name == "activity":
-        scope = {"connection_id": values.get("connection_id")}
+        _require_usable_endpoint(values.get("connection_id"), project)
+        # Names are per project and endpoint: projects sharing a global endpoint don't clash.
+        scope = {"project_id": project.pk, "connection_id": values.get("connection_id")}
     values["name"] = _free_name(model, scope, values.get("name", "Restored"))
     if "version" in fields:
         values["version"] = int(snapshot.get("version") or 0) + 1
@@ -210,6 +212,24 @@ def _recreate(
     obj.full_clean(validate_unique=False, validate_constraints=False)
     obj.save(force_insert=True)
     return obj
+
+
+def _require_usable_endpoint(connection_id: Any, project: Project) -> None:
+    """An activity comes back only onto an endpoint the project may use: its own, or a global
+    endpoint still shared with it (an activity can't be left without one). The global row is
+    read under its lock, which an unsharing holds while it checks who uses it."""
+    connection_model = apps.get_model("design", "Connection")  # audit sits below design
+    row = connection_model._default_manager.select_for_update().filter(pk=connection_id).first()
+    if row is None:
+        raise RestoreError("Restore the connection it belongs to first.")
+    if connection_model._default_manager.usable_by(project).filter(pk=row.pk).exists():
+        return
+    if row.is_global:
+        raise RestoreError(
+            f"Its global endpoint “{row.name}” is no longer shared with this project: ask "
+            "staff to share it again (console, Global endpoints), then restore it."
+        )
+    raise RestoreError("Its endpoint is not one of this project's endpoints.")
 
 
 @transaction.atomic
