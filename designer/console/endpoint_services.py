@@ -9,10 +9,12 @@ project with activities on an endpoint it can no longer see.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch
 
 from connectors.base import CheckResult, Connector
 from connectors.registry import all_connectors, get_connector
@@ -58,6 +60,27 @@ def projects_using(connection: Connection) -> list[Project]:
     return list(
         Project.objects.filter(activities__connection=connection).distinct().order_by("name")
     )
+
+
+def global_endpoint_rows() -> list[dict[str, Any]]:
+    """Every global endpoint with its chosen projects and the projects using it (``used_by``),
+    by name: three queries however many endpoints there are (the list's "Used by" read one
+    per endpoint)."""
+    connections = list(
+        Connection.objects.filter(is_global=True).prefetch_related(
+            Prefetch("shared_with", queryset=Project.objects.order_by("name"))
+        )
+    )
+    users: dict[int, list[Project]] = defaultdict(list)
+    using = (
+        Project.objects.filter(activities__connection__in=connections)
+        .annotate(using_connection_id=F("activities__connection_id"))
+        .distinct()
+        .order_by("name", "pk")
+    )
+    for project in using:
+        users[project.using_connection_id].append(project)
+    return [{"connection": c, "used_by": users[c.pk]} for c in connections]
 
 
 def _shared_projects(ids: Iterable[int] | None) -> list[Project]:

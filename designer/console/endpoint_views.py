@@ -112,10 +112,7 @@ def _form_page(
 @staff_view
 @require_GET
 def global_endpoints(request: HttpRequest, scope: ConsoleScope) -> HttpResponse:
-    endpoints = [
-        {"connection": c, "used_by": services.projects_using(c)}
-        for c in Connection.objects.filter(is_global=True).prefetch_related("shared_with")
-    ]
+    endpoints = services.global_endpoint_rows()
     return render(
         request,
         "console/global_endpoints.html",
