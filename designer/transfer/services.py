@@ -286,8 +286,9 @@ def project_import(*, document: Any, actor: Any, name: str = "") -> Project:
         project = _import_project(document, actor, name)
         _import_variables(project, _items(document, "variables"), actor)
         activities = _import_connections(project, _items(document, "connections"), actor)
+        shared: list[str] = []  # global endpoints a staff importer shared with the project
         activities.update(
-            _import_global_endpoints(project, _items(document, "global_endpoints"), actor)
+            _import_global_endpoints(project, _items(document, "global_endpoints"), actor, shared)
         )
         transformations = _import_transformations(
             project, _items(document, "transformations"), actor
@@ -312,7 +313,8 @@ def project_import(*, document: Any, actor: Any, name: str = "") -> Project:
                 "connections": len(document.get("connections", [])),
                 "operations": len(operations),
                 "schedules": schedules,
-            },
+            }
+            | ({"shared_global_endpoints": shared} if shared else {}),
         )
     return project
 
@@ -375,38 +377,69 @@ def _import_connections(
 
 
 def _import_global_endpoints(
-    project: Project, items: list[dict], actor: Any
+    project: Project, items: list[dict], actor: Any, shared: list[str]
 ) -> dict[ActivityKey, Activity]:
     """The project's activities on global endpoints, on this installation's global endpoint
-    of the same name and connector shared with the new project."""
+    of the same name and connector shared with the new project. One shared with chosen
+    projects only is shared with the new project too when a staff member imports (it can't be
+    among the chosen before it exists); its name goes in ``shared``."""
     activities: dict[ActivityKey, Activity] = {}
     for i, item in enumerate(items):
         name = item["name"]
         where = f"global_endpoints[{i}] “{name}”"
         found = Connection.objects.global_for(project).filter(name=name).first()
+        chosen_only = None
         if found is None:
-            if Connection.objects.filter(is_global=True, name=name).exists():
-                problem = (
-                    f"the global endpoint “{name}” here is shared only with chosen projects: "
-                    "ask staff to share it with all projects (console, Global endpoints), "
-                    "then import again"
-                )
-            else:
+            # Locked as an unsharing locks it, so the two can't interleave.
+            chosen_only = (
+                Connection.objects.select_for_update().filter(is_global=True, name=name).first()
+            )
+            if chosen_only is None:
                 problem = (
                     f"no global endpoint “{name}” on this installation: staff define it in "
                     "the console (Global endpoints), then import again"
                 )
-            raise ProjectImportError(f"{where}: {problem}")
+            elif not getattr(actor, "is_staff", False):
+                problem = (
+                    f"the global endpoint “{name}” here is shared only with chosen projects, "
+                    "and a new project can't be among them before it exists: ask a staff "
+                    "member to import this file (a staff import shares that endpoint with the "
+                    "new project only)"
+                )
+            else:
+                problem = ""
+            _require(not problem, where, problem)
+            found = chosen_only
         _require(
             found.connector_key == item.get("connector_key", found.connector_key),
             where,
             f"the global endpoint “{name}” here uses the connector “{found.connector_key}”, "
             f"not “{item.get('connector_key')}”",
         )
+        if chosen_only is not None:
+            _share_global_endpoint(found, project, actor)
+            shared.append(name)
         found.seen_from(project)
         for activity in _import_activities(found, item, where, actor):
             activities[(GLOBAL_KEY_PREFIX + name, activity.name)] = activity
     return activities
+
+
+def _share_global_endpoint(connection: Connection, project: Project, actor: Any) -> None:
+    """Add ``project`` to the global endpoint's chosen projects, audited as the console audits
+    a change of its sharing (installation-wide, kind "global endpoint")."""
+    before = sorted(connection.shared_with.values_list("name", flat=True))
+    connection.shared_with.add(project)
+    summary = {"name": connection.name, "connector_key": connection.connector_key}
+    audit_record(
+        project=None,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=connection,
+        kind="global endpoint",  # designer.console.endpoint_services.KIND (a layer above)
+        before={**summary, "shared_with": before},
+        after={**summary, "shared_with": sorted([*before, project.name])},
+    )
 
 
 def _import_activities(
