@@ -7,7 +7,10 @@ Personas (after healthchecks' alice/bob/charlie): ``admin``, ``editor``, ``opera
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+from _pytest.nodeid import NodeId
 from django.test import Client
 
 from designer.projects.models import Role
@@ -27,22 +30,50 @@ MEMBER_ROLES = {
 }
 
 
-# make test runs two xdist processes with --dist loadgroup. Tests that start processes of their
-# own and time what they do (Celery workers, pacing across processes) form ONE group, run one
-# after another in one xdist process, so two of them never starve each other of the machine's
-# 2 CPUs. Every other test is grouped by its file, as --dist loadfile would: a module's
-# fixtures start once and its tests keep their order.
+# make test runs xdist processes with --dist loadgroup. Tests that start processes of their own
+# and time what they do (Celery workers, pacing across processes) form SERIAL_GROUPS groups,
+# each run one test after another in one xdist process: at most that many such tests at once,
+# so they never starve each other of the machine's 2 CPUs. A file's serial tests stay in one
+# group; files go to the group with fewer tests so far. Every other test is grouped by its
+# file, as --dist loadfile would: a module's fixtures start once and its tests keep their order.
 SERIAL_GROUP = "processes"
+SERIAL_GROUPS = 2
 SERIAL_MARKERS = ("worker", "real_pace")
 
 
-def pytest_collection_modifyitems(items):
+def _serial(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
+
+
+# tryfirst: before xdist's own hook reads the xdist_group marks.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The same items in every xdist process give the same groups (pure function of the items).
+    per_file = Counter(item.nodeid.split("::", 1)[0] for item in items if _serial(item))
+    loads = [0] * SERIAL_GROUPS
+    group_of: dict[str, str] = {}
+    for path, count in sorted(per_file.items(), key=lambda pair: (-pair[1], pair[0])):
+        index = loads.index(min(loads))
+        loads[index] += count
+        group_of[path] = f"{SERIAL_GROUP}-{index + 1}"
     for item in items:
-        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
-            group = SERIAL_GROUP
-        else:
-            group = item.nodeid.split("::", 1)[0]
+        path = item.nodeid.split("::", 1)[0]
+        group = group_of[path] if _serial(item) else path
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+# tryfirst: before xdist's own hook sends the ids to the scheduler.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """pytest-xdist 3.8 gives a test its group by rewriting ``item._nodeid`` (``...@group``),
+    which pytest 9.2 no longer reads: its node ids are structured (``item._id``), so the groups
+    were silently lost and every test was scheduled alone, worker tests two at a time at random
+    (pytest-dev/pytest-xdist#1386). Copy the rewritten id into the structured one, as the
+    proposed fix does (#1388); once xdist writes it itself, this finds nothing to do."""
+    for item in session.items:
+        rewritten = item.__dict__.get("_nodeid")
+        if rewritten and rewritten != item.nodeid and hasattr(item, "_id"):
+            item._id = NodeId.parse(rewritten)
 
 
 @pytest.fixture

@@ -66,7 +66,10 @@ def test_answers_slower_than_the_client_timeout_create_each_contact_once(cc_oper
     """The sandbox sits on two creates past the 1 s client time-out (and then does them):
     the client's retry finds the contact there (409) and counts it created, not twice."""
     count = 10
-    operation = cc_operation(count=count, page=5, worker_env_extra={"CONNECTOR_HTTP_TIMEOUT": "1"})
+    # The real backoff: a retry 10x sooner would reach the sandbox before it did the held
+    # create, and create the contact itself (no 409 to find).
+    worker_env = {"CONNECTOR_HTTP_TIMEOUT": "1", "CONNECTOR_RETRY_SPEEDUP": "1"}
+    operation = cc_operation(count=count, page=5, worker_env_extra=worker_env)
     cc_sandbox.inject(0, count=2, path_prefix="/v3/contacts", delay=2.5)
     run = wait_final(run_start(operation=operation, trigger=RunTrigger.MANUAL), timeout=120)
     assert run.status == RunStatus.SUCCESS, (run.message, log_of(run)[-8:])
