@@ -64,7 +64,6 @@ urlpatterns = [
         name="component_action",
     ),
     # Canvas
-    path(P + "canvas/drop/", canvas.canvas_drop, name="canvas_drop"),
     path(P + "canvas/undo/", canvas.canvas_undo, name="canvas_undo"),
     path(P + "canvas/redo/", canvas.canvas_redo, name="canvas_redo"),
     # The board (static/js/canvas.js): one request per edit

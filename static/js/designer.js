@@ -1,6 +1,7 @@
-// The designer page's small behaviours: palette tabs and search, the side dialog, and
-// HTML5 drag and drop onto the canvas. Every change is an htmx request; the server answers
-// with a message and a "designer-changed" event on which the panes reload themselves.
+// The designer page's small behaviours: palette tabs and search, the side dialog, menus and
+// narrow windows (drops on the canvas are static/js/steps.js's: each is a step). Every change
+// is an htmx request; the server answers with a message and a "designer-changed" event on
+// which the panes reload themselves.
 (function () {
   "use strict";
 
@@ -165,80 +166,6 @@
     });
   }
 
-  // ---------------------------------------------------------------- drag and drop
-  let payload = null;
-
-  function clearHighlights() {
-    document.querySelectorAll(".drop-hover").forEach((el) => el.classList.remove("drop-hover"));
-  }
-
-  function dropValues(event) {
-    const values = {};
-    if (payload.drag === "type") {
-      values.connection = payload.connection;
-      values.activity_type = payload.activityType;
-    } else if (payload.drag === "activity") {
-      values.activity = payload.activity;
-    } else if (payload.drag === "step") {
-      values.from_operation = payload.fromOperation;
-      values.from_slot = payload.fromSlot;
-    }
-    const operation = event.target.closest("[data-operation]");
-    if (operation) {
-      values.operation = operation.dataset.operation;
-      values.version = operation.dataset.version;
-      const slot = event.target.closest("[data-drop-slot]");
-      if (slot) values.slot = slot.dataset.dropSlot;
-    }
-    return values;
-  }
-
-  function initDragAndDrop() {
-    const canvas = document.getElementById("designer-canvas");
-    if (!canvas || canvas.dataset.canDesign !== "1") return;
-
-    document.addEventListener("dragstart", (event) => {
-      const item = event.target.closest && event.target.closest("[data-drag]");
-      if (!item) return;
-      payload = Object.assign({}, item.dataset);
-      event.dataTransfer.effectAllowed = "copyMove";
-      event.dataTransfer.setData("text/plain", JSON.stringify(payload));
-      document.body.classList.add("dragging", "dragging-" + (payload.role || ""));
-    });
-    document.addEventListener("dragend", () => {
-      payload = null;
-      clearHighlights();
-      document.body.classList.remove("dragging", "dragging-source", "dragging-target");
-    });
-    canvas.addEventListener("dragover", (event) => {
-      if (!payload) return;
-      event.preventDefault();
-      event.dataTransfer.dropEffect = payload.drag === "step" ? "move" : "copy";
-      clearHighlights();
-      const zone =
-        event.target.closest("[data-drop-slot]") ||
-        event.target.closest("[data-operation]") ||
-        canvas.querySelector("[data-drop-new]");
-      if (zone) zone.classList.add("drop-hover");
-    });
-    canvas.addEventListener("dragleave", (event) => {
-      if (!canvas.contains(event.relatedTarget)) clearHighlights();
-    });
-    canvas.addEventListener("drop", (event) => {
-      if (!payload) return;
-      event.preventDefault();
-      const values = dropValues(event);
-      payload = null;
-      clearHighlights();
-      htmx.ajax("POST", canvas.dataset.dropUrl, {
-        source: canvas,
-        target: "#designer-flash",
-        swap: "innerHTML",
-        values: values,
-      });
-    });
-  }
-
   // ---------------------------------------------------------------- narrow windows
   // Below 900 px the panes stack above and below the canvas; each can be folded away so the
   // canvas is reached without scrolling past them (the button shows only there, app.css).
@@ -270,6 +197,5 @@
       initSearch(palette);
     }
     initDialog();
-    initDragAndDrop();
   });
 })();

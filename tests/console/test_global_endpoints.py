@@ -345,7 +345,7 @@ def test_project_members_build_activities_but_never_edit_it(client_for, project)
     wizard = editor.get(reverse("design:activity_new", args=[project.pk, shared.pk, "query"]))
     assert wizard.status_code == 200 and SECRET not in page(wizard)
     dropped = editor.post(
-        reverse("design:canvas_drop", args=[project.pk]),
+        reverse("design:step_add", args=[project.pk]),
         {"connection": shared.pk, "activity_type": "query"},
         HTTP_HX_REQUEST="true",
     )
@@ -369,7 +369,7 @@ def test_a_project_it_is_not_shared_with_gets_404(client_for, project):
         == 404
     )
     dropped = editor.post(
-        reverse("design:canvas_drop", args=[project.pk]),
+        reverse("design:step_add", args=[project.pk]),
         {"connection": shared.pk, "activity_type": "query"},
     )
     assert dropped.status_code == 404
@@ -606,8 +606,11 @@ def test_redo_brings_no_activity_back_onto_an_endpoint_unshared_since(
 ):
     shared = make_global()
     editor = client_for("editor")
-    drop = reverse("design:canvas_drop", args=[project.pk])
-    assert editor.post(drop, {"connection": shared.pk, "activity_type": "query"}).status_code == 302
+    drop = reverse("design:step_add", args=[project.pk])  # what a palette drop posts
+    dropped = editor.post(
+        drop, {"connection": shared.pk, "activity_type": "query"}, HTTP_HX_REQUEST="true"
+    )
+    assert dropped.status_code == 200
     assert Activity.objects.filter(connection=shared).count() == 1
     editor.post(reverse("design:canvas_undo", args=[project.pk]))
     assert not Activity.objects.filter(connection=shared).exists()

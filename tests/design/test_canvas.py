@@ -1,5 +1,5 @@
-"""The canvas: drops, invalid placements, moves, New operation, duplicate, undo (through the
-views)."""
+"""The canvas: drops (each a step, posted to step_add as static/js/steps.js does), moves, New
+operation, duplicate, undo (through the views). Placement rules: tests/design/test_steps.py."""
 
 from __future__ import annotations
 
@@ -37,9 +37,11 @@ def endpoint(project, fake_connector):
     }
 
 
-def drop(client, project, **values):
+def add(client, project, **values):
+    """What the page posts for any drop on the canvas or a card (static/js/steps.js), and the
+    keyboard dialog too: a step added (or moved, ``from_step``)."""
     response = client.post(
-        reverse("design:canvas_drop", args=[project.pk]),
+        reverse("design:step_add", args=[project.pk]),
         {k: str(v) for k, v in values.items()},
         HTTP_HX_REQUEST="true",
     )
@@ -51,9 +53,9 @@ def test_drop_on_empty_canvas_makes_an_operation_with_the_activity_in_its_role(
     client_for, project, endpoint
 ):
     client = client_for("editor")
-    _, response = drop(client, project, activity=endpoint["query"].pk)
-    assert "designer-changed" in response["HX-Trigger"]
+    html, _ = add(client, project, activity=endpoint["query"].pk)
     operation = Operation.objects.get(project=project)
+    assert f'data-operation="{operation.pk}"' in html  # the board, with its new card
     assert operation.name == "New Operation"
     assert [(s.kind, s.activity_id) for s in operation.steps.all()] == [
         ("source", endpoint["query"].pk)
@@ -61,17 +63,16 @@ def test_drop_on_empty_canvas_makes_an_operation_with_the_activity_in_its_role(
     assert operation.updated_by.username == "editor"
 
 
-def test_a_target_dropped_alone_is_refused_as_a_step_drop_is(client_for, project, endpoint):
-    """The canvas drop places steps by the same rules as the steps' own drop: a target with
-    nothing before it would have no records to write."""
-    html, response = drop(client_for("editor"), project, activity=endpoint["create"].pk)
+def test_a_target_dropped_alone_on_the_canvas_is_refused(client_for, project, endpoint):
+    """A target with nothing before it would have no records to write: no operation is made."""
+    html, response = add(client_for("editor"), project, activity=endpoint["create"].pk)
     assert "A target needs records to write" in html
-    assert "HX-Trigger" not in response
+    assert "designer-changed" not in response.get("HX-Trigger", "")
     assert not Operation.objects.exists()
 
 
 def test_dropping_an_activity_type_creates_the_activity(client_for, project, endpoint):
-    drop(
+    add(
         client_for("editor"),
         project,
         connection=endpoint["connection"].pk,
@@ -83,60 +84,12 @@ def test_dropping_an_activity_type_creates_the_activity(client_for, project, end
     assert operation.source.config == {"limit": 100}  # the type's defaults
 
 
-def test_drop_on_a_drop_zone_takes_that_place_and_adds_a_transformation(
-    client_for, project, endpoint
-):
-    client = client_for("editor")
-    operation = OperationFactory(project=project, name="Sync", source=endpoint["query"])
-    drop(
-        client,
-        project,
-        activity=endpoint["create"].pk,
-        operation=operation.pk,
-        slot="target",
-        version=operation.version,
-    )
-    operation.refresh_from_db()
-    assert operation.target == endpoint["create"]
-    assert operation.transformation.name == "Sync"  # empty, named after the operation
-    assert operation.transformation.mapping == []
-
-
-@pytest.mark.parametrize(
-    ("slot", "message"),
-    [
-        (
-            "target",
-            "“All contacts” is a source activity: it can't go in the target place of “Sync”.",
-        ),
-        ("source", "“Sync” already has a source, “Other”: an operation has only one source."),
-        ("", "“Sync” already has a source, “Other”: an operation has only one source."),
-    ],
-)
-def test_invalid_placements_are_refused_with_the_reason(
-    client_for, project, endpoint, slot, message
-):
-    other = ActivityFactory(connection=endpoint["connection"], activity_type="query", name="Other")
-    operation = OperationFactory(project=project, name="Sync", source=other)
-    html, response = drop(
-        client_for("editor"),
-        project,
-        activity=endpoint["query"].pk,
-        operation=operation.pk,
-        slot=slot,
-    )
-    assert message in html
-    assert 'role="alert"' in html
-    assert "HX-Trigger" not in response
-    operation.refresh_from_db()
-    assert operation.source == other and operation.target is None
-
-
 def test_a_step_moves_between_operations_and_can_be_removed(client_for, project, endpoint):
     client = client_for("editor")
     first = OperationFactory(project=project, name="First", source=endpoint["query"])
     second = OperationFactory(project=project, name="Second")
-    drop(client, project, from_operation=first.pk, from_slot="source", operation=second.pk)
+    moving = Step.objects.get(operation=first, kind="source")
+    add(client, project, from_step=moving.pk, operation=second.pk)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.source is None and second.source == endpoint["query"]
@@ -150,14 +103,14 @@ def test_a_step_moves_between_operations_and_can_be_removed(client_for, project,
 def test_a_drop_on_a_card_changed_meanwhile_is_refused(client_for, personas, project, endpoint):
     operation = OperationFactory(project=project, name="Sync")
     seen = operation.version
-    drop(
+    add(
         client_for("admin"),
         project,
         activity=endpoint["query"].pk,
         operation=operation.pk,
         version=seen,
     )
-    html, _ = drop(
+    html, _ = add(
         client_for("editor"),
         project,
         activity=endpoint["create"].pk,
@@ -172,15 +125,16 @@ def test_a_drop_on_a_card_changed_meanwhile_is_refused(client_for, personas, pro
 def test_undo_walks_back_several_changes(client_for, personas, project, endpoint):
     client = client_for("editor")
     undo = reverse("design:canvas_undo", args=[project.pk])
-    drop(client, project, activity=endpoint["query"].pk)  # 1: new operation with the source
+    add(client, project, activity=endpoint["query"].pk)  # 1: new operation with the source
     operation = Operation.objects.get()
-    drop(client, project, activity=endpoint["create"].pk, operation=operation.pk)  # 2: target
+    add(client, project, tool="transformation", operation=operation.pk)  # 2: a mapping
+    add(client, project, activity=endpoint["create"].pk, operation=operation.pk)  # 3: target
     client.post(
         reverse(
             "design:component_action", args=[project.pk, "operation", operation.pk, "duplicate"]
         ),
         HTTP_HX_REQUEST="true",
-    )  # 3: copy
+    )  # 4: copy
     assert Operation.objects.count() == 2 and Transformation.objects.count() == 2
 
     # Another user's undo doesn't touch the editor's history.
@@ -191,8 +145,10 @@ def test_undo_walks_back_several_changes(client_for, personas, project, endpoint
     assert Operation.objects.count() == 1 and Transformation.objects.count() == 1
     client.post(undo, HTTP_HX_REQUEST="true")
     operation.refresh_from_db()
-    assert operation.target is None and operation.transformation is None
-    assert Transformation.objects.count() == 0
+    assert operation.target is None and operation.transformation is not None
+    client.post(undo, HTTP_HX_REQUEST="true")
+    operation.refresh_from_db()
+    assert operation.transformation is None and Transformation.objects.count() == 0
     client.post(undo, HTTP_HX_REQUEST="true")
     assert Operation.objects.count() == 0
     assert "Nothing to undo" in unescape(client.post(undo, HTTP_HX_REQUEST="true").content.decode())
@@ -212,7 +168,7 @@ def test_undo_restores_a_deleted_operation_and_a_type_drop_removes_its_new_activ
     restored = Operation.objects.get()
     assert restored.name == "Keep me" and restored.source == endpoint["query"]
 
-    drop(client, project, connection=endpoint["connection"].pk, activity_type="query")
+    add(client, project, connection=endpoint["connection"].pk, activity_type="query")
     assert Activity.objects.filter(activity_type="query").count() == 2
     client.post(reverse("design:canvas_undo", args=[project.pk]), HTTP_HX_REQUEST="true")
     assert Activity.objects.filter(activity_type="query").count() == 1
@@ -245,13 +201,14 @@ def test_undo_of_a_move_puts_the_step_back_in_both_operations(
 ):
     client = client_for("editor")
     first = OperationFactory(project=project, name="First", source=endpoint["query"])
-    drop(client, project, from_operation=first.pk, from_slot="source")  # to a new operation
+    moving = Step.objects.get(operation=first, kind="source")
+    add(client, project, from_step=moving.pk)  # to a new operation
     moved_to = Operation.objects.exclude(pk=first.pk).get()
     assert moved_to.source == endpoint["query"]
     html = unescape(
         client.get(reverse("design:pane", args=[project.pk, "canvas"])).content.decode()
     )
-    assert "Undo: Move “All contacts” from “First” to “New Operation”" in html
+    assert "Undo: Move a step from “First” to “New Operation”" in html
     client.post(reverse("design:canvas_undo", args=[project.pk]), HTTP_HX_REQUEST="true")
     first.refresh_from_db()
     assert first.source == endpoint["query"]
@@ -263,7 +220,7 @@ def test_undo_of_a_move_puts_the_step_back_in_both_operations(
 )
 def test_only_designers_change_the_canvas(client_for, project, endpoint, persona, status):
     response = client_for(persona).post(
-        reverse("design:canvas_drop", args=[project.pk]),
+        reverse("design:step_add", args=[project.pk]),
         {"activity": endpoint["query"].pk},
         HTTP_HX_REQUEST="true",
     )
@@ -277,7 +234,7 @@ def test_outsiders_cannot_place_another_projects_activity(client_for, project, f
     elsewhere = ConnectionFactory(project=ProjectFactory(), connector_key="fake_crm")
     foreign = ActivityFactory(connection=elsewhere, activity_type="query")
     response = client_for("editor").post(
-        reverse("design:canvas_drop", args=[project.pk]),
+        reverse("design:step_add", args=[project.pk]),
         {"activity": foreign.pk},
         HTTP_HX_REQUEST="true",
     )

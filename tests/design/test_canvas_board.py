@@ -257,10 +257,12 @@ def test_delete_of_a_selection_and_undo_restores_exactly_what_was_removed(
 
 def test_undoing_add_target_leaves_no_orphan_transformation(client_for, project, endpoint):
     editor = client_for("editor")
-    post(editor, "canvas_drop", project, {"activity": endpoint["query"].pk})
+    post(editor, "step_add", project, {"activity": endpoint["query"].pk})
     op = Operation.objects.get()
-    post(editor, "canvas_drop", project, {"activity": endpoint["create"].pk, "operation": op.pk})
+    post(editor, "step_add", project, {"tool": "transformation", "operation": op.pk})
+    post(editor, "step_add", project, {"activity": endpoint["create"].pk, "operation": op.pk})
     assert Transformation.objects.count() == 1  # made for the mapping between the two
+    post(editor, "canvas_undo", project)
     post(editor, "canvas_undo", project)
     assert Transformation.objects.count() == 0
     assert [s.kind for s in Step.objects.filter(operation=op)] == ["source"]

@@ -1,6 +1,7 @@
 """The canvas: the board (moving, chain arrows, tidy up, the selection's Delete / Duplicate /
-Paste, the live run status), Undo / Redo, New operation, and activities dropped into
-operations (the keyboard way to place a step is ``views.steps.step_add``'s dialog)."""
+Paste, the live run status), Undo / Redo and New operation. What is dropped on the canvas or
+on a card (an activity, a new one of a type, a tool, a step moved) is a step:
+``views.steps.step_add``, which the keyboard dialog posts to as well."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from designer.design import board, canvas, operations, undo
-from designer.design.models import Activity, Connection, Operation, Workflow, default_workflow
+from designer.design import board, operations, undo
+from designer.design.models import Operation, Workflow, default_workflow
 from designer.design.selectors import designer_data
 from designer.design.versioning import StaleVersion
 from designer.design.views.common import (
     base_context,
     board_answer,
-    flash,
     int_or_none,
     optional_or_404,
 )
@@ -29,42 +29,6 @@ from designer.projects.access import (
     get_project_access,
     project_view,
 )
-
-
-@project_view(Capability.DESIGN)
-@require_POST
-def canvas_drop(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
-    """One endpoint for every placement: a palette drop, a step moved, the keyboard menu."""
-    post = request.POST
-    operation = optional_or_404(Operation, access, post.get("operation"))
-    slot = post.get("slot", "")
-    version = int_or_none(post.get("version"))
-    try:
-        from_operation = optional_or_404(Operation, access, post.get("from_operation"))
-        if from_operation is not None:
-            placed = canvas.operation_move_step(
-                project=access.project,
-                user=request.user,
-                from_operation=from_operation,
-                from_slot=post.get("from_slot", ""),
-                to_operation=operation,
-                to_slot=slot,
-                expected_version=version,
-            )
-            return flash(request, access, f"Moved to “{placed.name}”.", close_dialog=True)
-        placed = canvas.canvas_drop(
-            project=access.project,
-            user=request.user,
-            activity=optional_or_404(Activity, access, post.get("activity")),
-            connection=optional_or_404(Connection, access, post.get("connection")),
-            activity_type=post.get("activity_type", ""),
-            operation=operation,
-            slot=slot,
-            expected_version=version,
-        )
-    except (operations.PlacementRefused, StaleVersion) as exc:
-        return flash(request, access, exc.message, ok=False)
-    return flash(request, access, f"Added to “{placed.name}”.", close_dialog=True)
 
 
 def _operation(access: ProjectAccess, operation_id: int) -> Operation:
