@@ -1,6 +1,6 @@
 """Writes to endpoints: connections (credentials, Test, OAuth2) and activities.
 
-Canvas writes (operations, placement, undo) live in ``designer.design.canvas``.
+Operations, steps and undo live in ``designer.design.operations``, ``step_services`` and ``undo``.
 """
 
 from __future__ import annotations
