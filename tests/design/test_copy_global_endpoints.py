@@ -128,3 +128,18 @@ def test_duplicate_in_the_same_project_keeps_its_global_endpoint_activities(clie
     copy = Operation.objects.exclude(pk=sync.pk).get(project=project)
     assert {s.activity_id for s in copy.steps.all() if s.activity_id} <= before
     assert not Connection.objects.filter(project=project).exists()
+
+
+def test_paste_of_an_unshared_global_endpoint_takes_the_targets_same_named_endpoint(
+    client_for, project, elsewhere
+):
+    shared = make_global("Chosen CC", shared_with=[project])
+    own = Connection.objects.create(
+        project=elsewhere, connector_key="constant_contact", name="Chosen CC", config={}
+    )
+    sync = sync_on(project, shared)
+    html = paste(client_for("editor"), project, [sync], elsewhere)
+    assert {a.connection_id for a in pasted_activities(elsewhere)} == {own.pk}
+    assert Connection.objects.filter(project=elsewhere).count() == 1
+    assert "not shared with this project" in html and "found by its name" in html
+    assert "no credentials" not in html  # nothing was made here
