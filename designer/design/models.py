@@ -350,8 +350,8 @@ class Step(models.Model):
 class CanvasChange(models.Model):
     """One undoable canvas change of one user in one project.
 
-    ``inverse`` is a list of primitive steps that put the canvas back (see
-    ``designer.design.canvas.apply_inverse``); only the newest ``UNDO_DEPTH`` are kept.
+    ``inverse`` keeps the changed rows before and after, and whether the change is undone (see
+    ``designer.design.undo``); only the newest ``UNDO_DEPTH`` are kept.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")

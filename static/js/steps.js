@@ -321,13 +321,11 @@
       if (payload && payload.drag === "tool") {
         event.dataTransfer.effectAllowed = "copy";
         event.dataTransfer.setData("text/plain", JSON.stringify(payload));
-        document.body.classList.add("dragging", "dragging-tool");
       }
     });
     document.addEventListener("dragend", () => {
       payload = null;
       clearHover();
-      document.body.classList.remove("dragging-tool");
     });
     // Capture phase: a palette drop on the canvas is placed here, as a step; other drags
     // (moving operations, drawing arrows) go on to the board's own handlers.
