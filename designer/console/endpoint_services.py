@@ -20,10 +20,10 @@ from connectors.base import CheckResult, Connector
 from connectors.registry import all_connectors, get_connector
 from designer.audit.models import AuditAction
 from designer.audit.services import audit_record
-from designer.crypto import decrypt_json, encrypt_json
+from designer.crypto import encrypt_json
 from designer.design import integrations
 from designer.design import services as design_services
-from designer.design.models import Connection, ConnectionStatus
+from designer.design.models import Connection
 from designer.design.versioning import versioned_update
 from designer.projects.models import Project
 from designer.projects.variables import references
@@ -205,17 +205,10 @@ def global_endpoint_update(
             and Connection.objects.filter(is_global=True, name__iexact=name).exists()
         ):
             raise GlobalEndpointError(_name_taken(name))
-        stored = decrypt_json(row.secrets_encrypted)
-        merged = design_services.merge_secrets(stored, entered=secrets, cleared=cleared)
-        fields: dict[str, Any] = {
-            "name": name,
-            "config": dict(config),
-            "secrets_encrypted": encrypt_json(merged),
-            "shared_with_all": shared_with is None,
-        }
-        if config != row.config or merged != stored:
-            # What was tested is no longer what is stored.
-            fields.update(status=ConnectionStatus.UNTESTED, status_message="")
+        fields = design_services.edited_connection_fields(
+            row, name=name, config=config, secrets=secrets, cleared=cleared
+        )
+        fields["shared_with_all"] = shared_with is None
         try:
             with transaction.atomic():
                 versioned_update(

@@ -128,6 +128,29 @@ def connection_create(
         )
 
 
+def edited_connection_fields(
+    row: Connection,
+    *,
+    name: str,
+    config: Mapping[str, Any],
+    secrets: Mapping[str, str],
+    cleared: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The fields an endpoint form's save writes to the locked ``row`` (a project's endpoint or
+    a global one): secrets merged with the stored ones, and "Not tested" once what was tested
+    is no longer what is stored."""
+    stored = decrypt_json(row.secrets_encrypted)
+    merged = merge_secrets(stored, entered=secrets, cleared=cleared)
+    fields: dict[str, Any] = {
+        "name": name,
+        "config": dict(config),
+        "secrets_encrypted": encrypt_json(merged),
+    }
+    if config != row.config or merged != stored:
+        fields.update(status=ConnectionStatus.UNTESTED, status_message="")
+    return fields
+
+
 def connection_update(
     *,
     connection: Connection,
@@ -141,17 +164,9 @@ def connection_update(
     """Save the form; secrets merge with the stored ones (see ``merge_secrets``)."""
     with transaction.atomic():
         row = Connection.objects.select_for_update().get(pk=connection.pk)
-        merged = merge_secrets(
-            decrypt_json(row.secrets_encrypted), entered=secrets, cleared=cleared
+        fields = edited_connection_fields(
+            row, name=name, config=config, secrets=secrets, cleared=cleared
         )
-        fields: dict[str, Any] = {
-            "name": name,
-            "config": dict(config),
-            "secrets_encrypted": encrypt_json(merged),
-        }
-        if config != row.config or merged != decrypt_json(row.secrets_encrypted):
-            # What was tested is no longer what is stored.
-            fields.update(status=ConnectionStatus.UNTESTED, status_message="")
         with name_taken_on_clash(_endpoint_name_taken(name)):
             versioned_update(
                 Connection, pk=connection.pk, expected_version=expected_version, user=user, **fields
