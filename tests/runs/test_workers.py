@@ -83,7 +83,10 @@ def test_cancel_stops_at_the_next_batch_and_keeps_partial_counts(
     response = client_for("operator").post(
         f"/projects/{queued_project.pk}/runs/{run.pk}/cancel/", HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 200 and b"Cancel Requested" in response.content
+    # The answer shows the run as it is then: Cancel Requested, or already Canceled when the
+    # worker's next batch came before the page was drawn (seen on the loaded CI machine).
+    assert response.status_code == 200
+    assert b"Cancel Requested" in response.content or b'data-status="canceled"' in response.content
     wait_final(run)
     assert run.status == RunStatus.CANCELED
     assert 20 <= run.source_records < 400
