@@ -45,35 +45,40 @@ def _serial(item: pytest.Item) -> bool:
     return any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
 
 
-# tryfirst: before xdist's own hook reads the xdist_group marks.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The same items in every xdist process give the same groups (pure function of the items).
+def _groups(items: list[pytest.Item]) -> dict[str, str]:
+    """Each selected test's group (a pure function of the items: the same in every process)."""
     per_file = Counter(item.nodeid.split("::", 1)[0] for item in items if _serial(item))
     loads = [0] * SERIAL_GROUPS
-    group_of: dict[str, str] = {}
+    serial_group: dict[str, str] = {}
     for path, count in sorted(per_file.items(), key=lambda pair: (-pair[1], pair[0])):
         index = loads.index(min(loads))
         loads[index] += count
-        group_of[path] = f"{SERIAL_GROUP}-{index + 1}"
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        group = group_of[path] if _serial(item) else path
-        item.add_marker(pytest.mark.xdist_group(group))
+        serial_group[path] = f"{SERIAL_GROUP}-{index + 1}"
+    return {
+        item.nodeid: serial_group[path] if _serial(item) else path
+        for item in items
+        for path in [item.nodeid.split("::", 1)[0]]
+    }
 
 
 # tryfirst: before xdist's own hook sends the ids to the scheduler.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """pytest-xdist 3.8 gives a test its group by rewriting ``item._nodeid`` (``...@group``),
-    which pytest 9.2 no longer reads: its node ids are structured (``item._id``), so the groups
-    were silently lost and every test was scheduled alone, worker tests two at a time at random
-    (pytest-dev/pytest-xdist#1386). Copy the rewritten id into the structured one, as the
-    proposed fix does (#1388); once xdist writes it itself, this finds nothing to do."""
+    """Give each test its group as xdist's loadgroup scheduler reads it: a ``@group`` suffix
+    on the node id. Done here, on the tests left after -m/-k, so the serial groups are balanced
+    on what really runs (pass 3's deselected browser and slow tests counted before). Not with
+    xdist_group marks: xdist 3.8 rewrites ``item._nodeid``, which pytest 9.2 no longer reads
+    (its ids are structured, ``item._id``), so the groups were silently lost and every test
+    was scheduled alone, worker tests two at a time at random (pytest-dev/pytest-xdist#1386)."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return  # not an xdist process of --dist loadgroup
+    groups = _groups(session.items)
     for item in session.items:
-        rewritten = item.__dict__.get("_nodeid")
-        if rewritten and rewritten != item.nodeid and hasattr(item, "_id"):
-            item._id = NodeId.parse(rewritten)
+        grouped = f"{item.nodeid}@{groups[item.nodeid]}"
+        if hasattr(item, "_id"):
+            item._id = NodeId.parse(grouped)
+        else:  # pytest before 9.2
+            item._nodeid = grouped
 
 
 @pytest.fixture
