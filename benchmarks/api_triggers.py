@@ -78,6 +78,7 @@ def _child() -> dict[str, Any]:
     from designer.api.triggers import trigger_save
     from designer.celery import worker_command
     from designer.design.models import Activity, Connection, Operation, Transformation
+    from designer.design.operations import plain_chain
     from designer.projects.models import Project
     from designer.runs.models import Agent, OperationRun
 
@@ -100,9 +101,8 @@ def _child() -> dict[str, Any]:
         name="M",
         mapping=[{"target": "id", "kind": "path", "value": "id"}],
     )
-    operation = Operation.objects.create(
-        project=project, name="Hooked", source=source, target=target, transformation=mapping
-    )
+    operation = Operation.objects.create(project=project, name="Hooked")
+    plain_chain(operation, source=source, transformation=mapping, target=target)
     _trigger, shown = trigger_save(operation=operation, mode="secret_url", user=None)
 
     port = _free_port()

@@ -96,6 +96,7 @@ def _child(workers: int) -> dict[str, Any]:
 
     from designer.celery import worker_command
     from designer.design.models import Activity, Connection, Operation, Transformation
+    from designer.design.operations import plain_chain
     from designer.projects.models import Project
     from designer.runs.models import FINAL_STATUSES, Agent, OperationRun, RunStatus
     from designer.runs.services import run_start
@@ -128,9 +129,9 @@ def _child(workers: int) -> dict[str, Any]:
             activity_type="discard",
             name=f"{name} target",
         )
-        return Operation.objects.create(
-            project=project, name=name, source=source, target=target, transformation=mapping
-        )
+        made = Operation.objects.create(project=project, name=name)
+        plain_chain(made, source=source, transformation=mapping, target=target)
+        return made
 
     small = operation("small", 10)
     big = operation("big", BIG_RUN)

@@ -49,6 +49,7 @@ def _setup(users: int, password: str) -> dict[str, Any]:
     from django.core.management import call_command
 
     from designer.design.models import Activity, Connection, Operation, Transformation
+    from designer.design.operations import plain_chain
     from designer.projects.models import Membership, Project, Role
 
     call_command("migrate", verbosity=0)
@@ -83,14 +84,9 @@ def _setup(users: int, password: str) -> dict[str, Any]:
             ],
         )
         operation = Operation.objects.create(
-            project=project,
-            name=f"Operation {n}",
-            source=source,
-            target=target,
-            transformation=mapping,
-            position_x=40 + 300 * n,
-            position_y=60,
+            project=project, name=f"Operation {n}", position_x=40 + 300 * n, position_y=60
         )
+        plain_chain(operation, source=source, transformation=mapping, target=target)
         ids.append(operation.pk)
     return {"project": project.pk, "operations": ids}
 

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from designer.design.models import Activity, Connection, Operation, Transformation
+from designer.design.operations import plain_chain
 from designer.projects.models import Membership, Project, Role
 
 
@@ -63,8 +64,21 @@ class TransformationFactory(factory.django.DjangoModelFactory):
 
 
 class OperationFactory(factory.django.DjangoModelFactory):
+    """An operation; ``source`` / ``transformation`` / ``target`` given become its steps, in
+    that order (the plain chain most tests start from)."""
+
     class Meta:
         model = Operation
 
     project = factory.SubFactory(ProjectFactory)
     name = factory.Sequence(lambda n: f"Operation {n}")
+    source = None
+    transformation = None
+    target = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        slots = {name: kwargs.pop(name) for name in ("source", "transformation", "target")}
+        operation = super()._create(model_class, *args, **kwargs)
+        plain_chain(operation, **slots)
+        return operation

@@ -139,7 +139,7 @@ def _projects(user):
 def _operations(project_id: int):
     return (
         Operation.objects.filter(project_id=project_id)
-        .select_related("source", "target", "transformation", "api_trigger")
+        .select_related("api_trigger")
         .prefetch_related(
             Prefetch("steps", queryset=Step.objects.select_related("activity", "transformation"))
         )

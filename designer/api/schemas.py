@@ -60,8 +60,8 @@ class OperationOut(Schema):
     project_id: int
     workflow_id: int
     name: str
-    steps: list[StepOut]  # the chain, source first (the truth; the slots below are its
-    # plain three-step view, empty for steps they can't describe)
+    steps: list[StepOut]  # the chain, source first; the three below name the main chain's
+    # first source, transformation and target (read from the steps)
     source: str | None
     transformation: str | None
     target: str | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.apps import apps
 from django.conf import settings
 from django.db import models
@@ -107,9 +109,14 @@ class AuditEntry(models.Model):
             for f in apps.get_model(label)._meta.concrete_fields
             if isinstance(f, models.ForeignKey)
         }
+        references.update(_legacy_references(self.component_kind))
         readable = []
         for key, old, new in rows:
             field = references.get(key)
+            if key == "steps" and self.component_kind == "operation":
+                names = getattr(self, "_reference_names", None)
+                readable.append((key, _chain_text(old, names), _chain_text(new, names)))
+                continue
             if field is None:
                 readable.append((key, old, new))
                 continue
@@ -136,13 +143,21 @@ class AuditEntry(models.Model):
             for f in apps.get_model(label)._meta.concrete_fields
             if isinstance(f, models.ForeignKey) and f.attname != "project_id"
         }
-        return [
+        fields.update(
+            {k: f.related_model for k, f in _legacy_references(self.component_kind).items()}
+        )
+        found = [
             (fields[key], pk)
             for key, old, new in self.changes()
             if key in fields
             for pk in (old, new)
             if pk is not None
         ]
+        if self.component_kind == "operation":
+            for key, old, new in self.changes():
+                if key == "steps":
+                    found += _step_references(old) + _step_references(new)
+        return found
 
 
 def with_reference_names(entries) -> list[AuditEntry]:
@@ -171,3 +186,76 @@ def _name_of(model: type[models.Model], pk: object, names: dict | None = None) -
     if row is None:
         return f"#{pk} (deleted)"
     return getattr(row, "name", None) or str(row)
+
+
+def _steps_of(value: object) -> list[dict]:
+    return [s for s in value if isinstance(s, dict)] if isinstance(value, list) else []
+
+
+def _step_references(value: object) -> list[tuple[type[models.Model], object]]:
+    """(model, pk) of the activities and transformations an operation's recorded steps use."""
+    activity = apps.get_model("design", "Activity")  # audit sits below design
+    transformation = apps.get_model("design", "Transformation")
+    found: list[tuple[type[models.Model], object]] = []
+    for step in _steps_of(value):
+        if step.get("activity_id") is not None:
+            found.append((activity, step["activity_id"]))
+        if step.get("transformation_id") is not None:
+            found.append((transformation, step["transformation_id"]))
+    return found
+
+
+def _chain_text(value: object, names: dict | None) -> object:
+    """An operation's recorded steps as a person reads them: ``People ▸ Map ▸ Add contact``
+    (a condition's branch steps in brackets after it), names rather than ids."""
+    if value is None:
+        return None
+    steps = _steps_of(value)
+    if not steps:
+        return "(no steps)"
+    children: dict[object, list[dict]] = {}
+    for step in steps:
+        children.setdefault(step.get("parent_id"), []).append(step)
+    for chain in children.values():
+        chain.sort(key=lambda s: (s.get("branch") or "", s.get("position") or 0, s.get("id") or 0))
+
+    def label(step: dict) -> str:
+        for link, model in (("activity_id", "Activity"), ("transformation_id", "Transformation")):
+            if step.get(link) is not None:
+                return str(_name_of(apps.get_model("design", model), step[link], names))
+        return str(step.get("kind") or "step").capitalize()
+
+    def render(step: dict, depth: int) -> str:
+        kids = children.get(step.get("id"), []) if depth < 5 and step.get("id") else []
+        if not kids:
+            return label(step)
+        branches = dict.fromkeys(s.get("branch") or "" for s in kids)
+        inner = "; ".join(
+            f"{branch}: "
+            + " ▸ ".join(render(s, depth + 1) for s in kids if (s.get("branch") or "") == branch)
+            for branch in branches
+        )
+        return f"{label(step)} [{inner}]"
+
+    return " ▸ ".join(render(step, 0) for step in children.get(None, []))
+
+
+@dataclass(frozen=True)
+class _Reference:
+    name: str
+    related_model: type[models.Model]
+
+
+def _legacy_references(kind: str) -> dict[str, _Reference]:
+    """Links older entries have that the model no longer does: an operation's source /
+    transformation / target columns (its steps replaced them), still read by name."""
+    if kind != "operation":
+        return {}
+    activity = apps.get_model("design", "Activity")
+    return {
+        "source_id": _Reference("source", activity),
+        "transformation_id": _Reference(
+            "transformation", apps.get_model("design", "Transformation")
+        ),
+        "target_id": _Reference("target", activity),
+    }

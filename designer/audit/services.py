@@ -18,6 +18,7 @@ Conventions, so the history reads the same everywhere:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +49,8 @@ def _jsonable(value: Any) -> Any:
 def audit_snapshot(obj: models.Model) -> dict[str, Any]:
     """The configuration of a component as plain JSON (FKs as ``<name>_id``), secrets removed.
 
-    A connection's snapshot carries its activities, so restoring a deleted endpoint brings
-    back what the delete cascaded away.
+    A connection's snapshot carries its activities and an operation's its steps, so
+    restoring a deleted endpoint or operation brings back what the delete cascaded away.
     """
     data: dict[str, Any] = {"id": obj.pk}
     for field in obj._meta.concrete_fields:
@@ -59,7 +60,25 @@ def audit_snapshot(obj: models.Model) -> dict[str, Any]:
     kind = obj._meta.model_name
     if kind == "connection":
         data["activities"] = [audit_snapshot(a) for a in obj.activities.all()]  # type: ignore[attr-defined]
+    if kind == "operation":
+        data["steps"] = [_step_snapshot(s) for s in obj.steps.all()]  # type: ignore[attr-defined]
     return _strip_secrets(kind, _jsonable(data))
+
+
+_STEP_FIELDS = ("parent_id", "branch", "position", "kind", "activity_id", "transformation_id")
+
+
+def _step_snapshot(step: models.Model) -> dict[str, Any]:
+    data = {"id": step.pk, **{name: getattr(step, name) for name in _STEP_FIELDS}}
+    data["config"] = step.config  # type: ignore[attr-defined]
+    return data
+
+
+def steps_snapshot(steps: Iterable[models.Model]) -> list[dict[str, Any]]:
+    """An operation's steps as its snapshot records them (a copy: later edits of the same
+    objects don't change it). A step service takes it before changing the chain, so the
+    history's "before" is the chain as it was."""
+    return _jsonable([_step_snapshot(s) for s in steps])
 
 
 def _connector_secret_names(connector_key: str | None) -> frozenset[str]:
@@ -232,6 +251,73 @@ def _require_usable_endpoint(connection_id: Any, project: Project) -> None:
     raise RestoreError("Its endpoint is not one of this project's endpoints.")
 
 
+def _snapshot_steps(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operation's steps as recorded (popped from ``snapshot``). An entry written while
+    operations still had source / transformation / target columns has only those: they
+    become the plain chain they meant."""
+    steps = snapshot.pop("steps", None)
+    slots = {key: snapshot.pop(f"{key}_id", None) for key in ("source", "transformation", "target")}
+    if steps is not None:
+        return list(steps)
+    chain = []
+    for kind, pk in slots.items():
+        if pk is None:
+            continue
+        link = "transformation_id" if kind == "transformation" else "activity_id"
+        model = apps.get_model(
+            "design", "Transformation" if link == "transformation_id" else "Activity"
+        )
+        if model._default_manager.filter(pk=pk).exists():  # a deleted one: left out
+            chain.append({"kind": kind, link: pk})
+    return [{**step, "position": i} for i, step in enumerate(chain)]
+
+
+def _recreate_steps(operation: models.Model, steps: list[dict[str, Any]]) -> None:
+    """The restored operation's chain, parents before their branch steps, with their ids when
+    free; an activity or transformation deleted since is left empty (as its delete would)."""
+    step_model = apps.get_model("design", "Step")  # audit sits below design
+    activity_model = apps.get_model("design", "Activity")
+    transformation_model = apps.get_model("design", "Transformation")
+    activities = set(
+        activity_model._default_manager.filter(
+            pk__in=[s.get("activity_id") for s in steps if s.get("activity_id")]
+        ).values_list("pk", flat=True)
+    )
+    transformations = set(
+        transformation_model._default_manager.filter(
+            pk__in=[s.get("transformation_id") for s in steps if s.get("transformation_id")]
+        ).values_list("pk", flat=True)
+    )
+    made: dict[Any, int] = {}  # recorded step id -> restored step id
+    pending = list(steps)
+    while pending:
+        ready = [s for s in pending if s.get("parent_id") is None or s.get("parent_id") in made]
+        if not ready:  # a branch whose condition was not recorded: nothing to hang it on
+            break
+        for step in ready:
+            pending.remove(step)
+            values = {
+                "operation_id": operation.pk,
+                "parent_id": made.get(step.get("parent_id")),
+                "branch": step.get("branch") or "",
+                "position": int(step.get("position") or 0),
+                "kind": step["kind"],
+                "activity_id": step.get("activity_id")
+                if step.get("activity_id") in activities
+                else None,
+                "transformation_id": step.get("transformation_id")
+                if step.get("transformation_id") in transformations
+                else None,
+                "config": step.get("config") or {},
+            }
+            pk = step.get("id")
+            if pk is not None and not step_model._default_manager.filter(pk=pk).exists():
+                values["id"] = pk
+            restored = step_model._default_manager.create(**values)
+            if pk is not None:
+                made[pk] = restored.pk
+
+
 @transaction.atomic
 def component_restore(*, entry: AuditEntry, actor: Any) -> models.Model:
     """Recreate the component a delete entry recorded, and record the restore."""
@@ -247,6 +333,7 @@ def component_restore(*, entry: AuditEntry, actor: Any) -> models.Model:
     model = _model_for(entry.component_kind)
     snapshot = dict(entry.before)
     children = snapshot.pop("activities", []) if entry.component_kind == "connection" else []
+    steps = _snapshot_steps(snapshot) if entry.component_kind == "operation" else []
     # One "Restored" entry, not a "Created" per row.
     with quiet_signals():
         obj = _recreate(model, snapshot, project=entry.project, actor=actor)
@@ -257,6 +344,8 @@ def component_restore(*, entry: AuditEntry, actor: Any) -> models.Model:
                 project=entry.project,
                 actor=actor,
             )
+        if steps:
+            _recreate_steps(obj, steps)
     entry.restored_at = timezone.now()
     entry.save(update_fields=["restored_at"])
     audit_record(project=entry.project, actor=actor, action=AuditAction.RESTORE, obj=obj)

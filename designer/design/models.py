@@ -3,6 +3,8 @@ operations. Run-time data (runs, logs, schedules, agents) lives in ``designer.ru
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -202,23 +204,14 @@ class Workflow(Versioned):
 class Operation(Versioned):
     """The smallest unit that runs: a chain of steps (see ``Step``), source first.
 
-    ``source`` / ``transformation`` / ``target`` are the pre-steps slots, kept only until
-    nothing reads them; the steps are the truth.
+    ``source`` / ``transformation`` / ``target`` read the first of each on the main chain
+    from the steps (the steps are the one truth: nothing else stores them).
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="operations")
     # Filled with the project's first workflow when left empty (see save()).
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="operations")
     name = models.CharField(max_length=100, validators=[component_name])
-    source = models.ForeignKey(
-        Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    transformation = models.ForeignKey(
-        Transformation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    target = models.ForeignKey(
-        Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     # Where it sits on the canvas.
     position_x = models.IntegerField(default=0)
     position_y = models.IntegerField(default=0)
@@ -250,36 +243,66 @@ class Operation(Versioned):
         if self.workflow_id is None:
             self.workflow = default_workflow(self.project)
         super().save(*args, **kwargs)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or {"source", "transformation", "target"} & set(update_fields):
-            self._steps_follow_slots()
 
-    def _steps_follow_slots(self) -> None:
-        """Transition: code that still fills the old slots keeps a plain three-slot operation's
-        steps in step with them. A chain the slots can't describe (a script, a second target,
-        a branch) is left alone: its steps are the truth and the step services set the slots."""
-        slots = []
-        if self.source_id:
-            slots.append(("source", self.source_id, None))
-        if self.transformation_id:
-            slots.append(("transformation", None, self.transformation_id))
-        if self.target_id:
-            slots.append(("target", self.target_id, None))
-        steps = list(self.steps.all())
-        chain = [(s.kind, s.activity_id, s.transformation_id) for s in steps]
-        if chain == slots:
-            return
-        kinds = [kind for kind, _, _ in chain]
-        plain = all(s.parent_id is None for s in steps) and (
-            kinds == [] or kinds in _subsequences(["source", "transformation", "target"])
-        )
-        if not plain:
-            return
-        self.steps.all().delete()
-        Step.objects.bulk_create(
-            Step(operation=self, position=i, kind=kind, activity_id=a, transformation_id=t)
-            for i, (kind, a, t) in enumerate(slots)
-        )
+    def _main_chain(self) -> list[Step]:
+        """The main chain's steps in order (prefetched steps when there are: no query)."""
+        if self.pk is None:
+            return []
+        main = [s for s in self.steps.all() if s.parent_id is None]
+        return sorted(main, key=lambda s: (s.position, s.pk))
+
+    def _first(self, kind: str) -> Step | None:
+        return next((s for s in self._main_chain() if s.kind == kind), None)
+
+    def _kept(self, slot: str, step: Step | None, link: str) -> Any:
+        """The activity or transformation ``step`` uses, the same object on every read while
+        the step still points at it: a caller that changes ``operation.target`` and saves it
+        changes what it read (the steps themselves are read afresh each time)."""
+        pk = getattr(step, f"{link}_id") if step is not None else None
+        kept = self.__dict__.setdefault("_derived", {})
+        if pk is None:
+            kept.pop(slot, None)
+            return None
+        if getattr(kept.get(slot), "pk", None) != pk:
+            kept[slot] = getattr(step, link)
+        return kept[slot]
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("_derived", None)  # read what they are now, as a relation would
+        super().refresh_from_db(*args, **kwargs)
+
+    @property
+    def source(self) -> Activity | None:
+        """The activity of the source step (only ever the main chain's first step)."""
+        main = self._main_chain()
+        step = main[0] if main and main[0].kind == StepKind.SOURCE else None
+        return self._kept("source", step, "activity")
+
+    @property
+    def transformation(self) -> Transformation | None:
+        """The main chain's first transformation."""
+        return self._kept("transformation", self._first(StepKind.TRANSFORMATION), "transformation")
+
+    @property
+    def target(self) -> Activity | None:
+        """The activity of the main chain's first target."""
+        return self._kept("target", self._first(StepKind.TARGET), "activity")
+
+    # Their ids, read the same way (from the steps, not a column).
+    @property
+    def source_id(self) -> int | None:
+        main = self._main_chain()
+        return main[0].activity_id if main and main[0].kind == StepKind.SOURCE else None
+
+    @property
+    def transformation_id(self) -> int | None:
+        step = self._first(StepKind.TRANSFORMATION)
+        return step.transformation_id if step else None
+
+    @property
+    def target_id(self) -> int | None:
+        step = self._first(StepKind.TARGET)
+        return step.activity_id if step else None
 
 
 def default_workflow(project: Project) -> Workflow:
@@ -290,13 +313,6 @@ def default_workflow(project: Project) -> Workflow:
             project=project, name="Workflow 1", defaults={"order": 0}
         )
     return workflow
-
-
-def _subsequences(items: list[str]) -> list[list[str]]:
-    out: list[list[str]] = []
-    for mask in range(1, 1 << len(items)):
-        out.append([item for i, item in enumerate(items) if mask & (1 << i)])
-    return out
 
 
 class StepKind(models.TextChoices):

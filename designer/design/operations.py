@@ -6,9 +6,7 @@ reorder, delete).
 None of these records an undo entry: the views wrap them in ``designer.design.undo.recorded``
 so one user action is one undo step, whatever services it calls.
 
-Every step change bumps the operation's version (a stale copy is refused) and keeps the old
-source / transformation / target slots equal to the first of each on the main chain, for code
-that still reads them.
+Every step change bumps the operation's version (a stale copy is refused).
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from designer.audit.services import steps_snapshot
 from designer.design import integrations
 from designer.design.models import (
     Activity,
@@ -242,25 +241,20 @@ def _renumber(steps: Iterable[Step]) -> list[Step]:
     return changed
 
 
-def _save_operation(operation: Operation, user: Any, expected_version: int | None) -> None:
-    """Bump the operation's version (refusing a stale copy) and set the old slots."""
-    main = sorted(
-        (s for s in Step.objects.filter(operation=operation, parent__isnull=True)),
-        key=lambda s: (s.position, s.pk),
-    )
-
-    def first(kind: str, attr: str) -> int | None:
-        return next((getattr(s, attr) for s in main if s.kind == kind), None)
-
-    source = main[0].activity_id if main and main[0].kind == StepKind.SOURCE else None
+def _save_operation(
+    operation: Operation,
+    user: Any,
+    expected_version: int | None,
+    steps_before: list[dict[str, Any]] | None = None,
+) -> None:
+    """Bump the operation's version (refusing a stale copy): its steps changed. The history
+    entry's "before" has ``steps_before`` (the chain before the change, ``steps_snapshot``)."""
     operation.version = versioned_update(
         Operation,
         pk=operation.pk,
         expected_version=expected_version,
         user=user,
-        source_id=source,
-        transformation_id=first(StepKind.TRANSFORMATION, "transformation_id"),
-        target_id=first(StepKind.TARGET, "activity_id"),
+        audit_before=None if steps_before is None else {"steps": steps_before},
     )
 
 
@@ -276,6 +270,26 @@ def new_transformation(
         mapping=list(mapping),
         updated_by=user,
     )
+
+
+def plain_chain(
+    operation: Operation,
+    *,
+    source: Activity | None = None,
+    transformation: Transformation | None = None,
+    target: Activity | None = None,
+) -> list[Step]:
+    """Steps [source, transformation, target] (those given, in that order) for a new
+    operation: what the demo, a version 1 import, benchmarks and test data start from."""
+    chain = [
+        Step(operation=operation, kind=StepKind.SOURCE, activity=source),
+        Step(operation=operation, kind=StepKind.TRANSFORMATION, transformation=transformation),
+        Step(operation=operation, kind=StepKind.TARGET, activity=target),
+    ]
+    chain = [s for s in chain if s.activity is not None or s.transformation is not None]
+    for position, step in enumerate(chain):
+        step.position = position
+    return Step.objects.bulk_create(chain)
 
 
 @transaction.atomic
@@ -299,6 +313,7 @@ def step_insert(
     if parent is not None and parent.operation_id != operation.pk:
         raise PlacementRefused("That condition belongs to another operation.")
     steps = _all_steps(operation)
+    before = steps_snapshot(steps)
     chain = chains(steps).get((parent.pk if parent else None, branch or ""), [])
     if position is None or position > len(chain):
         position = len(chain)
@@ -325,7 +340,7 @@ def step_insert(
         new.transformation = new_transformation(operation.project_id, operation.name, user)
     Step.objects.bulk_update(chain[position:], ["position"])
     new.save()
-    _save_operation(operation, user, expected_version)
+    _save_operation(operation, user, expected_version, before)
     return new
 
 
@@ -345,6 +360,7 @@ def step_move(
     if parent is not None and (parent.operation_id != operation.pk or parent.pk == step.pk):
         raise PlacementRefused("A step can't move into that place.")
     steps = _all_steps(operation)
+    before = steps_snapshot(steps)
     moving = next(s for s in steps if s.pk == step.pk)
     target_key = (parent.pk if parent else None, branch or "")
     chain = [s for s in chains(steps).get(target_key, []) if s.pk != step.pk]
@@ -357,7 +373,7 @@ def step_move(
     _renumber(steps)
     _refuse_if_invalid(steps)
     Step.objects.bulk_update(steps, ["position", "parent", "branch"])
-    _save_operation(operation, user, expected_version)
+    _save_operation(operation, user, expected_version, before)
     return moving
 
 
@@ -367,11 +383,13 @@ def step_remove(*, step: Step, user: Any, expected_version: int | None = None) -
     Removing the source of an operation that still has steps after it is allowed: the
     operation is then incomplete (shown so) rather than refused mid-edit."""
     operation = step.operation
-    steps = [s for s in _all_steps(operation) if s.pk != step.pk and s.parent_id != step.pk]
+    every = _all_steps(operation)
+    before = steps_snapshot(every)
+    steps = [s for s in every if s.pk != step.pk and s.parent_id != step.pk]
     changed = _renumber(steps)
     step.delete()
     Step.objects.bulk_update(changed, ["position"])
-    _save_operation(operation, user, expected_version)
+    _save_operation(operation, user, expected_version, before)
     return operation
 
 
@@ -390,13 +408,14 @@ def step_configure(
             raise PlacementRefused("Choose the operation to invoke.") from None
         config["wait"] = bool(config.get("wait"))
     steps = _all_steps(step.operation)
+    before = steps_snapshot(steps)
     current = next(s for s in steps if s.pk == step.pk)
     current.config = config
     _check_step(current)
     _refuse_if_invalid(steps)
     Step.objects.filter(pk=step.pk).update(config=config)
     step.config = config
-    _save_operation(step.operation, user, expected_version)
+    _save_operation(step.operation, user, expected_version, before)
     return step
 
 

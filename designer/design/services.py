@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import CheckOutcome, CheckResult, ConnectorError
@@ -179,13 +178,7 @@ def operations_using(activity_ids: Iterable[int]) -> list[Operation]:
     ids = list(activity_ids)
     if not ids:
         return []
-    return list(
-        Operation.objects.filter(
-            Q(source_id__in=ids) | Q(target_id__in=ids) | Q(steps__activity_id__in=ids)
-        )
-        .distinct()
-        .order_by("name")
-    )
+    return list(Operation.objects.filter(steps__activity_id__in=ids).distinct().order_by("name"))
 
 
 def _refuse_if_used(what: str, activity_ids: Iterable[int]) -> None:
@@ -545,9 +538,7 @@ def transformation_duplicate(*, transformation: Transformation, user: Any) -> Tr
 @transaction.atomic
 def transformation_delete(*, transformation: Transformation) -> None:
     used = list(
-        Operation.objects.filter(
-            Q(transformation=transformation) | Q(steps__transformation=transformation)
-        )
+        Operation.objects.filter(steps__transformation=transformation)
         .distinct()
         .order_by("name")
         .values_list("name", flat=True)

@@ -77,11 +77,6 @@ def _values(model: type[models.Model], row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _slot_ids(op: Operation, *names: str) -> set[int]:
-    """The pre-steps slots (kept until the steps are the only truth), where they still exist."""
-    return {getattr(op, f"{n}_id", None) for n in names} - {None}
-
-
 def snapshot(
     project: Project,
     operation_ids: Iterable[int],
@@ -98,9 +93,6 @@ def snapshot(
     transformation_ids = set(transformation_ids)
     transformation_ids |= {s.transformation_id for s in steps if s.transformation_id}
     activity_ids = set(activity_ids) | {s.activity_id for s in steps if s.activity_id}
-    for op in ops:
-        transformation_ids |= _slot_ids(op, "transformation")
-        activity_ids |= _slot_ids(op, "source", "target")
     return {
         # Their workflows, so undoing a workflow's deletion brings its tab back too.
         "workflows": {
@@ -399,11 +391,6 @@ def _drop_tabs(project: Project, target: dict[str, Any], current: dict[str, Any]
 def _restore_operation(project: Project, user: Any, pk: int, row: dict[str, Any]) -> None:
     values = _values(Operation, row)
     values = {k: v for k, v in values.items() if k.removesuffix("_id") not in LINKS}
-    for key in ("source_id", "target_id", "transformation_id"):
-        if values.get(key) is not None:
-            model = Transformation if key == "transformation_id" else Activity
-            if not model.objects.filter(pk=values[key]).exists():
-                values[key] = None
     if Operation.objects.filter(pk=pk).exists():
         versioned_update(Operation, pk=pk, expected_version=None, user=user, **values)
         return
@@ -452,14 +439,6 @@ def _drop_unused(
 
 
 def _in_use(obj: Activity | Transformation) -> bool:
-    slots = {f.name for f in Operation._meta.concrete_fields}
     if isinstance(obj, Transformation):
-        if Step.objects.filter(transformation=obj).exists():
-            return True
-        return "transformation" in slots and Operation.objects.filter(transformation=obj).exists()
-    if Step.objects.filter(activity=obj).exists():
-        return True
-    query = Q()
-    for name in {"source", "target"} & slots:
-        query |= Q(**{name: obj})
-    return bool(query) and Operation.objects.filter(query).exists()
+        return Step.objects.filter(transformation=obj).exists()
+    return Step.objects.filter(activity=obj).exists()

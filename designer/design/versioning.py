@@ -33,12 +33,19 @@ def stale_message(model: type[Model], pk: int) -> str:
 
 
 def versioned_update(
-    model: type[Model], *, pk: int, expected_version: int | None, user: Any, **fields: Any
+    model: type[Model],
+    *,
+    pk: int,
+    expected_version: int | None,
+    user: Any,
+    audit_before: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> int:
     """Apply ``fields`` if the row is still at ``expected_version``; returns the new version.
 
     ``expected_version`` None skips the check (for changes that are not edits of a loaded
-    copy, e.g. a canvas drop on a card the user did not edit).
+    copy, e.g. a canvas drop on a card the user did not edit). ``audit_before`` overrides
+    parts of the history's "before" that changed before this update (an operation's steps).
     """
     before = model.objects.filter(pk=pk).select_related("project").first()
     query = model.objects.filter(pk=pk)
@@ -59,7 +66,7 @@ def versioned_update(
         actor=user,
         action=AuditAction.UPDATE,
         obj=after,
-        before=audit_snapshot(before),
+        before={**audit_snapshot(before), **(audit_before or {})},
         after=audit_snapshot(after),
     )
     return after.version

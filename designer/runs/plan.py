@@ -60,13 +60,8 @@ class Plan:
 
 
 def steps_of(operation: Operation) -> list[Step]:
-    """The operation's steps; an operation saved before steps existed gets them from its
-    source / transformation / target first (see Operation._steps_follow_slots)."""
-    steps = list(operation.steps.select_related("activity__connection", "transformation"))
-    if not steps and (operation.source_id or operation.target_id):
-        operation._steps_follow_slots()
-        steps = list(operation.steps.select_related("activity__connection", "transformation"))
-    return steps
+    """The operation's steps, with what they use."""
+    return list(operation.steps.select_related("activity__connection", "transformation"))
 
 
 def build_plan(operation: Operation, steps: list[Step] | None = None) -> Plan:

@@ -10,7 +10,7 @@ from django.db import transaction
 from connectors.registry import CONNECTORS
 from designer.crypto import encrypt_json
 from designer.design.models import Activity, Connection, Operation, Transformation
-from designer.design.operations import ROW_HEIGHT
+from designer.design.operations import ROW_HEIGHT, plain_chain
 from designer.projects.models import Membership, Project, Role
 
 DEMO_PROJECT = "Demo: Constant Contact sandbox"
@@ -46,15 +46,8 @@ def _operation(project: Project, name: str, source, target, rules, y: int) -> No
     transformation, _ = Transformation.objects.get_or_create(
         project=project, name=name, defaults={"mapping": rules}
     )
-    Operation.objects.create(
-        project=project,
-        name=name,
-        source=source,
-        transformation=transformation,
-        target=target,
-        position_x=40,
-        position_y=y,
-    )
+    operation = Operation.objects.create(project=project, name=name, position_x=40, position_y=y)
+    plain_chain(operation, source=source, transformation=transformation, target=target)
 
 
 @transaction.atomic

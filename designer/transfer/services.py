@@ -35,6 +35,7 @@ from designer.design.models import (
     Transformation,
     Workflow,
 )
+from designer.design.operations import plain_chain
 from designer.projects.models import Membership, Project, Role, Variable
 from designer.transfer.validation import ProjectImportError, validate_document
 
@@ -534,13 +535,15 @@ def _import_operations(
             workflow = workflows.get(item["workflow"])
             _require(workflow is not None, where, f"no workflow “{item['workflow']}”")
         position = item.get("position") or {}
+        slots = {
+            "source": _find_activity(activities, item.get("source"), f"{where} source"),
+            "transformation": transformation,
+            "target": _find_activity(activities, item.get("target"), f"{where} target"),
+        }
         operation = Operation(
             project=project,
             workflow=workflow,
             name=item["name"],
-            source=_find_activity(activities, item.get("source"), f"{where} source"),
-            transformation=transformation,
-            target=_find_activity(activities, item.get("target"), f"{where} target"),
             position_x=int(position.get("x", 0)),
             position_y=int(position.get("y", 0)),
             timeout_seconds=int(item.get("timeout_seconds") or 2 * 60 * 60),
@@ -548,6 +551,8 @@ def _import_operations(
             updated_by=actor,
         )
         _save(operation, where)
+        if item.get("steps") is None:  # a version 1 file: its slots are the chain
+            plain_chain(operation, **slots)
         operations[operation.name] = operation
     return operations
 
@@ -571,9 +576,9 @@ def _import_steps(
     activities: dict[ActivityKey, Activity],
     transformations: dict[str, Transformation],
 ) -> None:
-    """Version 2's chains replace the steps made from the old slots (a version 1 file has
-    no "steps": its operations keep the steps their source / transformation / target
-    gave). Checked like the designer's placements (validate_chain)."""
+    """Version 2's chains (a version 1 file has no "steps": its operations have the steps
+    their source / transformation / target gave). Checked like the designer's placements
+    (validate_chain)."""
     from designer.design.operations import validate_chain
 
     for i, item in enumerate(items):
@@ -581,22 +586,11 @@ def _import_steps(
             continue
         operation = operations[item["name"]]
         where = f"operations[{i}] “{item['name']}”"
-        operation.steps.all().delete()
         created = _import_chain(
             item["steps"], operation, None, "", where, activities, transformations, operations
         )
         reason = validate_chain(created)
         _require(reason is None, where, str(reason))
-        main = [s for s in created if s.parent_id is None]
-        first = {kind: next((s for s in main if s.kind == kind), None) for kind in StepKind.values}
-        source = main[0] if main and main[0].kind == StepKind.SOURCE else None
-        Operation.objects.filter(pk=operation.pk).update(
-            source=source.activity if source else None,
-            transformation=first["transformation"].transformation
-            if first["transformation"]
-            else None,
-            target=first["target"].activity if first["target"] else None,
-        )
 
 
 def _import_chain(

@@ -170,7 +170,7 @@ def _after(step: Step) -> Side:
 
 
 def editor_data(transformation: Transformation) -> EditorData:
-    """Where the mapping sits: the steps around it (issue 11), else the operation's slots."""
+    """Where the mapping sits: the steps around it (issue 11); no step uses it: nowhere."""
     step = (
         Step.objects.filter(transformation=transformation, kind=StepKind.TRANSFORMATION)
         .select_related("operation", "parent")
@@ -179,15 +179,7 @@ def editor_data(transformation: Transformation) -> EditorData:
     )
     if step is not None:
         return EditorData(transformation, step.operation, _before(step), _after(step))
-    operation = (
-        Operation.objects.filter(transformation=transformation)
-        .select_related("source__connection", "target__connection")
-        .order_by("pk")
-        .first()
-    )
-    source = operation.source if operation else None
-    target = operation.target if operation else None
-    return EditorData(transformation, operation, _source_side(source), _target_side(target))
+    return EditorData(transformation, None, _source_side(None), _target_side(None))
 
 
 def rules_of(transformation: Transformation) -> list[Mapping[str, Any]]:

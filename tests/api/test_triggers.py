@@ -194,8 +194,7 @@ def test_unknown_disabled_and_unrunnable_triggers(personas, operation):
     ApiTrigger.objects.filter(pk=trigger.pk).update(enabled=False)
     assert post(shown.url_path).status_code == 403
     ApiTrigger.objects.filter(pk=trigger.pk).update(enabled=True)
-    operation.source = None
-    operation.save()
+    operation.steps.filter(kind="source").delete()  # its source is its first step
     refused = post(shown.url_path)
     assert refused.status_code == 409
     assert "has no source activity" in refused.json()["detail"]

@@ -10,7 +10,7 @@ from designer.audit.models import AuditEntry
 from designer.audit.services import RestoreError, component_revert
 from designer.design.models import Operation, Transformation
 from designer.design.versioning import versioned_update
-from tests.factories import ActivityFactory, OperationFactory, TransformationFactory
+from tests.factories import OperationFactory, TransformationFactory
 
 FIRST = [{"target": "email", "kind": "path", "value": "Email"}]
 SECOND = [{"target": "email", "kind": "constant", "value": "x@example.com"}]
@@ -45,12 +45,11 @@ def test_a_name_taken_since_is_refused_and_nothing_changes(project, personas):
 
 
 def test_a_reference_deleted_since_is_refused(project, personas):
-    old_source = ActivityFactory(connection__project=project, project=project)
-    new_source = ActivityFactory(connection=old_source.connection, project=project)
-    operation = OperationFactory(project=project, source=old_source)
-    entry = change(Operation, operation, None, source=new_source)
-    Operation.objects.filter(pk=operation.pk).update(source=None)  # the FK is SET_NULL
-    old_source.delete()
+    old_next = OperationFactory(project=project, name="Old next")
+    new_next = OperationFactory(project=project, name="New next")
+    operation = OperationFactory(project=project, on_success=old_next)
+    entry = change(Operation, operation, None, on_success=new_next)
+    old_next.delete()
     with pytest.raises(RestoreError, match="it used has been deleted since"):
         component_revert(entry=entry, actor=personas["admin"])
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from designer.design.models import Operation, Workflow
+from designer.design.operations import plain_chain
 from tests.design.browser_helpers import card, endpoint, flash, open_designer
 from tests.design.conftest import fake_connector  # noqa: F401  (fixture)
 
@@ -18,10 +19,14 @@ pytestmark = pytest.mark.usefixtures("fake_connector")
 
 
 def board_operation(project, name: str, x: int, y: int, **fields) -> Operation:
+    """An operation at (x, y); ``source`` / ``transformation`` / ``target`` become its steps."""
     workflow = Workflow.objects.get_or_create(project=project, name="Workflow 1")[0]
-    return Operation.objects.create(
+    chain = {k: fields.pop(k) for k in ("source", "transformation", "target") if k in fields}
+    made = Operation.objects.create(
         project=project, workflow=workflow, name=name, position_x=x, position_y=y, **fields
     )
+    plain_chain(made, **chain)
+    return made
 
 
 def head(page, name: str):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from designer.audit.models import AuditEntry
 from designer.design.models import Operation, Transformation
-from designer.design.versioning import versioned_update
+from designer.design.operations import step_insert, step_remove
 from tests.factories import (
     ActivityFactory,
     ConnectionFactory,
@@ -71,6 +71,7 @@ def test_a_mapping_save_is_in_the_history_and_the_earlier_mapping_can_be_restore
 
 
 def test_changes_name_the_components_not_their_ids(page, login, project, mapped):
+    """An operation's chain (its steps) reads by the names of what it uses, before and after."""
     operation = mapped["operation"]
     other = ActivityFactory(
         connection=mapped["source"].connection,
@@ -78,13 +79,18 @@ def test_changes_name_the_components_not_their_ids(page, login, project, mapped)
         name="More people",
         config={"data": INLINE_CSV},
     )
-    versioned_update(
-        Operation, pk=operation.pk, expected_version=None, user=None, source_id=other.pk
-    )
+    step_remove(step=operation.steps.get(kind="source"), user=None)
+    step_insert(operation=operation, user=None, kind="source", position=0, activity=other)
     login(page, "viewer")
     page.goto(f"/projects/{project.pk}/history/")
-    change = page.locator("tr", has_text="Changed operation Import")
-    expect(change).to_contain_text("source: People → More people")
-    expect(change).not_to_contain_text("source_id")
+    changes = page.locator("tr", has_text="Changed operation Import")
+    expect(changes).to_have_count(2)
+    added, removed = (  # newest first; each row's "steps" change
+        changes.nth(n).locator("div").filter(has_text="steps:") for n in (0, 1)
+    )
+    expect(removed.locator("del")).to_have_text("People ▸ People to contacts ▸ Create")
+    expect(removed.locator("ins")).to_have_text("People to contacts ▸ Create")
+    expect(added.locator("ins")).to_have_text("More people ▸ People to contacts ▸ Create")
+    expect(page.locator("table")).not_to_contain_text("activity_id")
     assert Operation.objects.get(pk=operation.pk).source_id == other.pk
     assert Transformation.objects.count() == 1

@@ -21,7 +21,7 @@ from designer.projects.models import Project
 from designer.transfer import services as transfer
 from designer.transfer.validation import ProjectImportError
 from tests.console.test_global_endpoints import make_global
-from tests.factories import ActivityFactory, MembershipFactory, UserFactory
+from tests.factories import ActivityFactory, MembershipFactory, OperationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def exported(project):
     create = ActivityFactory(
         project=project, connection=shared, activity_type="create", name="Add contact"
     )
-    Operation.objects.create(project=project, name="Sync", source=query, target=create)
+    OperationFactory(project=project, name="Sync", source=query, target=create)
     return shared, transfer.project_export(project=project)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from designer.design.models import Activity, Connection, Operation
+from designer.design.operations import plain_chain
 from designer.projects.models import Project
 
 
@@ -34,7 +35,10 @@ def endpoint(project: Project, name: str = "CRM") -> dict:
 
 
 def operation(project: Project, name: str, **slots) -> Operation:
-    return Operation.objects.create(project=project, name=name, **slots)
+    """An operation whose steps are ``slots`` (source, transformation, target) in order."""
+    made = Operation.objects.create(project=project, name=name)
+    plain_chain(made, **slots)
+    return made
 
 
 def flash(page: Page):

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from designer.design.models import Activity, Connection, Operation, Workflow
 from tests.console.test_global_endpoints import SECRET, TOKEN, make_global
-from tests.factories import ActivityFactory, MembershipFactory, ProjectFactory
+from tests.factories import ActivityFactory, MembershipFactory, OperationFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def sync_on(project, connection) -> Operation:
     create = ActivityFactory(
         project=project, connection=connection, activity_type="create", name="Add contact"
     )
-    return Operation.objects.create(project=project, name="Sync", source=query, target=create)
+    return OperationFactory(project=project, name="Sync", source=query, target=create)
 
 
 def paste(client, source, ops, target) -> str:

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from designer.design.models import Activity, Connection, Operation, Transformation
+from designer.design.operations import plain_chain
 from tests.factories import ActivityFactory, ConnectionFactory, OperationFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,14 +31,8 @@ def make_components(project, total: int) -> None:
             project=project, connection=connection, activity_type="create", name=f"Create {i}"
         )
         transformation = Transformation.objects.create(project=project, name=f"Map {i}")
-        Operation.objects.create(
-            project=project,
-            name=f"Operation {i}",
-            source=source,
-            target=target,
-            transformation=transformation,
-            position_y=i,
-        )
+        operation = Operation.objects.create(project=project, name=f"Operation {i}", position_y=i)
+        plain_chain(operation, source=source, transformation=transformation, target=target)
         made += 5
         i += 1
 

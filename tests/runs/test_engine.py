@@ -163,8 +163,9 @@ def test_rerun_failed_records_processes_just_those(project, tmp_path):
     operation = make_operation(project, count=30, fail_every=7, ledger=ledger)
     first = execute(start(operation))
     assert first.failed_records == 5  # 0, 7, 14, 21, 28
-    operation.target.config = {**operation.target.config, "fail_every": 0}
-    operation.target.save()
+    target = operation.target  # read from its target step: change the activity itself
+    target.config = {**target.config, "fail_every": 0}
+    target.save()
     rerun = run_rerun_failed(run=first)
     assert rerun.trigger == RunTrigger.RERUN and rerun.parent == first
     assert rerun.total_expected == 5
@@ -217,8 +218,7 @@ def test_without_debug_no_samples_are_kept(project):
 
 def test_run_start_refuses_an_incomplete_operation(project):
     operation = make_operation(project)
-    operation.target = None
-    operation.save()
+    operation.steps.filter(kind="target").delete()
     with pytest.raises(RunRefused, match="has no target activity"):
         start(operation)
 

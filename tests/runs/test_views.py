@@ -42,8 +42,7 @@ def test_run_button_htmx_returns_the_status_partial(project, client_for):
 
 def test_run_button_refusal_is_explained(project, client_for):
     operation = make_operation(project)
-    operation.source = None
-    operation.save()
+    operation.steps.filter(kind="source").delete()  # its source is its first step
     client = client_for("operator")
     url = f"/projects/{project.pk}/operations/{operation.pk}/run/"
     response = client.post(url, HTTP_HX_REQUEST="true")
