@@ -9,6 +9,7 @@ session gets its own broker folder; with Redis each worker listens on a unique q
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -250,7 +251,11 @@ class Workers:
         # Killed outright: the test is over, and a warm or cold shutdown costs seconds each.
         for worker in self.started:
             if worker.process.poll() is None:
+                pool = worker.children()  # prefork pool processes outlive a SIGKILLed parent
                 worker.process.kill()
+                for pid in pool:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
         for worker in self.started:
             worker.process.wait(timeout=20)
 
