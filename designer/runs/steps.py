@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.db import InterfaceError, OperationalError
+
 from connectors.base import ActivityType, ConnectorError, RecordResult
 from designer.transformations.mapping import MappingError
 from designer.transformations.scripts import ScriptError
@@ -167,6 +169,11 @@ def write_batch(
             done + rest,
             warning=f"Batch of {len(batch)} records failed after retries: {exc.message}",
         )
+    except (OperationalError, InterfaceError):
+        # The database went away inside the target's call (its is_cancelled or log, a token
+        # refresh): not the target's bug. The run goes to the agent-lost policy, which resumes
+        # or reports the batch, instead of failing every record as internal_error.
+        raise
     except Exception as exc:
         text = f"Internal error in the target: {type(exc).__name__}: {exc}"
         return Written(_failed(items, "internal_error", text), fatal=exc)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import InterfaceError, OperationalError
 
 from connectors.base import ConnectorError, RecordResult
 from designer.runs import steps
@@ -115,6 +116,18 @@ def test_write_batch_hands_back_a_permanent_error_or_a_bug_as_fatal():
     written = steps.write_batch(bug, ITEMS)
     assert isinstance(written.fatal, ZeroDivisionError)
     assert {r.error_key for r in written.results} == {"internal_error"}
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_write_batch_lets_a_lost_database_through_instead_of_failing_the_records(error):
+    # A database cut inside the target's call (its is_cancelled or log, a token refresh
+    # under a row lock) is not the target's bug: the run goes to the agent-lost policy and
+    # the batch is resumed, rather than every record of it failing as internal_error.
+    def write(batch):
+        raise error("server closed the connection unexpectedly")
+
+    with pytest.raises(error):
+        steps.write_batch(write, ITEMS)
 
 
 def failure(offset: int) -> steps.Failure:
