@@ -14,7 +14,6 @@ import requests
 
 from designer.runs.models import RunStatus, RunTrigger
 from designer.runs.services import run_start
-from tests.factories import TransformationFactory
 from tests.reliability.conftest import log_of
 from tests.runs.conftest import wait_final
 
@@ -28,24 +27,22 @@ UNKNOWN_CUSTOM_FIELD = (12, 45)
 def test_bad_rows_of_a_bulk_import_fail_alone_on_a_worker(cc_operation, cc_sandbox, project):
     cc_sandbox.configure(strict_import=True, activity_seconds=0.1, activity_polls=1)
     operation = cc_operation(count=COUNT, page=COUNT)
-    operation.transformation = TransformationFactory(
-        project=project,
-        mapping=[
-            {"target": "email", "kind": "path", "value": "email"},
-            {"target": "first_name", "kind": "path", "value": "name"},
-            {
-                "target": "favourite_colour",
-                "kind": "expression",
-                "value": f"'teal' if id in {list(UNKNOWN_COLUMN)} else ''",
-            },
-            {
-                "target": "cf:nosuch",
-                "kind": "expression",
-                "value": f"'x' if id in {list(UNKNOWN_CUSTOM_FIELD)} else ''",
-            },
-        ],
-    )
-    operation.save()
+    transformation = operation.transformation
+    transformation.mapping = [
+        {"target": "email", "kind": "path", "value": "email"},
+        {"target": "first_name", "kind": "path", "value": "name"},
+        {
+            "target": "favourite_colour",
+            "kind": "expression",
+            "value": f"'teal' if id in {list(UNKNOWN_COLUMN)} else ''",
+        },
+        {
+            "target": "cf:nosuch",
+            "kind": "expression",
+            "value": f"'x' if id in {list(UNKNOWN_CUSTOM_FIELD)} else ''",
+        },
+    ]
+    transformation.save()
     target = operation.target
     target.config = {
         "mode": "bulk",
