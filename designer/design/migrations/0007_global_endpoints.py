@@ -6,43 +6,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('design', '0006_operations_laid_out_in_pixels'),
-        ('projects', '0002_variables'),
+        ("design", "0006_operations_laid_out_in_pixels"),
+        ("projects", "0002_variables"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='activity',
-            name='activity_name_unique',
+            model_name="activity",
+            name="activity_name_unique",
         ),
         migrations.AddField(
-            model_name='connection',
-            name='is_global',
+            model_name="connection",
+            name="is_global",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='connection',
-            name='shared_with',
-            field=models.ManyToManyField(blank=True, related_name='shared_global_connections', to='projects.project'),
+            model_name="connection",
+            name="shared_with",
+            field=models.ManyToManyField(
+                blank=True, related_name="shared_global_connections", to="projects.project"
+            ),
         ),
         migrations.AlterField(
-            model_name='connection',
-            name='project',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='connections', to='projects.project'),
+            model_name="connection",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="connections",
+                to="projects.project",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.UniqueConstraint(fields=('project', 'connection', 'name'), name='activity_name_unique'),
+            model_name="activity",
+            constraint=models.UniqueConstraint(
+                fields=("project", "connection", "name"), name="activity_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('is_global', True), ('project__isnull', True)), models.Q(('is_global', False), ('project__isnull', False)), _connector='OR'), name='connection_global_xor_project'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("is_global", True), ("project__isnull", True)),
+                    models.Q(("is_global", False), ("project__isnull", False)),
+                    _connector="OR",
+                ),
+                name="connection_global_xor_project",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_global', True)), fields=('name',), name='global_connection_name_unique'),
+            model_name="connection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_global", True)),
+                fields=("name",),
+                name="global_connection_name_unique",
+            ),
         ),
     ]
