@@ -131,3 +131,15 @@ def test_a_file_target_accepts_any_field_and_auto_map_carries_the_source_over(
     rules = [{"target": "email", "kind": "path", "value": "Email"}]
     saved = post_json(client_for("editor"), url(operation, "save"), {"rules": rules, "version": 1})
     assert saved.json()["ok"] is True
+
+
+def test_no_source_fields_is_said_outside_the_tree(client_for, operation):
+    # A role="tree" may only hold treeitems (axe: aria-required-children, listitem): the
+    # empty state is a paragraph beside it, not an <li> inside it.
+    source = operation.source
+    source.config = {"data": ""}
+    source.save()
+    html = client_for("viewer").get(url(operation)).content.decode()
+    assert "No source fields." in html
+    tree = html.split('aria-label="Source schema">', 1)[1].split("</ul>", 1)[0]
+    assert "<li" not in tree
