@@ -7,7 +7,9 @@ Personas (after healthchecks' alice/bob/charlie): ``admin``, ``editor``, ``opera
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from _pytest.nodeid import NodeId
@@ -39,20 +41,34 @@ MEMBER_ROLES = {
 SERIAL_GROUP = "processes"
 SERIAL_GROUPS = 2
 SERIAL_MARKERS = ("worker", "real_pace")
+SERIAL_SECONDS = Path(__file__).resolve().parent / "serial_seconds.json"
 
 
 def _serial(item: pytest.Item) -> bool:
     return any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
 
 
+def _seconds_per_test() -> dict[str, float]:
+    """Measured seconds per test of each serial file (scripts/serial_seconds.py writes them)."""
+    figures = json.loads(SERIAL_SECONDS.read_text()) if SERIAL_SECONDS.exists() else {}
+    return {path: f["seconds"] / max(f["tests"], 1) for path, f in figures.items()}
+
+
 def _groups(items: list[pytest.Item]) -> dict[str, str]:
-    """Each selected test's group (a pure function of the items: the same in every process)."""
+    """Each selected test's group (a pure function of the items: the same in every process).
+
+    Serial files go, longest first, to the group with the fewest seconds so far, on measured
+    seconds per test times the tests selected (a file not measured yet counts the mean): by
+    test count alone one group ran 30-35 s longer than the other in each CI pass."""
     per_file = Counter(item.nodeid.split("::", 1)[0] for item in items if _serial(item))
-    loads = [0] * SERIAL_GROUPS
+    measured = _seconds_per_test()
+    mean = sum(measured.values()) / len(measured) if measured else 1.0
+    weights = {path: count * measured.get(path, mean) for path, count in per_file.items()}
+    loads = [0.0] * SERIAL_GROUPS
     serial_group: dict[str, str] = {}
-    for path, count in sorted(per_file.items(), key=lambda pair: (-pair[1], pair[0])):
+    for path, weight in sorted(weights.items(), key=lambda pair: (-pair[1], pair[0])):
         index = loads.index(min(loads))
-        loads[index] += count
+        loads[index] += weight
         serial_group[path] = f"{SERIAL_GROUP}-{index + 1}"
     return {
         item.nodeid: serial_group[path] if _serial(item) else path
